@@ -1,0 +1,82 @@
+import { Graph, type GraphOptions } from "./graph.js";
+import { Node, type Params } from "./node.js";
+
+/** Normalises what a batch `prep` returned: nothing → [], iterable → array. */
+export function toItems(value: unknown, owner: string): unknown[] {
+  if (value === null || value === undefined) return [];
+  if (Array.isArray(value)) return value;
+  if (typeof (value as Iterable<unknown>)[Symbol.iterator] === "function" && typeof value !== "string") {
+    return Array.from(value as Iterable<unknown>);
+  }
+  throw new TypeError(`${owner}: prep must return an array or iterable of items, got ${typeof value}`);
+}
+
+/**
+ * Runs `fn` over `items` with at most `limit` in flight (all at once when `limit` is undefined or Infinity).
+ * Results keep input order; the first rejection rejects the whole call and no new item starts after it.
+ */
+export async function mapConcurrent<T, R>(items: readonly T[], limit: number | undefined, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  if (limit === undefined || limit >= items.length) return Promise.all(items.map(fn));
+  const results = new Array<R>(items.length);
+  let nextIndex = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && nextIndex < items.length) {
+      const index = nextIndex++;
+      try {
+        results[index] = await fn(items[index] as T, index);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: limit }, worker));
+  return results;
+}
+
+/** Validates a `concurrency` option: undefined (unbounded) or a whole number >= 1. */
+export function checkConcurrency(value: number | undefined): number | undefined {
+  if (value === undefined || value === Number.POSITIVE_INFINITY) return undefined;
+  if (!Number.isInteger(value) || value < 1) {
+    throw new RangeError(`concurrency must be a whole number >= 1 (or left out for no limit), got ${String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * `prep` returns a list of items; `exec` runs once per item, one after another, each item with its own
+ * retry budget and fallback; `post` receives the list of results in order.
+ *
+ * @example
+ * class Square extends BatchNode<{ nums: number[]; out?: number[] }> {
+ *   prep(shared) { return shared.nums }
+ *   exec(n: number) { return n * n }
+ *   post(shared, _items, results: number[]) { shared.out = results }
+ * }
+ */
+export class BatchNode<S = any> extends Node<S, any, any> {
+  // exec and execFallback receive one item; post receives the array of results.
+  override async _exec(items: unknown): Promise<unknown[]> {
+    const results: unknown[] = [];
+    for (const item of toItems(items, this.nodeId)) results.push(await this._retry(item));
+    return results;
+  }
+}
+
+/** Options of a {@link BatchGraph}. */
+export type BatchGraphOptions = GraphOptions;
+
+/**
+ * `prep` returns a list of param objects; the sub-graph runs once per object, in order, with params
+ * `{ ...graph.params, ...item }` and fresh node copies, on the same shared store. Resolves to what `post`
+ * returns (default undefined).
+ */
+export class BatchGraph<S = any> extends Graph<S> {
+  override async _execute(shared: S, prepRes: unknown): Promise<undefined> {
+    for (const item of toItems(prepRes, this.nodeId)) {
+      await this._orch(shared, Object.freeze({ ...this._params, ...(item as Params) }));
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from "node:crypto";
+import type { RunEvent, RunEventListener } from "./events.js";
+import { AbortError, MaxStepsError, errorCodeOf, messageOf } from "./run-errors.js";
+
+/** Options accepted by `run()` on every node and graph. */
+export interface RunOptions {
+  /** Aborts the run: checked between steps and during `wait`; visible as `this.signal` in nodes. */
+  signal?: AbortSignal;
+  /** Receives every run event, in order. */
+  onEvent?: RunEventListener;
+  /** Ends a runaway loop: the run rejects with code `MAX_STEPS` when it would take more node steps. */
+  maxSteps?: number;
+  /** Id put in the `start` event; a random UUID by default. */
+  runId?: string;
+}
+
+/** A signal that never fires, for runs whose caller gave none. */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/**
+ * The state of one run, shared by every node step of it: signal, step count, event sequence.
+ * Nodes never keep it across runs; each step's node copy points at the context of its run.
+ */
+export class RunContext {
+  readonly signal: AbortSignal;
+  readonly runId: string;
+  readonly maxSteps: number;
+  /** Node steps taken so far, nested graphs included. */
+  steps = 0;
+  /**
+   * Monotonic clock reading of the latest event. An orchestration that moves straight from one step to the
+   * next starts the next step at this reading instead of reading the clock again: clock reads are the largest
+   * cost of observed runs, and nothing but the orchestrator's own bookkeeping happens in between.
+   */
+  lastClock = -1;
+  /** The nodeId of the innermost node whose error is escaping, for the `error` event. */
+  failedNode: string | undefined;
+  private readonly listener: RunEventListener | undefined;
+  private seq = 0;
+  private ended = false;
+  private readonly clockOffset = Date.now() - performance.now();
+
+  constructor(options: RunOptions = {}) {
+    this.signal = options.signal ?? NEVER_ABORTED;
+    this.listener = options.onEvent;
+    this.runId = options.runId ?? randomUUID();
+    const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
+    if (!(maxSteps >= 1) || (Number.isFinite(maxSteps) && !Number.isInteger(maxSteps))) {
+      throw new RangeError(`maxSteps must be a whole number >= 1, got ${String(options.maxSteps)}`);
+    }
+    this.maxSteps = maxSteps;
+  }
+
+  /** True while someone listens and the run has not ended: producers skip work when false. */
+  get observed(): boolean {
+    return this.listener !== undefined && !this.ended;
+  }
+
+  /** Throws if the run was aborted. */
+  throwIfAborted(): void {
+    if (this.signal.aborted) throw new AbortError(this.signal.reason);
+  }
+
+  /** Counts one node step; throws on abort or when `maxSteps` would be exceeded. */
+  beginStep(nodeId: string): void {
+    this.throwIfAborted();
+    if (++this.steps > this.maxSteps) throw new MaxStepsError(this.maxSteps, nodeId);
+  }
+
+  /** Emits `start`. */
+  start(): void {
+    this.push({ type: "start", seq: 0, ts: 0, run_id: this.runId });
+  }
+
+  /**
+   * Emits `node_start`; returns the monotonic start time for {@link nodeEnd}. `at` is a clock reading the
+   * caller already has (the end of the step just before, see {@link lastClock}); without it the clock is read.
+   */
+  nodeStart(node: string, at = -1): number {
+    const now = at >= 0 ? at : performance.now();
+    this.push({ type: "node_start", seq: 0, ts: 0, node }, now);
+    return now;
+  }
+
+  /** Emits `node_end` for a step that started at `started` (from {@link nodeStart}). */
+  nodeEnd(node: string, action: string, started: number): void {
+    const now = performance.now();
+    this.push({ type: "node_end", seq: 0, ts: 0, node, action, duration_ms: Math.round((now - started) * 1000) / 1000 }, now);
+  }
+
+  /** Emits `data` (from `this.emit(chunk)`). */
+  data(node: string, chunk: unknown): void {
+    this.push({ type: "data", seq: 0, ts: 0, node, chunk });
+  }
+
+  /** Emits the terminal `result`; nothing is emitted after it. */
+  finish(result: unknown): void {
+    this.push({ type: "result", seq: 0, ts: 0, result });
+    this.ended = true;
+  }
+
+  /** Emits the terminal `error`; nothing is emitted after it. */
+  fail(error: unknown): void {
+    const event: RunEvent = { type: "error", seq: 0, ts: 0, error: messageOf(error), error_code: errorCodeOf(error) };
+    if (this.failedNode !== undefined) event.node = this.failedNode;
+    this.push(event);
+    this.ended = true;
+  }
+
+  private push(event: RunEvent, now = performance.now()): void {
+    if (this.listener === undefined || this.ended) return;
+    this.lastClock = now;
+    event.seq = ++this.seq;
+    // One clock read per event: wall time from the monotonic clock and an offset taken when the run began.
+    event.ts = Math.round(this.clockOffset + now);
+    try {
+      this.listener(event);
+    } catch (error) {
+      // A failing watcher (a closed socket, say) must not fail the run it watches.
+      process.emitWarning(`A run event listener threw: ${messageOf(error)}`, { code: "KG_EVENT_LISTENER" });
+    }
+  }
+}
+
+/** Sleeps `ms`, rejecting with {@link AbortError} as soon as `signal` aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(new AbortError(signal.reason));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortError(signal.reason));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
