@@ -7,3 +7,17 @@
 export * from "./graph/index.js";
 export { KaygraphError, Errors, ExitCode } from "./errors.js";
 export type { ErrorSpec, KaygraphErrorOptions } from "./errors.js";
+export { defineGraph, isDefinition } from "./definition/define.js";
+export type { GraphDefinition, GraphDefinitionSpec, GraphExample, Identity, RunContextInfo, Runnable, Schema } from "./definition/define.js";
+export { runDefinition, CancelledReason } from "./definition/run.js";
+export type { RunDefinitionOptions } from "./definition/run.js";
+export { DefinitionRunError } from "./definition/run-errors.js";
+export type { RunErrorCode } from "./definition/run-errors.js";
+export { loadGraphs } from "./definition/load.js";
+export { GraphRegistry, parseGraphRef } from "./definition/registry.js";
+export type { LoadedGraph } from "./definition/registry.js";
+export { defineConfig } from "./config/schema.js";
+export type { KaygraphConfig, ResolvedConfig } from "./config/schema.js";
+export { loadConfig } from "./config/load.js";
+export type { LoadConfigOptions, LoadedConfig } from "./config/load.js";
+export { toMermaid } from "./graph/mermaid.js";

@@ -15,6 +15,11 @@ export function isDebug(argv: readonly string[], env: NodeJS.ProcessEnv = proces
  */
 export async function runMain(argv: readonly string[] = process.argv): Promise<never> {
   const debug = isDebug(argv);
+  // A closed pipe (`kaygraph run … | head`) is the reader's choice, not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   try {
     await createProgram().parseAsync([...argv]);
   } catch (error) {

@@ -24,6 +24,7 @@ export interface NodeOptions {
 export const END = null;
 
 const EMPTY_PARAMS: Readonly<Params> = Object.freeze({});
+const NO_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
@@ -195,6 +196,11 @@ export class Node<S = any, P = any, E = any> {
   /** The run's AbortSignal; one that never fires when the caller gave none. */
   get signal(): AbortSignal {
     return this._ctx?.signal ?? NEVER_ABORTED;
+  }
+
+  /** The run's `context` option (for a served graph: `user`, `requestId`, `taskId`…); empty outside a run. */
+  get context(): Readonly<Record<string, unknown>> {
+    return this._ctx?.context ?? NO_CONTEXT;
   }
 
   // #endregion

@@ -12,7 +12,11 @@ export interface RunOptions {
   maxSteps?: number;
   /** Id put in the `start` event; a random UUID by default. */
   runId?: string;
+  /** Read-only information for nodes, visible as `this.context` (a served graph gets the caller and request id). */
+  context?: Readonly<Record<string, unknown>>;
 }
+
+const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 
 /** A signal that never fires, for runs whose caller gave none. */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
@@ -25,6 +29,7 @@ export class RunContext {
   readonly signal: AbortSignal;
   readonly runId: string;
   readonly maxSteps: number;
+  readonly context: Readonly<Record<string, unknown>>;
   /** Node steps taken so far, nested graphs included. */
   steps = 0;
   /**
@@ -44,6 +49,7 @@ export class RunContext {
     this.signal = options.signal ?? NEVER_ABORTED;
     this.listener = options.onEvent;
     this.runId = options.runId ?? randomUUID();
+    this.context = options.context ?? EMPTY_CONTEXT;
     const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
     if (!(maxSteps >= 1) || (Number.isFinite(maxSteps) && !Number.isInteger(maxSteps))) {
       throw new RangeError(`maxSteps must be a whole number >= 1, got ${String(options.maxSteps)}`);

@@ -1,4 +1,7 @@
 import type { Command } from "commander";
+import { configCommand } from "./config.js";
+import { graphsCommand } from "./graphs.js";
+import { runCommand } from "./run.js";
 
-/** One factory per command; each lives in its own file. */
-export const commandFactories: ReadonlyArray<() => Command> = [];
+/** One factory per command; each lives in its own file and loads heavy modules lazily in its action. */
+export const commandFactories: ReadonlyArray<() => Command> = [runCommand, graphsCommand, configCommand];

@@ -1,0 +1,99 @@
+/**
+ * The table of settings that can come from the environment or a CLI flag. One row per setting: the config
+ * path it sets, its environment variables, its flag, and how a string becomes a value. It drives the env
+ * layer, the flag layer, `kaygraph config` and the README's settings table (a test keeps them in step).
+ */
+
+/** How a string (from env or argv) becomes a config value; return `undefined` to leave the setting alone. */
+export type Parse = (raw: string) => unknown;
+
+export interface SettingRow {
+  /** Dotted config path, e.g. `server.port`. */
+  path: string;
+  /** Environment variables, highest priority first. */
+  env: readonly string[];
+  /** The CLI flag that sets it, if any (commands declare the flags they accept). */
+  flag?: string;
+  /** Flag argument name and help text, for commands that take the flag. */
+  arg?: string;
+  help?: string;
+  parse: Parse;
+  /** Redacted by `kaygraph config`. */
+  secret?: boolean;
+}
+
+const str: Parse = (raw) => raw;
+
+/** Integers stay strings when they are not numbers, so validation can name the bad value and its source. */
+const num: Parse = (raw) => {
+  const trimmed = raw.trim();
+  return trimmed !== "" && Number.isFinite(Number(trimmed)) ? Number(trimmed) : raw;
+};
+
+const bool: Parse = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (["1", "true", "yes", "on"].includes(v)) return true;
+  if (["0", "false", "no", "off"].includes(v)) return false;
+  return raw;
+};
+
+const list: Parse = (raw) =>
+  raw
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const workers: Parse = (raw) => (raw.trim() === "auto" ? "auto" : num(raw));
+
+const trustProxy: Parse = (raw) => {
+  const b = bool(raw);
+  if (typeof b === "boolean") return b;
+  const n = num(raw);
+  return typeof n === "number" ? n : raw;
+};
+
+/** `--rate-limit <spec|off>` sets both the switch and the anonymous limit. */
+export const RATE_LIMIT_ROW_PATH = "rateLimit";
+
+/** Every setting with an env var or a flag. Settings not listed here are config-file only. */
+export const SETTINGS: readonly SettingRow[] = [
+  { path: "graphs", env: ["KAYGRAPH_GRAPHS"], flag: "--graphs", arg: "<dir|glob>", help: "graph definition files", parse: str },
+  { path: "server.host", env: ["KAYGRAPH_HOST", "HOST"], flag: "--host", arg: "<host>", help: "interface to listen on", parse: str },
+  { path: "server.port", env: ["KAYGRAPH_PORT", "PORT"], flag: "--port", arg: "<port>", help: "port to listen on (0 = any free port)", parse: num },
+  { path: "server.bodyLimit", env: ["KAYGRAPH_BODY_LIMIT"], parse: (raw) => num(raw) },
+  { path: "server.requestTimeoutMs", env: ["KAYGRAPH_REQUEST_TIMEOUT_MS"], parse: num },
+  { path: "server.shutdownTimeout", env: ["KAYGRAPH_SHUTDOWN_TIMEOUT"], flag: "--shutdown-timeout", arg: "<seconds>", help: "time to drain in-flight work on shutdown", parse: num },
+  { path: "server.corsOrigins", env: ["KAYGRAPH_CORS_ORIGINS"], parse: list },
+  { path: "server.trustProxy", env: ["KAYGRAPH_TRUST_PROXY"], parse: trustProxy },
+  { path: "server.docs", env: ["KAYGRAPH_DOCS"], parse: bool },
+  { path: "server.publicMetrics", env: ["KAYGRAPH_PUBLIC_METRICS"], parse: bool },
+  { path: "workers", env: ["KAYGRAPH_WORKERS"], flag: "--workers", arg: "<n|auto>", help: "worker processes", parse: workers },
+  { path: "auth.mode", env: ["KAYGRAPH_AUTH"], flag: "--auth", arg: "<none|jwt>", help: "authentication", parse: str },
+  { path: "auth.secret", env: ["KAYGRAPH_SECRET_KEY"], parse: str, secret: true },
+  { path: "auth.publicKey", env: ["KAYGRAPH_JWT_PUBLIC_KEY"], parse: str },
+  { path: "auth.jwksUrl", env: ["KAYGRAPH_JWKS_URL"], parse: str },
+  { path: "auth.issuer", env: ["KAYGRAPH_JWT_ISSUER"], parse: str },
+  { path: "auth.audience", env: ["KAYGRAPH_JWT_AUDIENCE"], parse: str },
+  { path: "auth.clockTolerance", env: ["KAYGRAPH_JWT_CLOCK_TOLERANCE"], parse: num },
+  { path: "rateLimit.enabled", env: ["KAYGRAPH_RATE_LIMIT_ENABLED"], parse: bool },
+  { path: "rateLimit.anonymous", env: ["KAYGRAPH_RATE_LIMIT"], flag: "--rate-limit", arg: "<spec|off>", help: "rate limits on, with this per-IP limit (e.g. 100/minute), or off", parse: str },
+  { path: "rateLimit.failOpen", env: ["KAYGRAPH_RATE_LIMIT_FAIL_OPEN"], parse: bool },
+  { path: "tasks.concurrency", env: ["KAYGRAPH_TASKS_CONCURRENCY"], flag: "--concurrency", arg: "<n>", help: "background tasks run at once per process", parse: num },
+  { path: "tasks.database", env: ["KAYGRAPH_DATABASE"], parse: str },
+  { path: "tasks.leaseMs", env: ["KAYGRAPH_TASKS_LEASE_MS"], parse: num },
+  { path: "tasks.retentionMs", env: ["KAYGRAPH_TASKS_RETENTION_MS"], parse: num },
+  { path: "redis.url", env: ["KAYGRAPH_REDIS_URL"], flag: "--redis", arg: "<url>", help: "Redis URL: tasks, limits and events move to Redis", parse: str, secret: true },
+  { path: "redis.prefix", env: ["KAYGRAPH_REDIS_PREFIX"], parse: str },
+  { path: "ws.maxMessageBytes", env: ["KAYGRAPH_WS_MAX_MESSAGE_BYTES"], parse: num },
+  { path: "ws.heartbeatMs", env: ["KAYGRAPH_WS_HEARTBEAT_MS"], parse: num },
+  { path: "log.level", env: ["KAYGRAPH_LOG_LEVEL"], flag: "--log-level", arg: "<level>", help: "fatal, error, warn, info, debug, trace or silent", parse: str },
+  { path: "log.format", env: ["KAYGRAPH_LOG_FORMAT"], flag: "--log-format", arg: "<json|pretty>", help: "log format", parse: str },
+];
+
+/** Config paths whose values are secrets (redacted in output). */
+export const SECRET_PATHS: ReadonlySet<string> = new Set(SETTINGS.filter((s) => s.secret).map((s) => s.path));
+
+/** Finds the row for a flag (`--port`). */
+export function settingForFlag(flag: string): SettingRow | undefined {
+  return SETTINGS.find((s) => s.flag === flag);
+}

@@ -1,0 +1,140 @@
+import { randomUUID } from "node:crypto";
+import type { RunEvent, RunEventListener } from "../graph/events.js";
+import type { Identity, RunContextInfo, Runnable } from "./define.js";
+import type { LoadedGraph } from "./registry.js";
+import { DefinitionRunError, formatIssues } from "./run-errors.js";
+
+/** Options of {@link runDefinition}. */
+export interface RunDefinitionOptions {
+  /** Aborts the run (client gone, cancel, Ctrl-C). A reason with `code: "CANCELLED"` reports CANCELLED. */
+  signal?: AbortSignal;
+  /** Receives the run's events; the terminal `result` carries the validated output. */
+  onEvent?: RunEventListener;
+  /** Request id: in logs, events (`start.run_id` unless `runId` is given) and `ctx.requestId`. */
+  requestId?: string;
+  runId?: string;
+  user?: Identity;
+  taskId?: string;
+  /** Timeout in ms (the caller resolves definition vs config defaults); none when left out. */
+  timeoutMs?: number;
+}
+
+/** The signal of a definition run, for cancel/abort reasons. */
+export class CancelledReason extends Error {
+  readonly code = "CANCELLED";
+  constructor(message = "The run was cancelled") {
+    super(message);
+    this.name = "CancelledReason";
+  }
+}
+
+/**
+ * Runs a graph definition once: validates the input, builds the shared store, runs the graph with the
+ * signal and timeout, reads and validates the output. Resolves to the output; rejects with a
+ * {@link DefinitionRunError} whose `code` every transport reports. Events: the graph's own, then exactly
+ * one terminal event of this runner (so `result` carries the validated output).
+ *
+ * @example
+ * const output = await runDefinition(registry.get("hello"), { name: "Ada" }, { timeoutMs: 5000 });
+ */
+export async function runDefinition(graph: LoadedGraph, rawInput: unknown, options: RunDefinitionOptions = {}): Promise<unknown> {
+  const def = graph.definition;
+  const parsed = def.input.safeParse(rawInput);
+  if (!parsed.success) {
+    throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
+  }
+  const requestId = options.requestId ?? randomUUID();
+  const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+  const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+  const signal = signals.length === 0 ? new AbortController().signal : signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals);
+  const events = new EventRelay(options.onEvent, options.runId ?? requestId);
+  const ctx: RunContextInfo = { requestId, graph: graph.name, version: graph.version, signal, ...(options.user && { user: options.user }), ...(options.taskId && { taskId: options.taskId }) };
+
+  try {
+    const runnable = await instantiate(def.graph);
+    const shared = def.shared ? await def.shared(parsed.data, ctx) : { input: parsed.data };
+    await runnable.run(shared, { signal, onEvent: events.listener, maxSteps: def.maxSteps, runId: events.runId, context: ctx });
+    const raw = def.result ? await def.result(shared) : (shared as { output?: unknown }).output;
+    const output = def.output.safeParse(raw);
+    if (!output.success) {
+      throw new DefinitionRunError("GRAPH_ERROR", `The graph's output does not match its output schema:\n${formatIssues(output.error.issues)}`, { details: output.error.issues });
+    }
+    events.finish(output.data);
+    return output.data;
+  } catch (error) {
+    const failure = classify(error, { timeout, caller: options.signal, timeoutMs: options.timeoutMs, node: events.failedNode });
+    events.fail(failure);
+    throw failure;
+  }
+}
+
+async function instantiate(graph: Runnable | (() => Runnable | Promise<Runnable>)): Promise<Runnable> {
+  if (typeof graph !== "function") return graph;
+  // A class passed by mistake (`graph: MyGraph`) is constructed rather than called.
+  const isClass = /^class[\s{]/.test(Function.prototype.toString.call(graph));
+  return isClass ? new (graph as unknown as new () => Runnable)() : await graph();
+}
+
+function classify(error: unknown, at: { timeout?: AbortSignal; caller?: AbortSignal; timeoutMs?: number; node?: string }): DefinitionRunError {
+  if (error instanceof DefinitionRunError) return error;
+  const node = at.node;
+  if (at.timeout?.aborted) return new DefinitionRunError("TIMEOUT", `The run exceeded its timeout of ${at.timeoutMs} ms.`, { node, cause: error });
+  if (at.caller?.aborted) {
+    const reason = at.caller.reason as { code?: unknown; message?: unknown } | undefined;
+    if (reason?.code === "CANCELLED") return new DefinitionRunError("CANCELLED", String(reason.message ?? "The run was cancelled."), { node, cause: error });
+    return new DefinitionRunError("ABORTED", "The run was aborted.", { node, cause: error });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "MAX_STEPS") return new DefinitionRunError("MAX_STEPS", (error as Error).message, { node, cause: error });
+  const message = error instanceof Error ? error.message || error.name : String(error);
+  return new DefinitionRunError("GRAPH_ERROR", message, { node, cause: error });
+}
+
+/**
+ * Forwards the graph's events and replaces its terminal event with the runner's own: the runner knows the
+ * validated output (or the classified error), the graph does not. Nothing is forwarded after the terminal.
+ */
+class EventRelay {
+  failedNode: string | undefined;
+  readonly listener: RunEventListener | undefined;
+  private lastSeq = 0;
+  private closed = false;
+
+  constructor(
+    private readonly onEvent: RunEventListener | undefined,
+    readonly runId: string,
+  ) {
+    this.listener = onEvent === undefined ? undefined : (event) => this.forward(event);
+  }
+
+  finish(result: unknown): void {
+    this.terminal({ type: "result", seq: 0, ts: 0, result });
+  }
+
+  fail(error: DefinitionRunError): void {
+    const event: RunEvent = { type: "error", seq: 0, ts: 0, error: error.message, error_code: error.code };
+    if (error.node !== undefined) event.node = error.node;
+    this.terminal(event);
+  }
+
+  private forward(event: RunEvent): void {
+    if (this.closed) return;
+    if (event.type === "error") {
+      this.failedNode = event.node;
+      return;
+    }
+    if (event.type === "result") return;
+    this.lastSeq = event.seq;
+    this.onEvent?.(event);
+  }
+
+  private terminal(event: RunEvent): void {
+    if (this.closed || this.onEvent === undefined) return;
+    // A failure before the graph started (factory or `shared` threw) still gets a `start` first.
+    if (this.lastSeq === 0) this.onEvent({ type: "start", seq: ++this.lastSeq, ts: Date.now(), run_id: this.runId });
+    event.seq = ++this.lastSeq;
+    event.ts = Date.now();
+    this.closed = true;
+    this.onEvent(event);
+  }
+}
