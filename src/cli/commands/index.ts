@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { configCommand } from "./config.js";
 import { graphsCommand } from "./graphs.js";
 import { runCommand } from "./run.js";
+import { serveCommand } from "./serve.js";
 
 /** One factory per command; each lives in its own file and loads heavy modules lazily in its action. */
-export const commandFactories: ReadonlyArray<() => Command> = [runCommand, graphsCommand, configCommand];
+export const commandFactories: ReadonlyArray<() => Command> = [runCommand, serveCommand, graphsCommand, configCommand];

@@ -1,0 +1,66 @@
+import express, { type Express } from "express";
+import helmet from "helmet";
+import type { Logger } from "pino";
+import type { ResolvedConfig } from "../config/schema.js";
+import type { GraphRegistry } from "../definition/registry.js";
+import type { AppContext, ServerState } from "./context.js";
+import { createLogger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
+import { cors } from "./middleware/cors.js";
+import { errorHandler, notFound } from "./middleware/errors.js";
+import { httpLog, routeOf } from "./middleware/http-log.js";
+import { requestId } from "./middleware/request-id.js";
+import { docsRoutes } from "./routes/docs.js";
+import { graphRoutes } from "./routes/graphs.js";
+import { serviceRoutes } from "./routes/health.js";
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  logger?: Logger;
+  metrics?: Metrics;
+  /** Shared with the listener, which flips it to `draining` on shutdown. Default: ready. */
+  state?: ServerState;
+  /** Show GRAPH_ERROR messages to callers (dev and --debug). */
+  debug?: boolean;
+}
+
+/**
+ * Builds the Express 5 app that serves `registry`'s graphs (it never listens; tests run it in-process).
+ *
+ * @example
+ * const app = createApp(config, await loadGraphs(config));
+ * http.createServer(app).listen(0);
+ */
+export function createApp(config: ResolvedConfig, registry: GraphRegistry, options: AppOptions = {}): Express & { locals: { kaygraph: AppContext } } {
+  const ctx: AppContext = {
+    config,
+    registry,
+    logger: options.logger ?? createLogger(config.log),
+    metrics: options.metrics ?? createMetrics(),
+    state: options.state ?? { phase: "ready" },
+    debug: options.debug ?? false,
+    startedAt: Date.now(),
+  };
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", config.server.trustProxy);
+  app.set("etag", false);
+  app.locals.kaygraph = ctx;
+
+  app.use(requestId());
+  app.use(httpLog(ctx.logger));
+  app.use((req, res, next) => {
+    const end = ctx.metrics.httpDuration.startTimer({ method: req.method });
+    res.on("finish", () => end({ route: routeOf(req), status: String(res.statusCode) }));
+    next();
+  });
+  app.use(helmet({ crossOriginResourcePolicy: { policy: "same-site" } }));
+  app.use(cors(config.server.corsOrigins));
+
+  app.use(serviceRoutes(ctx));
+  if (config.server.docs) app.use(docsRoutes(ctx));
+  app.use(graphRoutes(ctx));
+  app.use(notFound());
+  app.use(errorHandler(ctx.logger, ctx.debug));
+  return app as Express & { locals: { kaygraph: AppContext } };
+}

@@ -1,0 +1,78 @@
+import { once } from "node:events";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { ResolvedConfig } from "../config/schema.js";
+import type { GraphRegistry } from "../definition/registry.js";
+import { Errors, KaygraphError } from "../errors.js";
+import { createApp } from "./app.js";
+import type { ServerState } from "./context.js";
+import { createLogger } from "./logger.js";
+
+/** A listening server. */
+export interface ServerHandle {
+  readonly server: http.Server;
+  readonly port: number;
+  readonly url: string;
+  readonly logger: Logger;
+  readonly state: ServerState;
+  /**
+   * Graceful stop: `/ready` answers 503, no new connections, in-flight requests finish until the deadline,
+   * then remaining connections are closed. Resolves when the server is closed.
+   */
+  close(deadlineMs?: number): Promise<void>;
+}
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions {
+  logger?: Logger;
+  debug?: boolean;
+}
+
+/**
+ * Creates the app and listens on `config.server.host`:`port` (0 = a free port). Under node:cluster the
+ * primary owns the socket and this worker shares it.
+ *
+ * @example
+ * const handle = await startServer(config, registry); console.log(handle.url); await handle.close();
+ */
+export async function startServer(config: ResolvedConfig, registry: GraphRegistry, options: StartServerOptions = {}): Promise<ServerHandle> {
+  const logger = options.logger ?? createLogger(config.log);
+  const state: ServerState = { phase: "starting" };
+  const app = createApp(config, registry, { logger, state, debug: options.debug });
+  const server = http.createServer(app);
+  // Keep-alive longer than common proxies' idle timeout, so a proxy never reuses a socket we just closed.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.listen(config.server.port, config.server.host);
+  try {
+    await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error as Error))]);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const hint = code === "EADDRINUSE" ? "Another process uses that port: stop it or pass --port <other> (0 = any free port)." : undefined;
+    throw new KaygraphError(Errors.ServerListen, { message: `Cannot listen on ${config.server.host}:${config.server.port}: ${(error as Error).message}`, hint, cause: error });
+  }
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = config.server.host === "0.0.0.0" || config.server.host === "::" ? "localhost" : config.server.host;
+  state.phase = "ready";
+
+  let closing: Promise<void> | undefined;
+  const close = (deadlineMs = config.server.shutdownTimeout * 1000): Promise<void> => {
+    closing ??= drain(server, state, deadlineMs);
+    return closing;
+  };
+  return { server, port, url: `http://${shownHost}:${port}`, logger, state, close };
+}
+
+async function drain(server: http.Server, state: ServerState, deadlineMs: number): Promise<void> {
+  state.phase = "draining";
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Idle keep-alive sockets would hold close() open; busy ones finish their response first.
+  server.closeIdleConnections();
+  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+  const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
+  await Promise.race([closed, deadline]);
+  clearInterval(idleSweep);
+  server.closeAllConnections();
+  await closed;
+}

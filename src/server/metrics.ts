@@ -1,0 +1,35 @@
+import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { RunEvent } from "../graph/events.js";
+
+/** The server's Prometheus metrics (one registry per app; the cluster primary aggregates workers). */
+export interface Metrics {
+  registry: Registry;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  graphRunDuration: Histogram<"graph" | "version" | "outcome">;
+  nodeDuration: Histogram<"graph" | "node">;
+  /** A run-event listener that records node durations of `graph`. */
+  nodeObserver(graph: string): (event: RunEvent) => void;
+}
+
+const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+
+/**
+ * Creates the metrics: HTTP duration by route and status, graph run duration and outcome by graph and
+ * version, node duration by graph and node, plus Node's process metrics.
+ */
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "kaygraph_" });
+  const httpDuration = new Histogram({ name: "kaygraph_http_request_duration_seconds", help: "HTTP request duration by route and status", labelNames: ["method", "route", "status"] as const, buckets: SECONDS, registers: [registry] });
+  const graphRunDuration = new Histogram({ name: "kaygraph_graph_run_duration_seconds", help: "Graph run duration by graph, version and outcome", labelNames: ["graph", "version", "outcome"] as const, buckets: SECONDS, registers: [registry] });
+  const nodeDuration = new Histogram({ name: "kaygraph_node_duration_seconds", help: "Node step duration by graph and node", labelNames: ["graph", "node"] as const, buckets: SECONDS, registers: [registry] });
+  return {
+    registry,
+    httpDuration,
+    graphRunDuration,
+    nodeDuration,
+    nodeObserver: (graph) => (event) => {
+      if (event.type === "node_end") nodeDuration.observe({ graph, node: event.node }, event.duration_ms / 1000);
+    },
+  };
+}

@@ -1,0 +1,45 @@
+import express, { type NextFunction, type Request, type Response } from "express";
+import { HttpError } from "../http-error.js";
+
+/**
+ * JSON bodies for POST routes: limited to `limit` (413), malformed JSON is 400 `INVALID_JSON`, a body of
+ * another media type is 415. A POST without a body is `{}` (so graphs whose input is all defaults run).
+ */
+export function jsonBody(limit: string | number) {
+  const parse = express.json({ limit, strict: false, type: (req) => isJsonType(req.headers["content-type"]) });
+  return [
+    (req: Request, _res: Response, next: NextFunction) => {
+      if (hasBody(req) && !isJsonType(req.headers["content-type"])) {
+        next(new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `Send the body as JSON (Content-Type: application/json), not ${req.headers["content-type"] ?? "without a Content-Type"}.`));
+        return;
+      }
+      next();
+    },
+    parse,
+    (req: Request, _res: Response, next: NextFunction) => {
+      if (req.body === undefined) req.body = {};
+      next();
+    },
+  ];
+}
+
+function hasBody(req: Request): boolean {
+  const length = req.headers["content-length"];
+  return (length !== undefined && length !== "0") || req.headers["transfer-encoding"] !== undefined;
+}
+
+function isJsonType(contentType: string | undefined): boolean {
+  if (!contentType) return false;
+  const type = (contentType.split(";")[0] ?? "").trim().toLowerCase();
+  return type === "application/json" || (type.startsWith("application/") && type.endsWith("+json"));
+}
+
+/** Maps body-parser's errors to the API's codes. */
+export function bodyParserError(error: unknown): HttpError | undefined {
+  const type = (error as { type?: unknown } | null)?.type;
+  if (type === "entity.too.large") return new HttpError(413, "PAYLOAD_TOO_LARGE", "The request body is larger than the server accepts.", { cause: error });
+  if (type === "entity.parse.failed") return new HttpError(400, "INVALID_JSON", `The request body is not valid JSON: ${(error as Error).message}`, { cause: error });
+  if (type === "charset.unsupported" || type === "encoding.unsupported") return new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", (error as Error).message, { cause: error });
+  if (type === "request.aborted") return new HttpError(400, "INVALID_JSON", "The request body was cut off.", { cause: error });
+  return undefined;
+}

@@ -1,0 +1,55 @@
+import { Router, type Request, type Response } from "express";
+import type { LoadedGraph } from "../../definition/registry.js";
+import { routesOf } from "../../definition/routes.js";
+import { runDefinition } from "../../definition/run.js";
+import { DefinitionRunError } from "../../definition/run-errors.js";
+import { runTimeout, type AppContext } from "../context.js";
+import { jsonBody } from "../middleware/body.js";
+import { deprecationHeaders } from "../middleware/deprecation.js";
+import { methodNotAllowed } from "../middleware/errors.js";
+import { requestIdOf } from "../middleware/request-id.js";
+
+/** An AbortSignal that fires when the client goes away before the response is sent. */
+export function clientGone(res: Response): AbortSignal {
+  const controller = new AbortController();
+  res.on("close", () => {
+    if (!res.writableFinished) controller.abort(new Error("The client disconnected"));
+  });
+  return controller.signal;
+}
+
+/** `POST /api/v{V}/{G}` for every graph version: validate, run with the request's signal, answer. */
+export function graphRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const body = jsonBody(ctx.config.server.bodyLimit);
+  for (const graph of ctx.registry.list()) {
+    const pre = [deprecationHeaders(graph)].filter((m) => m !== undefined);
+    router.route(routesOf(graph).run).post(...pre, ...body, runHandler(ctx, graph)).all(methodNotAllowed(["POST"]));
+  }
+  return router;
+}
+
+function runHandler(ctx: AppContext, graph: LoadedGraph) {
+  const labels = { graph: graph.name, version: String(graph.version) };
+  const observeNodes = ctx.metrics.nodeObserver(graph.name);
+  return async (req: Request, res: Response): Promise<void> => {
+    const requestId = requestIdOf(req);
+    const started = performance.now();
+    try {
+      const result = await runDefinition(graph, req.body, {
+        signal: clientGone(res),
+        requestId,
+        timeoutMs: runTimeout(ctx, graph),
+        user: req.user,
+        onEvent: observeNodes,
+      });
+      const seconds = (performance.now() - started) / 1000;
+      ctx.metrics.graphRunDuration.observe({ ...labels, outcome: "completed" }, seconds);
+      res.json({ result, metadata: { request_id: requestId, graph: graph.name, version: graph.version, duration_ms: Math.round(seconds * 1e6) / 1000 } });
+    } catch (error) {
+      const outcome = error instanceof DefinitionRunError ? error.code.toLowerCase() : "error";
+      if (outcome !== "validation_error") ctx.metrics.graphRunDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+      throw error;
+    }
+  };
+}

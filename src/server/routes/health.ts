@@ -1,0 +1,30 @@
+import { Router } from "express";
+import { packageInfo } from "../../package-info.js";
+import type { AppContext } from "../context.js";
+import { HttpError } from "../http-error.js";
+import { methodNotAllowed } from "../middleware/errors.js";
+
+/** `/health` (alive), `/ready` (503 while starting or draining) and `/metrics` (Prometheus text). */
+export function serviceRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router
+    .route("/health")
+    .get((_req, res) => {
+      res.json({ status: "healthy", service: "kaygraph-api", version: packageInfo().version, uptime_s: Math.round((Date.now() - ctx.startedAt) / 1000), graphs: ctx.registry.size, pid: process.pid });
+    })
+    .all(methodNotAllowed(["GET"]));
+  router
+    .route("/ready")
+    .get((_req, res) => {
+      if (ctx.state.phase !== "ready") throw new HttpError(503, "UNAVAILABLE", `The server is ${ctx.state.phase}.`, { headers: { "Retry-After": "1" } });
+      res.json({ status: "ready" });
+    })
+    .all(methodNotAllowed(["GET"]));
+  router
+    .route("/metrics")
+    .get(async (_req, res) => {
+      res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+    })
+    .all(methodNotAllowed(["GET"]));
+  return router;
+}
