@@ -70,13 +70,7 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
   if (!parsed.success) throw configError(parsed.error.issues, merged, configFile);
 
   const root = configFile ? path.dirname(configFile) : cwd;
-  const config: ResolvedConfig = deepFreeze({
-    ...parsed.data,
-    graphs: path.isAbsolute(parsed.data.graphs) ? parsed.data.graphs : path.join(root, parsed.data.graphs),
-    tasks: { ...parsed.data.tasks, database: path.resolve(root, parsed.data.tasks.database) },
-    root,
-    configFile,
-  });
+  const config = finish(parsed.data, root, configFile);
   const settings = mergeLayers([flatten(parsed.data as Record<string, unknown>, { kind: "default" }, OPAQUE), merged]);
   for (const [key, entry] of settings) {
     // Show validated values (with defaults applied under objects the user set partially).
@@ -84,6 +78,31 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
     if (value !== undefined) settings.set(key, { value, source: entry.source });
   }
   return { config, settings, dotenv: fresh };
+}
+
+/** Resolves relative paths against `root` and freezes. */
+function finish(data: z.output<typeof configSchema>, root: string, configFile: string | undefined): ResolvedConfig {
+  return deepFreeze({
+    ...data,
+    graphs: path.isAbsolute(data.graphs) ? data.graphs : path.join(root, data.graphs),
+    tasks: { ...data.tasks, database: path.resolve(root, data.tasks.database) },
+    root,
+    configFile,
+  });
+}
+
+/**
+ * Validates settings given as an object (no file, env or flags) and resolves them against `root` — for
+ * programmatic use and tests. Invalid settings throw the same error as {@link loadConfig}.
+ *
+ * @example
+ * const config = resolveConfig({ server: { port: 0 } }, "/srv/app");
+ */
+export function resolveConfig(values: KaygraphConfig = {}, root: string = process.cwd()): ResolvedConfig {
+  const layer = flatten(values as Record<string, unknown>, { kind: "file", file: "(settings object)" }, OPAQUE);
+  const parsed = configSchema.safeParse(values);
+  if (!parsed.success) throw configError(parsed.error.issues, layer, undefined);
+  return finish(parsed.data, path.resolve(root), undefined);
 }
 
 function findConfigFile(cwd: string, explicit: string | undefined): string | undefined {

@@ -44,9 +44,8 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
     throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
   }
   const requestId = options.requestId ?? randomUUID();
-  const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
-  const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
-  const signal = signals.length === 0 ? new AbortController().signal : signals.length === 1 ? (signals[0] as AbortSignal) : AbortSignal.any(signals);
+  const abort = new RunAbort(options.signal, options.timeoutMs);
+  const signal = abort.signal;
   const events = new EventRelay(options.onEvent, options.runId ?? requestId);
   const ctx: RunContextInfo = { requestId, graph: graph.name, version: graph.version, signal, ...(options.user && { user: options.user }), ...(options.taskId && { taskId: options.taskId }) };
 
@@ -62,9 +61,48 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
     events.finish(output.data);
     return output.data;
   } catch (error) {
-    const failure = classify(error, { timeout, caller: options.signal, timeoutMs: options.timeoutMs, node: events.failedNode });
+    const failure = classify(error, { timedOut: abort.timedOut, caller: options.signal, timeoutMs: options.timeoutMs, node: events.failedNode });
     events.fail(failure);
     throw failure;
+  } finally {
+    abort.dispose();
+  }
+}
+
+/**
+ * One AbortController per run, fired by the caller's signal or the timeout. (AbortSignal.any and
+ * AbortSignal.timeout cost far more per request, and their listeners linger until collected.)
+ */
+class RunAbort {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly onCallerAbort: (() => void) | undefined;
+  timedOut = false;
+
+  constructor(
+    private readonly caller: AbortSignal | undefined,
+    timeoutMs: number | undefined,
+  ) {
+    if (caller?.aborted) this.controller.abort(caller.reason);
+    else if (caller) {
+      this.onCallerAbort = () => this.controller.abort(caller.reason);
+      caller.addEventListener("abort", this.onCallerAbort, { once: true });
+    }
+    if (timeoutMs !== undefined) {
+      this.timer = setTimeout(() => {
+        this.timedOut = true;
+        this.controller.abort(new DOMException(`The run exceeded its timeout of ${timeoutMs} ms.`, "TimeoutError"));
+      }, timeoutMs);
+    }
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  dispose(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.onCallerAbort !== undefined) this.caller?.removeEventListener("abort", this.onCallerAbort);
   }
 }
 
@@ -75,10 +113,10 @@ async function instantiate(graph: Runnable | (() => Runnable | Promise<Runnable>
   return isClass ? new (graph as unknown as new () => Runnable)() : await graph();
 }
 
-function classify(error: unknown, at: { timeout?: AbortSignal; caller?: AbortSignal; timeoutMs?: number; node?: string }): DefinitionRunError {
+function classify(error: unknown, at: { timedOut: boolean; caller?: AbortSignal; timeoutMs?: number; node?: string }): DefinitionRunError {
   if (error instanceof DefinitionRunError) return error;
   const node = at.node;
-  if (at.timeout?.aborted) return new DefinitionRunError("TIMEOUT", `The run exceeded its timeout of ${at.timeoutMs} ms.`, { node, cause: error });
+  if (at.timedOut) return new DefinitionRunError("TIMEOUT", `The run exceeded its timeout of ${at.timeoutMs} ms.`, { node, cause: error });
   if (at.caller?.aborted) {
     const reason = at.caller.reason as { code?: unknown; message?: unknown } | undefined;
     if (reason?.code === "CANCELLED") return new DefinitionRunError("CANCELLED", String(reason.message ?? "The run was cancelled."), { node, cause: error });

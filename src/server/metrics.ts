@@ -1,4 +1,4 @@
-import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RunEvent } from "../graph/events.js";
 
 /** The server's Prometheus metrics (one registry per app; the cluster primary aggregates workers). */
@@ -7,6 +7,8 @@ export interface Metrics {
   httpDuration: Histogram<"method" | "route" | "status">;
   graphRunDuration: Histogram<"graph" | "version" | "outcome">;
   nodeDuration: Histogram<"graph" | "node">;
+  /** Runs in progress by graph and kind (sync, stream, task). */
+  runsInProgress: Gauge<"graph" | "kind">;
   /** A run-event listener that records node durations of `graph`. */
   nodeObserver(graph: string): (event: RunEvent) => void;
 }
@@ -23,8 +25,10 @@ export function createMetrics(): Metrics {
   const httpDuration = new Histogram({ name: "kaygraph_http_request_duration_seconds", help: "HTTP request duration by route and status", labelNames: ["method", "route", "status"] as const, buckets: SECONDS, registers: [registry] });
   const graphRunDuration = new Histogram({ name: "kaygraph_graph_run_duration_seconds", help: "Graph run duration by graph, version and outcome", labelNames: ["graph", "version", "outcome"] as const, buckets: SECONDS, registers: [registry] });
   const nodeDuration = new Histogram({ name: "kaygraph_node_duration_seconds", help: "Node step duration by graph and node", labelNames: ["graph", "node"] as const, buckets: SECONDS, registers: [registry] });
+  const runsInProgress = new Gauge({ name: "kaygraph_graph_runs_in_progress", help: "Graph runs in progress by graph and kind", labelNames: ["graph", "kind"] as const, registers: [registry] });
   return {
     registry,
+    runsInProgress,
     httpDuration,
     graphRunDuration,
     nodeDuration,

@@ -47,7 +47,8 @@ export function docsRoutes(ctx: AppContext): Router {
   router.get("/docs/init.js", (_req, res) => {
     res.type("application/javascript").send(INIT);
   });
-  const assets = (require("swagger-ui-dist") as { getAbsoluteFSPath(): string }).getAbsoluteFSPath();
+  // The package's absolute-path helper, not its index (which loads the whole 1 MB bundle into the server).
+  const assets = (require("swagger-ui-dist/absolute-path.js") as () => string)();
   router.use("/docs/assets", express.static(assets, { index: false, maxAge: "1h", fallthrough: true }));
   return router;
 }

@@ -35,6 +35,7 @@ function runHandler(ctx: AppContext, graph: LoadedGraph) {
   return async (req: Request, res: Response): Promise<void> => {
     const requestId = requestIdOf(req);
     const started = performance.now();
+    ctx.metrics.runsInProgress.inc({ graph: graph.name, kind: "sync" });
     try {
       const result = await runDefinition(graph, req.body, {
         signal: clientGone(res),
@@ -50,6 +51,8 @@ function runHandler(ctx: AppContext, graph: LoadedGraph) {
       const outcome = error instanceof DefinitionRunError ? error.code.toLowerCase() : "error";
       if (outcome !== "validation_error") ctx.metrics.graphRunDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
       throw error;
+    } finally {
+      ctx.metrics.runsInProgress.dec({ graph: graph.name, kind: "sync" });
     }
   };
 }

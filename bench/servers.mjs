@@ -1,0 +1,46 @@
+// Starts benchmark servers as child processes and waits for their ready line.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const benchDir = path.dirname(fileURLToPath(import.meta.url));
+export const root = path.resolve(benchDir, "..");
+
+/** Spawns `node args` and resolves with { port, stop } once it prints `ready port=<n>`. */
+export function startServer(args, { env = {}, cwd = root, readyPattern = /ready port=(\d+)/ } = {}) {
+  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, KAYGRAPH_TEST: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  return new Promise((resolve, reject) => {
+    const onData = (chunk) => {
+      output += chunk.toString();
+      const match = output.match(readyPattern);
+      if (match) {
+        child.stdout.off("data", onData);
+        child.stderr.off("data", onData);
+        child.stdout.resume();
+        child.stderr.resume();
+        resolve({
+          port: Number(match[1]),
+          child,
+          stop: () =>
+            new Promise((done) => {
+              if (child.exitCode !== null) return done();
+              child.once("exit", () => done());
+              child.kill("SIGTERM");
+            }),
+        });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`server ${args.join(" ")} exited with ${code} before ready:\n${output}`)));
+  });
+}
+
+/** `kaygraph serve` on the bench project (or another project) with extra flags. */
+export function startKaygraph(flags = [], options = {}) {
+  return startServer([path.join(root, "bin/kaygraph.js"), "serve", "--cwd", options.project ?? path.join(benchDir, "project"), "--port", "0", "--host", "127.0.0.1", ...flags], {
+    ...options,
+    readyPattern: /kaygraph: ready port=(\d+)/,
+  });
+}
