@@ -78,7 +78,8 @@ export interface GraphDefinitionSpec<I extends Schema, O extends Schema> {
 }
 
 /** A validated definition, as returned by `defineGraph`. */
-export type GraphDefinition<I extends Schema = Schema, O extends Schema = Schema> = Readonly<GraphDefinitionSpec<I, O>> & {
+// Defaults are `any` so a specific definition is assignable to the general type (its mappings take specific inputs).
+export type GraphDefinition<I extends Schema = any, O extends Schema = any> = Readonly<GraphDefinitionSpec<I, O>> & {
   readonly [DEFINITION]: true;
 };
 

@@ -3,13 +3,13 @@ import { z } from "zod";
 
 /** The graph every HTTP benchmark side runs: validate, one node, answer. */
 export class Echo extends Node {
-  prep(shared: { input: { text: string; n: number } }) {
+  override prep(shared: { input: { text: string; n: number } }) {
     return shared.input;
   }
-  exec(input: { text: string; n: number }) {
+  override exec(input: { text: string; n: number }) {
     return { text: input.text.toUpperCase(), n: input.n + 1 };
   }
-  post(shared: { output?: unknown }, _input: unknown, out: unknown) {
+  override post(shared: { output?: unknown }, _input: unknown, out: unknown) {
     shared.output = out;
   }
 }

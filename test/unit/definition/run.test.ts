@@ -1,18 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { CancelledReason, DefinitionRunError, Graph, GraphRegistry, Node, defineGraph, isDefinition, parseGraphRef, runDefinition, type LoadedGraph, type RunEvent } from "../../../src/index.js";
+import { CancelledReason, DefinitionRunError, Graph, GraphRegistry, Node, defineGraph, isDefinition, parseGraphRef, runDefinition, type GraphDefinition, type LoadedGraph, type RunEvent } from "../../../src/index.js";
 
-const loaded = (definition: ReturnType<typeof defineGraph>, name = "g", version = 1): LoadedGraph => ({ name, version, definition, file: "/x/g.ts", exportName: "default" });
+const loaded = (definition: GraphDefinition, name = "g", version = 1): LoadedGraph => ({ name, version, definition, file: "/x/g.ts", exportName: "default" });
 
 class Upper extends Node {
-  prep(shared: { input: { text: string } }) {
+  override prep(shared: { input: { text: string } }) {
     return shared.input.text;
   }
-  exec(text: string) {
+  override exec(text: string) {
     this.emit(text.length);
     return text.toUpperCase();
   }
-  post(shared: { output?: unknown }, _p: string, upper: string) {
+  override post(shared: { output?: unknown }, _p: string, upper: string) {
     shared.output = { upper };
   }
 }

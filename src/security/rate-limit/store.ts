@@ -1,0 +1,16 @@
+/** The contract between the limiter facade and its counter stores (SQLite file, Redis). */
+import type { RateLimiterAbstract, RateLimiterCompatibleAbstract, RateLimiterStoreAbstract, RLWrapperTimeouts } from "rate-limiter-flexible";
+import type { RateSpec } from "./spec.js";
+
+/** A rate-limiter-flexible limiter for one spec. */
+export type SpecLimiter = RateLimiterAbstract | RateLimiterStoreAbstract | RateLimiterCompatibleAbstract | RLWrapperTimeouts;
+
+/** An opened counter store. */
+export interface LimiterStore {
+  /** Which store, for errors and metrics. */
+  readonly kind: "sqlite" | "redis";
+  /** A limiter counting `spec` under `keyPrefix`. */
+  create(spec: RateSpec, keyPrefix: string): SpecLimiter;
+  /** Releases what the store opened itself (never a caller's Redis client). */
+  close(): Promise<void>;
+}
