@@ -87,12 +87,12 @@ describe("runDefinition", () => {
 
   it("reports the failing node, a timeout, an abort and a cancel", async () => {
     class Fail extends Node {
-      exec() {
+      override exec() {
         throw new Error("bad thing");
       }
     }
     class Wait extends Node {
-      exec() {
+      override exec() {
         return new Promise((_, reject) => this.signal.addEventListener("abort", () => reject(new Error("stopped"))));
       }
     }
@@ -112,7 +112,7 @@ describe("runDefinition", () => {
   it("uses shared/result mappings, hands the context to nodes, and accepts instances, factories and classes", async () => {
     const seen: unknown[] = [];
     class Peek extends Node {
-      exec() {
+      override exec() {
         seen.push(this.context.requestId, (this.context.user as { sub?: string } | undefined)?.sub);
       }
     }

@@ -4,10 +4,10 @@ import { Graph, Node, defineGraph } from "../../../src/index.js";
 import { postJson, registryOf, serveApp } from "../../helpers/app-server.js";
 
 class Echo extends Node {
-  prep(shared: { input: { text: string; waitMs?: number; fail?: boolean; bad?: boolean } }) {
+  override prep(shared: { input: { text: string; waitMs?: number; fail?: boolean; bad?: boolean } }) {
     return shared.input;
   }
-  async exec(input: { text: string; waitMs?: number; fail?: boolean }) {
+  override async exec(input: { text: string; waitMs?: number; fail?: boolean }) {
     if (input.fail) throw new Error("secret internal detail");
     if (input.waitMs) {
       await new Promise<void>((resolve, reject) => {
@@ -21,7 +21,7 @@ class Echo extends Node {
     }
     return input;
   }
-  post(shared: { output?: unknown }, _p: unknown, input: { text: string; bad?: boolean }) {
+  override post(shared: { output?: unknown }, _p: unknown, input: { text: string; bad?: boolean }) {
     shared.output = input.bad ? { text: 42 } : { text: input.text };
   }
 }

@@ -1,0 +1,146 @@
+/** Conformance: claims, leases, fencing, sweeping lost leases, retries and releases, retention. */
+import { expect, it } from "vitest";
+import { TaskConflictError, type Lease, type TaskStore } from "../../../src/tasks/index.js";
+import type { Fresh } from "./conformance.js";
+import { checkEventLog, until } from "./helpers.js";
+
+const SHORT_LEASE = 500;
+
+/** Waits until a sweep has moved the task out of `running` (its lease expired). */
+async function sweptOut(store: TaskStore, id: string) {
+  return until(async () => {
+    await store.sweep();
+    const task = await store.get(id);
+    return task?.status !== "running" && task;
+  });
+}
+
+async function claimNow(store: TaskStore, leaseMs = 10_000): Promise<Lease> {
+  const lease = await store.claim({ leaseMs, signal: AbortSignal.timeout(5_000) });
+  if (!lease) throw new Error("expected a task to claim");
+  return lease;
+}
+
+export function leaseCases(fresh: Fresh): void {
+  it("claims, renews, appends events and completes with exactly one terminal event", async () => {
+    const store = await (await fresh()).open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: { x: 1 }, maxAttempts: 2, backoffMs: 10, timeoutMs: 500 });
+    const lease = await claimNow(store);
+    expect(lease.task).toMatchObject({ id: task.id, status: "running", attempts: 1, input: { x: 1 }, max_attempts: 2, backoff_ms: 10, timeout_ms: 500, lost: 0 });
+    expect(lease.task.started_at).not.toBeNull();
+    expect(await store.renew(lease, 10_000)).toEqual({ ok: true, cancelRequested: false });
+    expect(await store.appendEvents(lease, [{ type: "start", ts: 1, run_id: "r" }, { type: "data", ts: 2, node: "n", chunk: [] }])).toBe(true);
+    expect(await store.appendEvents(lease, [{ type: "data", ts: 3, node: "n", chunk: { deep: [1, 0.1, "é"] } }])).toBe(true);
+    expect(await store.complete(lease, { out: [] })).toBe("ok");
+    expect(await store.get(task.id)).toMatchObject({ status: "completed", result: { out: [] }, error: null, attempts: 1, completed_at: expect.any(String) });
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["start", "data", "data", "result"]);
+    expect(events[2]).toEqual({ type: "data", seq: 3, ts: 3, node: "n", chunk: { deep: [1, 0.1, "é"] } });
+    expect(events[3]).toMatchObject({ type: "result", seq: 4, result: { out: [] } });
+    expect((await store.events(task.id, 2)).map((e) => e.seq)).toEqual([3, 4]);
+    // Terminal states never change; nothing is appended after the terminal event.
+    expect(await store.complete(lease, "again")).toBe("fenced");
+    expect(await store.appendEvents(lease, [{ type: "data", ts: 4, node: "n", chunk: 1 }])).toBe(false);
+    await expect(store.cancel(task.id)).rejects.toBeInstanceOf(TaskConflictError);
+    expect(await store.events(task.id)).toHaveLength(4);
+  });
+
+  it("wakes a waiting claim when a task is submitted, and an aborted claim resolves undefined", async () => {
+    const store = await (await fresh()).open();
+    expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(100) })).toBeUndefined();
+    const waiting = store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(5000) });
+    const { task } = await store.submit({ graph: "g", version: 1, input: null });
+    expect((await waiting)?.task.id).toBe(task.id);
+  });
+
+  it("puts a task with an expired lease back to pending and fences the stale worker", async () => {
+    const store = await (await fresh()).open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: null });
+    const stale = await claimNow(store, SHORT_LEASE);
+    expect(await store.appendEvents(stale, [{ type: "start", ts: 1, run_id: "a" }])).toBe(true);
+    expect(await sweptOut(store, task.id)).toMatchObject({ status: "pending", attempts: 1 });
+    expect((await store.events(task.id)).at(-1)).toMatchObject({ type: "retry", attempt: 1, error_code: "WORKER_LOST", delay_ms: 0 });
+    expect((await store.renew(stale, 10_000)).ok).toBe(false);
+    const fresh2 = await claimNow(store);
+    expect(fresh2.task).toMatchObject({ attempts: 2, lost: 1 });
+    // The stale worker can neither finish nor write events over the new owner.
+    expect(await store.complete(stale, "stale result")).toBe("fenced");
+    expect(await store.fail(stale, { error_code: "GRAPH_ERROR", message: "stale" })).toBe("fenced");
+    expect(await store.appendEvents(stale, [{ type: "data", ts: 2, node: "n", chunk: "stale" }])).toBe(false);
+    expect(await store.release(stale)).toBe("fenced");
+    expect(await store.complete(fresh2, "fresh result")).toBe("ok");
+    expect(await store.get(task.id)).toMatchObject({ status: "completed", result: "fresh result", attempts: 2 });
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["start", "retry", "result"]);
+  });
+
+  it("fails a task with WORKER_LOST once it was lost more than maxLost times", async () => {
+    const store = await (await fresh()).open({ maxLost: 1 });
+    const { task } = await store.submit({ graph: "g", version: 1, input: null, maxAttempts: 5 });
+    await claimNow(store, SHORT_LEASE);
+    expect(await sweptOut(store, task.id)).toMatchObject({ status: "pending" });
+    await claimNow(store, SHORT_LEASE);
+    expect(await sweptOut(store, task.id)).toMatchObject({ status: "failed", attempts: 2, error: { error_code: "WORKER_LOST" } });
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.at(-1)).toMatchObject({ type: "error", error_code: "WORKER_LOST" });
+    expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(300) })).toBeUndefined();
+  });
+
+  it("retries after the delay with a retry event, and release hands back without counting", async () => {
+    const store = await (await fresh()).open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: null, maxAttempts: 3 });
+    const first = await claimNow(store);
+    expect(await store.retry(first, { error: { error_code: "GRAPH_ERROR", message: "boom" }, delayMs: 1500 })).toBe("ok");
+    expect(await store.get(task.id)).toMatchObject({ status: "pending", attempts: 1 });
+    expect((await store.events(task.id)).at(-1)).toMatchObject({ type: "retry", seq: 1, attempt: 1, error: "boom", error_code: "GRAPH_ERROR", delay_ms: 1500 });
+    expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(200) })).toBeUndefined();
+    const startedWaiting = Date.now();
+    const second = await claimNow(store);
+    expect(Date.now() - startedWaiting).toBeGreaterThan(500);
+    expect(second.task.attempts).toBe(2);
+    expect(await store.release(second)).toBe("ok");
+    expect(await store.get(task.id)).toMatchObject({ status: "pending", attempts: 1 });
+    expect((await claimNow(store)).task.attempts).toBe(2);
+  });
+
+  it("cancelling a running task fires the holder's signal and ends it cancelled", async () => {
+    const store = await (await fresh()).open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: null });
+    const lease = await claimNow(store);
+    expect(await store.cancel(task.id)).toMatchObject({ status: "running" });
+    await until(() => lease.signal.aborted);
+    expect(lease.signal.reason).toMatchObject({ code: "CANCELLED" });
+    expect((await store.renew(lease, 10_000)).cancelRequested).toBe(true);
+    // A requested cancel wins over whatever the worker reports next.
+    expect(await store.complete(lease, "done anyway")).toBe("cancelled");
+    expect(await store.get(task.id)).toMatchObject({ status: "cancelled", result: null, error: { error_code: "CANCELLED" } });
+    checkEventLog(await store.events(task.id));
+  });
+
+  it("prunes terminal tasks beyond the retained count and older than the retention age", async () => {
+    const backend = await fresh();
+    const store = await backend.open({ maxRetained: 2 });
+    const done: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { task } = await store.submit({ graph: "g", version: 1, input: i });
+      await store.complete(await claimNow(store), i);
+      done.push(task.id);
+    }
+    const { task: pending } = await store.submit({ graph: "g", version: 1, input: "pending" });
+    expect(await store.prune()).toBe(2);
+    expect(await store.get(done[0] as string)).toBeUndefined();
+    expect(await store.get(done[1] as string)).toBeUndefined();
+    expect(await store.events(done[0] as string)).toEqual([]);
+    expect((await store.get(done[3] as string))?.status).toBe("completed");
+    expect((await store.get(pending.id))?.status).toBe("pending");
+    expect((await store.list()).tasks.map((t) => t.id)).toEqual([pending.id, done[3], done[2]]);
+
+    const aging = await backend.open({ retentionMs: 200 });
+    await until(async () => (await aging.prune()) === 2);
+    expect(await aging.get(done[3] as string)).toBeUndefined();
+    expect((await aging.get(pending.id))?.status).toBe("pending");
+  });
+}

@@ -1,0 +1,130 @@
+/** Conformance: the TaskRunner over each store — runs, retries, timeouts, cancels, graceful stop. */
+import { expect, it, onTestFinished } from "vitest";
+import { TaskRunner, type TaskRunnerOptions, type TaskStore } from "../../../src/tasks/index.js";
+import type { Fresh } from "./conformance.js";
+import { scriptedExecute, type Script } from "./fixtures/scripted.js";
+import { checkEventLog, collect, until } from "./helpers.js";
+
+function startRunner(store: TaskStore, options: Partial<TaskRunnerOptions> & { calls?: string[] } = {}): TaskRunner {
+  const runner = new TaskRunner(store, { concurrency: 2, leaseMs: 2000, random: () => 0, execute: scriptedExecute(options.calls), ...options });
+  runner.start();
+  onTestFinished(() => runner.stop({ deadlineMs: 100 }));
+  return runner;
+}
+
+const submit = (store: TaskStore, script: Script, extra: { maxAttempts?: number; backoffMs?: number; timeoutMs?: number } = {}) =>
+  store.submit({ graph: "scripted", version: 1, input: script, ...extra }).then((r) => r.task);
+
+const settled = (store: TaskStore, id: string) =>
+  until(async () => {
+    const task = await store.get(id);
+    return task && ["completed", "failed", "cancelled"].includes(task.status) && task;
+  });
+
+export function runnerCases(fresh: Fresh): void {
+  it("runs a task and stores its run events renumbered, ending in one result", async () => {
+    const store = await (await fresh()).open();
+    const task = await submit(store, { events: 5, value: "v" });
+    const live = collect(store, task.id);
+    startRunner(store);
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", attempts: 1, result: { value: "v", attempt: 1 } });
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["start", "data", "data", "data", "data", "data", "result"]);
+    expect(events.at(-1)).toMatchObject({ type: "result", result: { value: "v", attempt: 1 } });
+    expect(await live.done).toEqual(events);
+  });
+
+  it("retries failed attempts with exponential backoff, seq continuing across attempts", async () => {
+    const store = await (await fresh()).open();
+    const task = await submit(store, { events: 1, failTimes: 2 }, { maxAttempts: 3, backoffMs: 100 });
+    startRunner(store);
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", attempts: 3, result: { attempt: 3 } });
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["start", "data", "retry", "start", "data", "retry", "start", "data", "result"]);
+    const retries = events.filter((e) => e.type === "retry");
+    expect(retries).toMatchObject([
+      { attempt: 1, delay_ms: 100, error_code: "GRAPH_ERROR", error: "scripted failure 1" },
+      { attempt: 2, delay_ms: 200, error_code: "GRAPH_ERROR" },
+    ]);
+    // The next attempt did not start before its delay.
+    const starts = events.filter((e) => e.type === "start");
+    expect((starts[1]?.ts ?? 0) - (retries[0]?.ts ?? 0)).toBeGreaterThanOrEqual(95);
+    expect((starts[2]?.ts ?? 0) - (retries[1]?.ts ?? 0)).toBeGreaterThanOrEqual(195);
+  });
+
+  it("fails after maxAttempts, and at once for a non-retryable error", async () => {
+    const store = await (await fresh()).open();
+    const flaky = await submit(store, { failTimes: 9 }, { maxAttempts: 2, backoffMs: 10 });
+    const invalid = await submit(store, { failTimes: 9, code: "VALIDATION_ERROR" }, { maxAttempts: 3, backoffMs: 10 });
+    startRunner(store);
+    expect(await settled(store, flaky.id)).toMatchObject({ status: "failed", attempts: 2, error: { error_code: "GRAPH_ERROR", message: "scripted failure 2" } });
+    expect(await settled(store, invalid.id)).toMatchObject({ status: "failed", attempts: 1, error: { error_code: "VALIDATION_ERROR" } });
+    const events = await store.events(flaky.id);
+    checkEventLog(events);
+    expect(events.filter((e) => e.type === "retry")).toHaveLength(1);
+    expect(events.at(-1)).toMatchObject({ type: "error", error_code: "GRAPH_ERROR" });
+  });
+
+  it("fails a task that exceeds its timeout with TIMEOUT", async () => {
+    const store = await (await fresh()).open();
+    const task = await submit(store, { hang: true }, { timeoutMs: 150 });
+    startRunner(store);
+    expect(await settled(store, task.id)).toMatchObject({ status: "failed", error: { error_code: "TIMEOUT" } });
+    expect((await store.events(task.id)).at(-1)).toMatchObject({ type: "error", error_code: "TIMEOUT" });
+  });
+
+  it("never runs a task cancelled while pending, and aborts one cancelled while running", async () => {
+    const store = await (await fresh()).open();
+    const calls: string[] = [];
+    const skipped = await submit(store, {});
+    await store.cancel(skipped.id);
+    const hanging = await submit(store, { hang: true });
+    startRunner(store, { calls });
+    await until(() => calls.includes(hanging.id));
+    await store.cancel(hanging.id);
+    expect(await settled(store, hanging.id)).toMatchObject({ status: "cancelled", error: { error_code: "CANCELLED" } });
+    const after = await submit(store, {});
+    await settled(store, after.id);
+    expect(calls).not.toContain(skipped.id);
+    checkEventLog(await store.events(hanging.id));
+  });
+
+  it("runs at most `concurrency` tasks at once", async () => {
+    const store = await (await fresh()).open();
+    let running = 0;
+    let peak = 0;
+    const execute = scriptedExecute();
+    const tasks = await Promise.all(Array.from({ length: 5 }, () => submit(store, { sleepMs: 60 })));
+    startRunner(store, {
+      concurrency: 2,
+      execute: async (task, ctx) => {
+        peak = Math.max(peak, ++running);
+        try {
+          return await execute(task, ctx);
+        } finally {
+          running--;
+        }
+      },
+    });
+    for (const task of tasks) expect((await settled(store, task.id)).status).toBe("completed");
+    expect(peak).toBe(2);
+  });
+
+  it("stops gracefully: finishes what ends before the deadline, hands the rest back for the next start", async () => {
+    const store = await (await fresh()).open();
+    const quick = await submit(store, { sleepMs: 100 });
+    const stuck = await submit(store, { hang: true });
+    const calls: string[] = [];
+    const runner = startRunner(store, { calls });
+    await until(() => calls.length === 2);
+    await runner.stop({ deadlineMs: 600 });
+    expect(await store.get(quick.id)).toMatchObject({ status: "completed" });
+    expect(await store.get(stuck.id)).toMatchObject({ status: "pending", attempts: 0 });
+    // The next start (here: a runner whose graph no longer hangs) runs it.
+    startRunner(store, { execute: () => "second run" });
+    expect(await settled(store, stuck.id)).toMatchObject({ status: "completed", attempts: 1, result: "second run" });
+    checkEventLog(await store.events(stuck.id));
+  });
+}
