@@ -1,5 +1,5 @@
 import { createProgram } from "./program.js";
-import { reportError } from "./report-error.js";
+import { reportError } from "../error-report.js";
 
 /** True when `--debug` is on the command line or KAYGRAPH_DEBUG is set to a truthy value. */
 export function isDebug(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): boolean {

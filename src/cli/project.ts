@@ -1,5 +1,5 @@
 import { Command, Option } from "commander";
-import { applyDotenv, loadConfig, type LoadedConfig } from "../config/load.js";
+import { applyDotenv, loadConfig, type LoadConfigOptions, type LoadedConfig } from "../config/load.js";
 import type { KaygraphConfig } from "../config/schema.js";
 import { SETTINGS, settingForFlag } from "../config/settings.js";
 
@@ -38,9 +38,10 @@ export function settingFlagValues(command: Command): Record<string, string | und
  * Loads the project's settings for a command: global `--cwd`/`--config`, the command's setting flags, and
  * its own defaults. Applies `.env` to process.env so graph code sees those variables too.
  */
-export async function loadProject(command: Command, commandDefaults?: { name: string; values: KaygraphConfig }): Promise<LoadedConfig> {
+export async function loadProject(command: Command, commandDefaults?: { name: string; values: KaygraphConfig }): Promise<LoadedConfig & { options: LoadConfigOptions }> {
   const globals = command.optsWithGlobals<GlobalOptions>();
-  const loaded = await loadConfig({ cwd: globals.cwd, configFile: globals.config, flags: settingFlagValues(command), commandDefaults });
+  const options: LoadConfigOptions = { cwd: globals.cwd, configFile: globals.config, flags: settingFlagValues(command), commandDefaults };
+  const loaded = await loadConfig(options);
   applyDotenv(loaded.dotenv);
-  return loaded;
+  return { ...loaded, options };
 }

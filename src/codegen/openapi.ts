@@ -3,17 +3,18 @@ import type { ResolvedConfig } from "../config/schema.js";
 import type { GraphRegistry, LoadedGraph } from "../definition/registry.js";
 import { routesOf } from "../definition/routes.js";
 import { packageInfo } from "../package-info.js";
+import { compareCodeUnits, pascalName } from "./names.js";
 
 type JsonObject = Record<string, unknown>;
 
 /** `hello-world` v2 → `HelloWorldV2`: the prefix of a graph's schema and type names. */
 export function typeName(graph: Pick<LoadedGraph, "name" | "version">): string {
-  const pascal = graph.name
-    .split(/[-_]/)
-    .filter(Boolean)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join("");
-  return `${/^[0-9]/.test(pascal) ? `G${pascal}` : pascal}V${graph.version}`;
+  return `${pascalName(graph.name)}V${graph.version}`;
+}
+
+/** Graphs by name then version, in an order that does not depend on the machine's locale. */
+export function sortedGraphs(registry: GraphRegistry): LoadedGraph[] {
+  return registry.list().sort((a, b) => compareCodeUnits(a.name, b.name) || a.version - b.version);
 }
 
 /** JSON Schema (2020-12, what OpenAPI 3.1 uses) of a zod schema, as a request (`input`) or response (`output`). */
@@ -200,7 +201,7 @@ export function buildOpenApi(registry: GraphRegistry, config: Pick<ResolvedConfi
   const auth = config.auth.mode === "jwt";
   const schemas: JsonObject = baseSchemas();
   let paths: JsonObject = {};
-  for (const graph of registry.list()) {
+  for (const graph of sortedGraphs(registry)) {
     const name = typeName(graph);
     schemas[`${name}Input`] = jsonSchemaOf(graph.definition.input, "input");
     schemas[`${name}Output`] = jsonSchemaOf(graph.definition.output, "output");

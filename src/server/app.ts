@@ -48,6 +48,11 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
   app.locals.kaygraph = ctx;
 
   app.use(requestId());
+  app.use((_req, res, next) => {
+    // While draining, tell keep-alive clients to reconnect (they reach a worker that is not leaving).
+    if (ctx.state.phase === "draining") res.setHeader("Connection", "close");
+    next();
+  });
   app.use(httpLog(ctx.logger));
   app.use((req, res, next) => {
     const end = ctx.metrics.httpDuration.startTimer({ method: req.method });

@@ -1,5 +1,6 @@
 import { once } from "node:events";
 import http from "node:http";
+import net from "node:net";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { ResolvedConfig } from "../config/schema.js";
@@ -16,6 +17,8 @@ export interface ServerHandle {
   readonly url: string;
   readonly logger: Logger;
   readonly state: ServerState;
+  /** Number of graph versions served. */
+  readonly registrySize: number;
   /**
    * Graceful stop: `/ready` answers 503, no new connections, in-flight requests finish until the deadline,
    * then remaining connections are closed. Resolves when the server is closed.
@@ -61,18 +64,24 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
     closing ??= drain(server, state, deadlineMs);
     return closing;
   };
-  return { server, port, url: `http://${shownHost}:${port}`, logger, state, close };
+  return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, close };
 }
 
+/**
+ * Graceful drain without dropping a request:
+ * 1. `/ready` answers 503 and every response carries `Connection: close` (see app.ts), so a connection that
+ *    serves a request during the drain is closed right after its response, never under a client reusing it;
+ * 2. stop accepting connections (at the net level: http's own close() also closes idle sockets);
+ * 3. close connections that stay idle (clients that sent nothing since the drain began), and at the deadline
+ *    close everything that is left.
+ */
 async function drain(server: http.Server, state: ServerState, deadlineMs: number): Promise<void> {
   state.phase = "draining";
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  // Idle keep-alive sockets would hold close() open; busy ones finish their response first.
-  server.closeIdleConnections();
-  const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+  const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
+  const sweep = setInterval(() => server.closeIdleConnections(), 250);
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
   await Promise.race([closed, deadline]);
-  clearInterval(idleSweep);
+  clearInterval(sweep);
   server.closeAllConnections();
   await closed;
 }

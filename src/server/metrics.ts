@@ -1,4 +1,5 @@
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import cluster from "node:cluster";
+import { AggregatorRegistry, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RunEvent } from "../graph/events.js";
 
 /** The server's Prometheus metrics (one registry per app; the cluster primary aggregates workers). */
@@ -25,6 +26,11 @@ export function createMetrics(): Metrics {
   const httpDuration = new Histogram({ name: "kaygraph_http_request_duration_seconds", help: "HTTP request duration by route and status", labelNames: ["method", "route", "status"] as const, buckets: SECONDS, registers: [registry] });
   const graphRunDuration = new Histogram({ name: "kaygraph_graph_run_duration_seconds", help: "Graph run duration by graph, version and outcome", labelNames: ["graph", "version", "outcome"] as const, buckets: SECONDS, registers: [registry] });
   const nodeDuration = new Histogram({ name: "kaygraph_node_duration_seconds", help: "Node step duration by graph and node", labelNames: ["graph", "node"] as const, buckets: SECONDS, registers: [registry] });
+  if (cluster.isWorker) {
+    // The primary aggregates every worker's registry for /metrics (prom-client's cluster protocol).
+    AggregatorRegistry.setRegistries([registry]);
+    new AggregatorRegistry();
+  }
   const runsInProgress = new Gauge({ name: "kaygraph_graph_runs_in_progress", help: "Graph runs in progress by graph and kind", labelNames: ["graph", "kind"] as const, registers: [registry] });
   return {
     registry,
@@ -36,4 +42,30 @@ export function createMetrics(): Metrics {
       if (event.type === "node_end") nodeDuration.observe({ graph, node: event.node }, event.duration_ms / 1000);
     },
   };
+}
+
+let nextRequest = 0;
+
+/**
+ * The text `/metrics` answers: in a cluster worker, every worker's metrics aggregated by the primary;
+ * otherwise this process's own.
+ */
+export function metricsText(metrics: Metrics): Promise<string> {
+  if (!cluster.isWorker || process.send === undefined) return metrics.registry.metrics();
+  const id = ++nextRequest;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off("message", onMessage);
+      reject(new Error("The primary did not answer the metrics request in time"));
+    }, 5_000);
+    const onMessage = (message: { type?: string; id?: number; text?: string; error?: string }) => {
+      if (message?.type !== "kaygraph:metrics-response" || message.id !== id) return;
+      clearTimeout(timer);
+      process.off("message", onMessage);
+      if (message.text !== undefined) resolve(message.text);
+      else reject(new Error(message.error ?? "metrics aggregation failed"));
+    };
+    process.on("message", onMessage);
+    process.send?.({ type: "kaygraph:metrics-request", id });
+  });
 }

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
 import { configCommand } from "./config.js";
+import { devCommand } from "./dev.js";
+import { generateCommand } from "./generate.js";
 import { graphsCommand } from "./graphs.js";
 import { runCommand } from "./run.js";
 import { serveCommand } from "./serve.js";
 
 /** One factory per command; each lives in its own file and loads heavy modules lazily in its action. */
-export const commandFactories: ReadonlyArray<() => Command> = [runCommand, serveCommand, graphsCommand, configCommand];
+export const commandFactories: ReadonlyArray<() => Command> = [runCommand, devCommand, serveCommand, graphsCommand, generateCommand, configCommand];

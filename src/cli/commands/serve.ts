@@ -4,10 +4,10 @@ import { loadProject, withSettingFlags } from "../project.js";
 /** `kaygraph serve`: the production server. */
 export function serveCommand(): Command {
   return withSettingFlags(new Command("serve"), ["--port", "--host", "--workers", "--auth", "--rate-limit", "--redis", "--shutdown-timeout", "--log-level", "--log-format", "--graphs"])
-    .description("run the production server (default 0.0.0.0:8000, JSON logs on stdout)")
+    .description("run the production server: workers on one port, graceful drain, SIGHUP reload (default 0.0.0.0:8000, JSON logs)")
     .action(async (_flags: unknown, command: Command) => {
-      const { config } = await loadProject(command);
+      const { config, options } = await loadProject(command);
       const { serve } = await import("../serve.js");
-      await serve(config, { debug: command.optsWithGlobals<{ debug?: boolean }>().debug === true });
+      await serve(config, { debug: command.optsWithGlobals<{ debug?: boolean }>().debug === true, load: options });
     });
 }

@@ -2,6 +2,7 @@ import { Router } from "express";
 import { packageInfo } from "../../package-info.js";
 import type { AppContext } from "../context.js";
 import { HttpError } from "../http-error.js";
+import { metricsText } from "../metrics.js";
 import { methodNotAllowed } from "../middleware/errors.js";
 
 /** `/health` (alive), `/ready` (503 while starting or draining) and `/metrics` (Prometheus text). */
@@ -23,7 +24,7 @@ export function serviceRoutes(ctx: AppContext): Router {
   router
     .route("/metrics")
     .get(async (_req, res) => {
-      res.type(ctx.metrics.registry.contentType).send(await ctx.metrics.registry.metrics());
+      res.type(ctx.metrics.registry.contentType).send(await metricsText(ctx.metrics));
     })
     .all(methodNotAllowed(["GET"]));
   return router;

@@ -1,7 +1,7 @@
 import { CommanderError } from "commander";
 import { describe, expect, it } from "vitest";
 import { isDebug } from "../../../src/cli/main.js";
-import { reportError } from "../../../src/cli/report-error.js";
+import { reportError } from "../../../src/error-report.js";
 import { Errors, KaygraphError } from "../../../src/errors.js";
 
 function capture(error: unknown, debug = false) {

@@ -1,6 +1,6 @@
 import { styleText } from "node:util";
 import { CommanderError } from "commander";
-import { ExitCode, KaygraphError } from "../errors.js";
+import { ExitCode, KaygraphError } from "./errors.js";
 
 /** Where and how errors are printed. */
 export interface ReportOptions {

@@ -1,0 +1,16 @@
+import { Command } from "commander";
+import { loadProject, withSettingFlags } from "../project.js";
+
+/** Defaults of `kaygraph dev`: loopback, port 3000, human-readable logs. */
+export const DEV_DEFAULTS = { name: "dev", values: { server: { host: "127.0.0.1", port: 3000 }, log: { format: "pretty" as const } } };
+
+/** `kaygraph dev`: one worker, hot reload on change of graphs, config, `.env` and the source they import. */
+export function devCommand(): Command {
+  return withSettingFlags(new Command("dev"), ["--port", "--host", "--auth", "--rate-limit", "--redis", "--log-level", "--log-format", "--graphs"])
+    .description("run the dev server (default 127.0.0.1:3000) with hot reload")
+    .action(async (_flags: unknown, command: Command) => {
+      const { config, options } = await loadProject(command, DEV_DEFAULTS);
+      const { runCluster } = await import("../../process/run-cluster.js");
+      await runCluster(config, { mode: "dev", debug: command.optsWithGlobals<{ debug?: boolean }>().debug === true, load: options });
+    });
+}

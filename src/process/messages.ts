@@ -1,0 +1,31 @@
+import type { LoadConfigOptions } from "../config/load.js";
+
+/** What a worker needs to start: how to load the project's settings, and its role. */
+export interface WorkerOptions {
+  load: Pick<LoadConfigOptions, "cwd" | "configFile" | "flags" | "commandDefaults">;
+  /** The concrete port every worker listens on (the primary resolves a configured 0). */
+  port: number;
+  debug: boolean;
+  /** Regenerate `.kaygraph/generated` after loading (one worker per (re)load does it). */
+  generate: boolean;
+  /** Ordinal of this worker, for logs. */
+  index: number;
+}
+
+/** Environment variable that carries {@link WorkerOptions} to a worker process. */
+export const WORKER_ENV = "KAYGRAPH_WORKER_OPTIONS";
+
+/** Worker → primary. */
+export type WorkerMessage =
+  | { type: "kaygraph:ready"; port: number; graphs: number }
+  | { type: "kaygraph:load-failed"; message: string; exitCode: number }
+  | { type: "kaygraph:fatal"; message: string }
+  | { type: "kaygraph:metrics-request"; id: number };
+
+/** Primary → worker. */
+export type PrimaryMessage = { type: "kaygraph:drain"; deadlineMs: number } | { type: "kaygraph:metrics-response"; id: number; text?: string; error?: string };
+
+/** True for a message of ours (cluster also carries prom-client's and Node's own). */
+export function isWorkerMessage(message: unknown): message is WorkerMessage {
+  return typeof message === "object" && message !== null && typeof (message as { type?: unknown }).type === "string" && (message as { type: string }).type.startsWith("kaygraph:");
+}

@@ -1,0 +1,230 @@
+import cluster, { type Worker } from "node:cluster";
+import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
+import { AggregatorRegistry } from "prom-client";
+import { Errors, KaygraphError } from "../errors.js";
+import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from "./backoff.js";
+import { WORKER_ENV, isWorkerMessage, type PrimaryMessage, type WorkerMessage, type WorkerOptions } from "./messages.js";
+
+/** Options of a {@link Supervisor}. */
+export interface SupervisorOptions {
+  /** Worker processes to keep running. */
+  workers: number;
+  /** How workers load the project (each loads settings and graphs itself, so a reload reads fresh files). */
+  worker: Pick<WorkerOptions, "load" | "debug">;
+  /** The concrete port every worker listens on (see ports.ts). */
+  port: number;
+  /** Drain deadline for each retiring worker on shutdown and reload. */
+  shutdownTimeoutMs: number;
+  restart?: RestartPolicy;
+  logger: Logger;
+  /** Human lines (stderr): startup, reloads, crashes. */
+  say: (line: string) => void;
+}
+
+/** A load that failed: the formatted error of the worker that tried. */
+export class WorkerLoadError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = "WorkerLoadError";
+  }
+}
+
+interface Managed {
+  worker: Worker;
+  index: number;
+  startedAt: number;
+  phase: "starting" | "ready" | "retiring";
+}
+
+/** Result of a reload. */
+export type ReloadResult = { ok: true; ms: number } | { ok: false; ms: number; error: WorkerLoadError };
+
+/**
+ * The cluster primary shared by `serve` and `dev`: forks workers that share one listening port, replaces
+ * crashed ones with exponential backoff (giving up on a crash loop), reloads one worker at a time (the new
+ * one is ready before the old one drains) and shuts down gracefully. Holds no application state: rate
+ * limits, tasks and events live in the shared store.
+ */
+export class Supervisor {
+  private readonly managed = new Set<Managed>();
+  private readonly crashes: CrashTracker;
+  private readonly aggregator = new AggregatorRegistry();
+  private readonly port: number;
+  private nextIndex = 1;
+  private stopping = false;
+  private reloading: Promise<ReloadResult> | undefined;
+  private pendingReload: string | undefined;
+  private fatal: ((error: KaygraphError) => void) | undefined;
+  /** Resolves when the supervisor gave up (crash loop); `run()` turns it into the exit code. */
+  readonly gaveUp: Promise<KaygraphError>;
+
+  constructor(private readonly options: SupervisorOptions) {
+    this.crashes = new CrashTracker(options.restart ?? DEFAULT_RESTART_POLICY);
+    this.port = options.port;
+    this.gaveUp = new Promise((resolve) => (this.fatal = resolve));
+    cluster.setupPrimary({ exec: fileURLToPath(new URL("./worker-entry.js", import.meta.url)) });
+  }
+
+  /** The shared port. */
+  get listeningPort(): number {
+    return this.port;
+  }
+
+  /** Pids of live workers. */
+  get pids(): number[] {
+    return [...this.managed].filter((m) => m.phase !== "retiring").map((m) => m.worker.process.pid ?? -1);
+  }
+
+  /** Forks the workers and resolves with the port once all are ready; a worker that cannot load rejects. */
+  async start(): Promise<number> {
+    const first = await this.fork(true);
+    const others = await Promise.allSettled(Array.from({ length: this.options.workers - 1 }, () => this.fork(false)));
+    const failed = others.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) {
+      await this.shutdown();
+      throw failed.reason;
+    }
+    return first.port;
+  }
+
+  /**
+   * Replaces every worker with one on fresh code, one at a time. Serialised: a reload requested while one
+   * runs schedules exactly one more. On a load failure the old workers keep serving.
+   */
+  reload(reason: string): Promise<ReloadResult> {
+    if (this.reloading) {
+      this.pendingReload = this.pendingReload ? `${this.pendingReload}, ${reason}` : reason;
+      return this.reloading;
+    }
+    const run = async (): Promise<ReloadResult> => {
+      let result = await this.rollingRestart();
+      while (this.pendingReload !== undefined && !this.stopping) {
+        this.pendingReload = undefined;
+        result = await this.rollingRestart();
+      }
+      return result;
+    };
+    this.reloading = run().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  /** Tells every worker to drain, waits for them (up to the deadline plus a margin), then kills stragglers. */
+  async shutdown(): Promise<void> {
+    this.stopping = true;
+    const all = [...this.managed];
+    const exits = all.map((m) => new Promise<void>((resolve) => (m.worker.isDead() ? resolve() : m.worker.once("exit", () => resolve()))));
+    for (const m of all) this.retire(m);
+    const deadline = setTimeout(() => {
+      for (const m of all) if (!m.worker.isDead()) m.worker.process.kill("SIGKILL");
+    }, this.options.shutdownTimeoutMs + 5_000);
+    await Promise.all(exits);
+    clearTimeout(deadline);
+  }
+
+  /** Kills every worker at once (a second Ctrl-C). */
+  killAll(): void {
+    this.stopping = true;
+    for (const m of this.managed) if (!m.worker.isDead()) m.worker.process.kill("SIGKILL");
+  }
+
+  private async rollingRestart(): Promise<ReloadResult> {
+    const started = performance.now();
+    const old = [...this.managed].filter((m) => m.phase === "ready");
+    const count = Math.max(old.length, 1);
+    for (let i = 0; i < count; i++) {
+      if (this.stopping) break;
+      try {
+        await this.fork(i === 0);
+      } catch (error) {
+        const failure = error instanceof WorkerLoadError ? error : new WorkerLoadError(String(error), 1);
+        return { ok: false, ms: performance.now() - started, error: failure };
+      }
+      const retiring = old[i];
+      if (retiring) this.retire(retiring);
+    }
+    return { ok: true, ms: performance.now() - started };
+  }
+
+  private retire(m: Managed): void {
+    if (m.phase === "retiring" || m.worker.isDead()) return;
+    m.phase = "retiring";
+    const message: PrimaryMessage = { type: "kaygraph:drain", deadlineMs: this.options.shutdownTimeoutMs };
+    if (m.worker.isConnected()) m.worker.send(message);
+    else m.worker.process.kill("SIGTERM");
+  }
+
+  /** Forks one worker and resolves when it is ready; rejects with its load error if it fails first. */
+  private fork(generate: boolean): Promise<{ managed: Managed; port: number }> {
+    const index = this.nextIndex++;
+    const options: WorkerOptions = { ...this.options.worker, index, generate, port: this.port };
+    const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(options) });
+    const managed: Managed = { worker, index, startedAt: Date.now(), phase: "starting" };
+    this.managed.add(managed);
+    return new Promise((resolve, reject) => {
+      let loadError: WorkerLoadError | undefined;
+      worker.on("message", (message: unknown) => {
+        if (!isWorkerMessage(message)) return;
+        this.onMessage(managed, message, { resolve, setLoadError: (e) => (loadError = e) });
+      });
+      worker.once("exit", (code, signal) => {
+        this.managed.delete(managed);
+        if (managed.phase === "starting") {
+          reject(loadError ?? new WorkerLoadError(`Worker ${index} exited (${signal ?? `code ${code}`}) before it was ready.`, 1));
+          return;
+        }
+        if (managed.phase === "ready") this.onCrash(managed, code, signal);
+      });
+    });
+  }
+
+  private onMessage(managed: Managed, message: WorkerMessage, hooks: { resolve: (v: { managed: Managed; port: number }) => void; setLoadError: (e: WorkerLoadError) => void }): void {
+    switch (message.type) {
+      case "kaygraph:ready":
+        managed.phase = "ready";
+        hooks.resolve({ managed, port: message.port });
+        return;
+      case "kaygraph:load-failed":
+        hooks.setLoadError(new WorkerLoadError(message.message, message.exitCode));
+        return;
+      case "kaygraph:fatal":
+        this.options.logger.error({ worker: managed.index, pid: managed.worker.process.pid }, message.message);
+        return;
+      case "kaygraph:metrics-request":
+        void this.aggregator.clusterMetrics().then(
+          (text) => this.reply(managed, { type: "kaygraph:metrics-response", id: message.id, text }),
+          (error: Error) => this.reply(managed, { type: "kaygraph:metrics-response", id: message.id, error: error.message }),
+        );
+    }
+  }
+
+  private reply(managed: Managed, message: PrimaryMessage): void {
+    if (managed.worker.isConnected()) managed.worker.send(message);
+  }
+
+  private onCrash(managed: Managed, code: number | null, signal: string | null): void {
+    if (this.stopping) return;
+    const pid = managed.worker.process.pid;
+    const delay = this.crashes.recordDeath(Date.now() - managed.startedAt);
+    const how = signal ?? `exit code ${code}`;
+    if (delay === undefined) {
+      const error = new KaygraphError(Errors.ServerCrashLoop, { message: `Workers died ${this.crashes.recentDeaths} times within a minute (last: worker ${managed.index}, pid ${pid}, ${how}); giving up.` });
+      this.options.logger.fatal({ worker: managed.index, pid, code, signal }, error.message);
+      this.fatal?.(error);
+      return;
+    }
+    this.options.logger.warn({ worker: managed.index, pid, code, signal, restart_in_ms: delay }, "worker died; replacing it");
+    this.options.say(`kaygraph: worker ${managed.index} (pid ${pid}) died (${how}); replacing it in ${delay} ms`);
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.fork(false).catch((error: unknown) => {
+        // A replacement that cannot even load counts as another death (a crash loop ends it).
+        this.options.say(`kaygraph: replacement worker failed to start: ${(error as Error).message}`);
+        this.onCrash({ ...managed, startedAt: Date.now() }, 1, null);
+      });
+    }, delay);
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Fetches jobs from BullMQ for claims, in BullMQ's manual mode: a `Worker` without a processor whose
+ * `getNextJob(token, { block: true })` waits on BullMQ's marker (BZPOPMIN), so a submit anywhere wakes a
+ * waiting claim within milliseconds and delayed (retry) jobs wake it when due. The same Worker runs BullMQ's
+ * stalled-job checker: a job whose lock (our lease) was not renewed goes back to wait, and one that stalled
+ * more than `maxStalledCount` (= tasks.maxLost) times is failed — which the store records as WORKER_LOST.
+ *
+ * Aborting a waiting claim closes the Worker (the only way to interrupt BZPOPMIN); the next claim opens a
+ * new one. Jobs are therefore re-bound to the store's Queue right after fetching, so finishing them never
+ * depends on a Worker's connection.
+ */
+import { Worker, type Job } from "bullmq";
+import { Redis } from "ioredis";
+
+/** What a fetcher needs from its store. */
+export interface JobFetcherOptions {
+  url: string;
+  prefix: string;
+  queueName: string;
+  maxLost: number;
+  onError: (error: unknown) => void;
+  /** BullMQ failed a job because it stalled too often. */
+  onStallLimit: (jobId: string) => void;
+}
+
+interface Current {
+  worker: Worker;
+  connection: Redis;
+  leaseMs: number;
+  retired?: boolean;
+}
+
+/** One waiting fetch at a time, per store. */
+export class JobFetcher {
+  private current: Current | undefined;
+  private readonly retiring = new Set<Promise<void>>();
+
+  constructor(private readonly options: JobFetcherOptions) {}
+
+  /** The next job, locked with `token` for `leaseMs`; undefined when nothing came or `signal` aborted. */
+  async next(token: string, leaseMs: number, signal?: AbortSignal): Promise<Job | undefined> {
+    const current = this.ensure(leaseMs);
+    const onAbort = (): void => this.retire(current);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await current.worker.getNextJob(token, { block: true });
+    } catch (error) {
+      // Closing the worker under a waiting fetch is how an abort interrupts it; anything else is real.
+      if (signal?.aborted) return undefined;
+      throw error;
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /** Closes the worker (and waits for any retiring one). */
+  async close(): Promise<void> {
+    if (this.current) this.retire(this.current);
+    await Promise.all(this.retiring);
+  }
+
+  private ensure(leaseMs: number): Current {
+    if (this.current?.leaseMs === leaseMs) return this.current;
+    if (this.current) this.retire(this.current);
+    const { url, prefix, queueName, maxLost, onError, onStallLimit } = this.options;
+    // BullMQ requires maxRetriesPerRequest: null on a worker's connection (it blocks).
+    const connection = new Redis(url, { maxRetriesPerRequest: null });
+    connection.on("error", onError);
+    const worker = new Worker(queueName, null, {
+      connection,
+      prefix,
+      autorun: false,
+      lockDuration: leaseMs,
+      stalledInterval: Math.max(100, Math.round(leaseMs / 2)),
+      maxStalledCount: maxLost,
+      drainDelay: 5,
+    });
+    worker.on("error", onError);
+    worker.on("failed", (job, error) => {
+      if (job?.id && /stalled more than allowable limit/.test(error.message)) onStallLimit(job.id);
+    });
+    worker.startStalledCheckTimer().catch(onError);
+    this.current = { worker, connection, leaseMs };
+    return this.current;
+  }
+
+  private retire(current: Current): void {
+    if (this.current === current) this.current = undefined;
+    if (current.retired) return;
+    current.retired = true;
+    const closing = (async () => {
+      await current.worker.close(true);
+      await current.connection.quit();
+    })()
+      .catch(this.options.onError)
+      .finally(() => this.retiring.delete(closing));
+    this.retiring.add(closing);
+  }
+}

@@ -1,0 +1,350 @@
+/**
+ * The scale-out task store: BullMQ on Redis schedules the work (queue, delayed retries, blocking fetch,
+ * lock tokens, stalled-job recovery) and our own Redis keys hold the truth about each task (record, list
+ * indexes, idempotency keys, events with pub/sub), changed only by atomic Lua scripts. A BullMQ job is the
+ * task id; its lock token is our lease token, so BullMQ's locks and our fencing agree. The record decides:
+ * a job handed out for a task that is already terminal (or cancelled) is discarded, never run.
+ */
+import { randomUUID } from "node:crypto";
+import { Job, Queue } from "bullmq";
+import { Redis } from "ioredis";
+import { Errors, KaygraphError } from "../errors.js";
+import { JobFetcher } from "./bullmq-fetcher.js";
+import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
+import { EventFeed } from "./event-feed.js";
+import { LeaseRegistry } from "./lease-registry.js";
+import { RedisPubSub } from "./redis-pubsub.js";
+import { fromFlat, hashToClaimed, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
+import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
+import { encodeCursor, resolveListQuery, resolveSubmit } from "./submit-input.js";
+import { RELEASED_MESSAGE } from "./task-messages.js";
+import type {
+  ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
+  TaskEvent, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
+} from "./types.js";
+
+/** Options of {@link BullmqTaskStore.open}. */
+export interface BullmqTaskStoreOptions extends TaskStoreSettings {
+  /** redis:// or rediss:// URL. */
+  url: string;
+  /** Key prefix (`redis.prefix`), so several projects can share one Redis. */
+  prefix: string;
+}
+
+const QUEUE = "tasks";
+/** A pending task this old without a BullMQ job (its submitter died between the two writes) is enqueued again. */
+const ORPHAN_AFTER_MS = 10_000;
+const LIST_BATCH = 200;
+
+/**
+ * The Redis backend of {@link TaskStore}.
+ *
+ * @example
+ * const store = await BullmqTaskStore.open({ url: "redis://127.0.0.1:6379", prefix: "kaygraph", maxLost: 3, retentionMs: 6048e5, maxRetained: 1e5, idempotencyTtlMs: 864e5 });
+ */
+export class BullmqTaskStore implements TaskStore {
+  readonly backend = "redis";
+  private readonly keys: RedisKeys;
+  private readonly scripts: TaskScripts;
+  private readonly queue: Queue;
+  private readonly fetcher: JobFetcher;
+  private readonly pubsub: RedisPubSub;
+  private readonly leases = new LeaseRegistry();
+  /** The queue-bound job of each lease, by lease token. */
+  private readonly jobs = new Map<string, Job>();
+  private readonly background = new Set<Promise<unknown>>();
+  private cancelChannel: Promise<unknown> | undefined;
+  private readonly pollMs: number;
+  private readonly onError: (error: unknown) => void;
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly settings: BullmqTaskStoreOptions,
+  ) {
+    this.pollMs = settings.pollMs ?? 1000;
+    this.onError = settings.onError ?? ((error) => process.emitWarning(`kaygraph task store: ${error instanceof Error ? error.message : String(error)}`, { code: "KG_TASK_STORE" }));
+    this.keys = new RedisKeys(settings.prefix);
+    this.scripts = defineTaskScripts(redis);
+    this.queue = new Queue(QUEUE, { connection: redis, prefix: this.keys.bull });
+    this.queue.on("error", this.onError);
+    this.pubsub = new RedisPubSub(redis, this.onError);
+    this.fetcher = new JobFetcher({
+      url: settings.url,
+      prefix: this.keys.bull,
+      queueName: QUEUE,
+      maxLost: settings.maxLost,
+      onError: this.onError,
+      onStallLimit: (id) => this.track(this.markLost(id, "fail")),
+    });
+  }
+
+  /** Connects and checks that Redis answers (a clear error instead of hanging requests). */
+  static async open(options: BullmqTaskStoreOptions): Promise<BullmqTaskStore> {
+    const redis = new Redis(options.url, { connectTimeout: 5000, maxRetriesPerRequest: 3 });
+    try {
+      await redis.ping();
+    } catch (error) {
+      redis.disconnect();
+      throw new KaygraphError(Errors.StoreUnavailable, { message: `Redis at ${redactUrl(options.url)} does not answer: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+    }
+    const store = new BullmqTaskStore(redis, options);
+    redis.on("error", store.onError);
+    return store;
+  }
+
+  // #region API side
+
+  async submit(raw: SubmitTaskInput): Promise<SubmitResult> {
+    const s = resolveSubmit(raw);
+    const id = randomUUID();
+    const hasKey = s.idempotencyKey !== undefined;
+    const idemKey = hasKey ? this.keys.idempotency(s.owner, s.idempotencyKey as string) : `${this.keys.prefix}:idem:none`;
+    const [kind, taskId, flat] = (await this.scripts.submit(
+      this.keys.task(id), idemKey, this.keys.prefix, id, Date.now(), s.graph, s.version, s.inputJson,
+      s.owner ?? "", s.owner === null ? 0 : 1, s.requestId ?? "", s.requestId === null ? 0 : 1,
+      s.maxAttempts, s.backoffMs, s.timeoutMs ?? "", s.fingerprint, this.settings.idempotencyTtlMs, hasKey ? 1 : 0,
+    )) as [string, string, string[]];
+    if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
+    if (kind === "created") await this.enqueue(id);
+    return { task: hashToRecord(fromFlat(flat)), replayed: kind === "replay" };
+  }
+
+  async get(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined> {
+    const hash = await this.redis.hgetall(this.keys.task(id));
+    return visible(hash, scope) ? hashToRecord(hash) : undefined;
+  }
+
+  async list(query?: ListTasksQuery): Promise<TaskPage> {
+    const q = resolveListQuery(query);
+    const index = typeof q.owner === "string" ? this.keys.owner(q.owner) : q.status ? this.keys.status(q.status) : this.keys.all;
+    const found: { pos: number; hash: TaskHash }[] = [];
+    let max = q.before === undefined ? "+inf" : `(${q.before}`;
+    // Walk the index newest first in batches, filtering by what the index does not cover.
+    while (found.length <= q.limit) {
+      const batch = await this.redis.zrevrangebyscore(index, max, "-inf", "WITHSCORES", "LIMIT", 0, LIST_BATCH);
+      if (batch.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (let i = 0; i < batch.length; i += 2) pipeline.hgetall(this.keys.task(batch[i] as string));
+      const hashes = ((await pipeline.exec()) ?? []).map(([error, hash]) => {
+        if (error) throw error;
+        return hash as TaskHash;
+      });
+      hashes.forEach((hash, i) => {
+        if (matches(hash, q)) found.push({ pos: Number(batch[i * 2 + 1]), hash });
+      });
+      max = `(${batch.at(-1) as string}`;
+      if (batch.length < LIST_BATCH * 2) break;
+    }
+    const page = found.slice(0, q.limit);
+    const last = page.at(-1);
+    return { tasks: page.map((f) => hashToRecord(f.hash)), next_cursor: found.length > q.limit && last ? encodeCursor(last.pos) : null };
+  }
+
+  async cancel(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined> {
+    const scoped = scope?.owner !== undefined;
+    const [kind, detail] = (await this.scripts.cancel(this.keys.task(id), this.keys.prefix, id, Date.now(), scoped ? 1 : 0, scope?.owner ?? "", scope?.owner === null ? 1 : 0)) as [string, string[] | string];
+    if (kind === "missing") return undefined;
+    if (kind === "conflict") throw new TaskConflictError(id, detail as string);
+    // A pending task's job is removed so no worker fetches it; if one already did, its claim discards it.
+    if (kind === "cancelled") await this.queue.remove(id).catch(this.onError);
+    else this.leases.cancelRequested(id);
+    return hashToRecord(fromFlat(detail));
+  }
+
+  async events(id: string, afterSeq = 0): Promise<TaskEvent[]> {
+    const bodies = await this.redis.lrange(this.keys.events(id), afterSeq, -1);
+    return bodies.map((body) => JSON.parse(body) as TaskEvent);
+  }
+
+  subscribe(id: string, afterSeq: number, listener: TaskEventListener): () => void {
+    let off: (() => void) | undefined;
+    let closed = false;
+    const feed = new EventFeed(afterSeq, listener, {
+      read: (seq) => this.events(id, seq),
+      pollMs: this.pollMs,
+      onError: this.onError,
+      onClose: () => {
+        closed = true;
+        off?.();
+      },
+    });
+    this.pubsub
+      .on(this.keys.eventsChannel(id), (message) => feed.hint(JSON.parse(message) as TaskEvent))
+      .then((remove) => (closed ? remove() : (off = remove)), this.onError)
+      // Subscribed (or failed to: then the feed's re-reads still deliver), now read what is stored.
+      .finally(() => feed.start());
+    return () => feed.close();
+  }
+
+  // #endregion
+  // #region worker side
+
+  async claim(options: ClaimOptions): Promise<Lease | undefined> {
+    const { signal, leaseMs } = options;
+    this.cancelChannel ??= this.pubsub.on(this.keys.cancelChannel, (id) => this.leases.cancelRequested(id)).catch(this.onError);
+    await this.cancelChannel;
+    while (!signal?.aborted) {
+      const token = randomUUID();
+      const fetched = await this.fetcher.next(token, leaseMs, signal);
+      if (fetched?.id === undefined) continue;
+      const job = await Job.fromId(this.queue, fetched.id);
+      if (job === undefined) continue;
+      if (signal?.aborted) {
+        await job.moveToWait(token);
+        return undefined;
+      }
+      const now = Date.now();
+      const [kind, flat] = (await this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, now, now + leaseMs, this.settings.maxLost)) as [string, string[]];
+      if (kind === "claimed") {
+        this.jobs.set(token, job);
+        return this.leases.hold(hashToClaimed(fromFlat(flat)), token);
+      }
+      await job.moveToCompleted(null, token, false).catch(this.onError);
+    }
+    return undefined;
+  }
+
+  async renew(lease: Lease, leaseMs: number): Promise<RenewResult> {
+    const job = this.jobs.get(lease.token);
+    const extended = job ? await job.extendLock(lease.token, leaseMs) : 0;
+    const [ok, cancel] = extended ? ((await this.scripts.renew(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, Date.now() + leaseMs)) as [number, number]) : [0, 0];
+    if (!ok) {
+      this.forget(lease);
+      return { ok: false, cancelRequested: false };
+    }
+    if (cancel) this.leases.cancelRequested(lease.task.id);
+    return { ok: true, cancelRequested: cancel === 1 };
+  }
+
+  async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
+    if (events.length === 0) return true;
+    const bodies = events.map((e) => JSON.stringify(e));
+    return ((await this.scripts.append(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, ...bodies)) as number) >= 0;
+  }
+
+  async complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
+    const now = Date.now();
+    return this.transition(lease, "complete", JSON.stringify(result ?? null), JSON.stringify({ type: "result", ts: now, result: result ?? null }), now);
+  }
+
+  async fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome> {
+    const { node, ...taskError } = error;
+    const now = Date.now();
+    const event = { type: "error", ts: now, error: error.message, error_code: error.error_code, ...(node !== undefined && { node }) };
+    return this.transition(lease, "fail", JSON.stringify(taskError), JSON.stringify(event), now);
+  }
+
+  async retry(lease: Lease, retry: { error: TaskError; delayMs: number }): Promise<TransitionOutcome> {
+    const now = Date.now();
+    const event = { type: "retry", ts: now, attempt: lease.task.attempts, error: retry.error.message, error_code: retry.error.error_code, delay_ms: retry.delayMs };
+    return this.transition(lease, "retry", "", JSON.stringify(event), now, retry.delayMs);
+  }
+
+  async release(lease: Lease): Promise<TransitionOutcome> {
+    const now = Date.now();
+    const event = { type: "retry", ts: now, attempt: lease.task.attempts, error: RELEASED_MESSAGE, error_code: "WORKER_SHUTDOWN", delay_ms: 0 };
+    return this.transition(lease, "release", "", JSON.stringify(event), now);
+  }
+
+  async sweep(): Promise<SweepReport> {
+    const report: SweepReport = { requeued: 0, ended: 0 };
+    const expired = await this.redis.zrangebyscore(this.keys.leases, "-inf", Date.now(), "LIMIT", 0, 500);
+    for (const id of expired) {
+      const state = await this.queue.getJobState(id);
+      // Active: BullMQ's stalled checker has not looked yet (or the holder renews late); it decides.
+      if (state === "active") continue;
+      const waiting = ["waiting", "delayed", "prioritized", "paused", "waiting-children"].includes(state);
+      const outcome = await this.markLost(id, waiting ? "requeue" : "fail");
+      if (outcome === "requeued") report.requeued++;
+      if (outcome === "ended") {
+        report.ended++;
+        if (waiting) await this.queue.remove(id).catch(this.onError);
+      }
+    }
+    await this.enqueueOrphans();
+    return report;
+  }
+
+  async prune(): Promise<number> {
+    let pruned = 0;
+    const old = await this.redis.zrangebyscore(this.keys.terminal, "-inf", Date.now() - this.settings.retentionMs, "LIMIT", 0, 1000);
+    if (old.length > 0) pruned += (await this.scripts.prune(this.keys.prefix, ...old)) as number;
+    const excess = (await this.redis.zcard(this.keys.terminal)) - this.settings.maxRetained;
+    if (excess > 0) {
+      const oldest = await this.redis.zrange(this.keys.terminal, 0, Math.min(excess, 1000) - 1);
+      pruned += (await this.scripts.prune(this.keys.prefix, ...oldest)) as number;
+    }
+    return pruned;
+  }
+
+  async close(): Promise<void> {
+    await this.fetcher.close();
+    await Promise.allSettled(this.background);
+    await this.pubsub.close();
+    await this.queue.close();
+    await this.redis.quit();
+  }
+
+  // #endregion
+  // #region internals
+
+  private async enqueue(id: string): Promise<void> {
+    await this.queue.add("task", null, { jobId: id, removeOnComplete: true, removeOnFail: true });
+  }
+
+  /** A fenced transition of the record, then the matching move of the BullMQ job. */
+  private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release", payload: string, body: string, now: number, delayMs = 0): Promise<TransitionOutcome> {
+    const outcome = (await this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body)) as TransitionOutcome;
+    const job = this.jobs.get(lease.token);
+    this.forget(lease);
+    // Fenced: the job belongs to someone else now. Otherwise hand the job on; if that fails (its lock
+    // expired meanwhile) BullMQ's stalled checker returns it and the next claim sees the record's truth.
+    if (outcome === "fenced" || job === undefined) return outcome;
+    const move =
+      outcome === "ok" && mode === "retry" ? job.moveToDelayed(now + delayMs, lease.token)
+      : outcome === "ok" && mode === "release" ? job.moveToWait(lease.token)
+      : job.moveToCompleted(null, lease.token, false);
+    await Promise.resolve(move).catch(this.onError);
+    return outcome;
+  }
+
+  private async markLost(id: string, mode: "requeue" | "fail"): Promise<"requeued" | "ended" | "skip"> {
+    return (await this.scripts.lost(this.keys.task(id), this.keys.prefix, id, Date.now(), this.settings.maxLost, mode)) as "requeued" | "ended" | "skip";
+  }
+
+  private async enqueueOrphans(): Promise<void> {
+    const oldest = await this.redis.zrange(this.keys.status("pending"), 0, 99);
+    for (const id of oldest) {
+      const created = Number(await this.redis.hget(this.keys.task(id), "created_at"));
+      if (Date.now() - created < ORPHAN_AFTER_MS) break;
+      if ((await this.queue.getJob(id)) === undefined) await this.enqueue(id);
+    }
+  }
+
+  private forget(lease: Lease): void {
+    this.jobs.delete(lease.token);
+    this.leases.drop(lease);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.catch(this.onError).finally(() => this.background.delete(tracked));
+    this.background.add(tracked);
+  }
+
+  // #endregion
+}
+
+function visible(hash: TaskHash, scope: OwnerScope | undefined): boolean {
+  return hash.id !== undefined && (scope?.owner === undefined || (hash.owner ?? null) === scope.owner);
+}
+
+function matches(hash: TaskHash, q: ReturnType<typeof resolveListQuery>): boolean {
+  if (hash.id === undefined) return false;
+  if (q.status !== undefined && hash.status !== q.status) return false;
+  if (q.graph !== undefined && hash.graph !== q.graph) return false;
+  return q.owner === undefined || (hash.owner ?? null) === q.owner;
+}
+
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, "//***@");
+}

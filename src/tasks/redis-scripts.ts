@@ -1,0 +1,260 @@
+/**
+ * The Lua scripts of the scale-out store. Each state change of a task — its status, the indexes, its
+ * events and the pub/sub announcement of those events — happens in one script, so it is atomic: Redis runs
+ * a script without interleaving any other command, which is also what makes idempotency keys exact under
+ * concurrency and what fences a stale worker (its token no longer matches).
+ *
+ * Event bodies arrive as JSON text without `seq`; a script splices `{"seq":n,` in front, so events are never
+ * decoded and re-encoded by Lua's cjson (which would round numbers and turn [] into {}).
+ * Not Redis Cluster ready: scripts derive index keys from the prefix (they would need one hash slot).
+ */
+import type { Redis } from "ioredis";
+import { CANCELLED_ERROR, WORKER_LOST_MESSAGE } from "./task-messages.js";
+
+/** Embeds a constant message in Lua source inside a JSON string literal; only plain text is allowed. */
+function text(message: string): string {
+  if (!/^[\w .,;()'-]+$/.test(message)) throw new Error(`message unsafe to embed in Lua: ${message}`);
+  return message;
+}
+
+const PRELUDE = `
+local P = ARGV[1]
+local function tkey(id) return P .. ':t:' .. id end
+local TERMINAL = { completed = true, failed = true, cancelled = true }
+
+local function move_status(h, id, to)
+  local from = redis.call('HGET', h, 'status')
+  local pos = redis.call('HGET', h, 'pos')
+  redis.call('ZREM', P .. ':idx:status:' .. from, id)
+  redis.call('ZADD', P .. ':idx:status:' .. to, pos, id)
+  redis.call('HSET', h, 'status', to)
+end
+
+local function append(id, body)
+  local evkey = tkey(id) .. ':ev'
+  local n = redis.call('LLEN', evkey) + 1
+  local event = '{"seq":' .. n .. ',' .. string.sub(body, 2)
+  redis.call('RPUSH', evkey, event)
+  redis.call('PUBLISH', P .. ':ch:ev:' .. id, event)
+  return n
+end
+
+local function clear_lease(h, id)
+  redis.call('HDEL', h, 'token', 'lease_until')
+  redis.call('ZREM', P .. ':idx:leases', id)
+end
+
+local function finish(h, id, status, now, result, err, body)
+  move_status(h, id, status)
+  redis.call('HSET', h, 'completed_at', now)
+  if result then redis.call('HSET', h, 'result', result) end
+  if err then redis.call('HSET', h, 'error', err) end
+  clear_lease(h, id)
+  local member = string.format('%015d', tonumber(redis.call('HGET', h, 'pos'))) .. ':' .. id
+  redis.call('ZADD', P .. ':idx:terminal', now, member)
+  append(id, body)
+end
+
+local function finish_cancelled(h, id, now)
+  finish(h, id, 'cancelled', now, nil, '{"error_code":"CANCELLED","message":"${text(CANCELLED_ERROR.message)}"}',
+    '{"type":"error","ts":' .. now .. ',"error":"${text(CANCELLED_ERROR.message)}","error_code":"CANCELLED"}')
+end
+
+local function to_pending(h, id)
+  move_status(h, id, 'pending')
+  clear_lease(h, id)
+end
+
+local function recover_lost(h, id, now, max_lost)
+  if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return 'ended' end
+  local lost = redis.call('HINCRBY', h, 'lost', 1)
+  if lost > max_lost then
+    local message = '${text(WORKER_LOST_MESSAGE)} It was lost ' .. lost .. ' times.'
+    finish(h, id, 'failed', now, nil, '{"error_code":"WORKER_LOST","message":"' .. message .. '"}',
+      '{"type":"error","ts":' .. now .. ',"error":"' .. message .. '","error_code":"WORKER_LOST"}')
+    return 'ended'
+  end
+  append(id, '{"type":"retry","ts":' .. now .. ',"attempt":' .. redis.call('HGET', h, 'attempts') ..
+    ',"error":"${text(WORKER_LOST_MESSAGE)}","error_code":"WORKER_LOST","delay_ms":0}')
+  to_pending(h, id)
+  return 'requeued'
+end
+
+local function holds(h, token)
+  return redis.call('HGET', h, 'status') == 'running' and redis.call('HGET', h, 'token') == token
+end
+`;
+
+/** KEYS: task, idempotency key. ARGV: P id now graph version input owner|'' hasOwner requestId|'' hasRequestId maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey. */
+const SUBMIT = `
+local h, id, now = KEYS[1], ARGV[2], ARGV[3]
+if ARGV[16] == '1' then
+  local value = redis.call('GET', KEYS[2])
+  if value then
+    local space = string.find(value, ' ', 1, true)
+    local existing = string.sub(value, 1, space - 1)
+    if redis.call('EXISTS', tkey(existing)) == 1 then
+      if string.sub(value, space + 1) ~= ARGV[14] then return { 'mismatch', existing } end
+      return { 'replay', existing, redis.call('HGETALL', tkey(existing)) }
+    end
+  end
+end
+local pos = redis.call('INCR', P .. ':tasks:pos')
+redis.call('HSET', h, 'id', id, 'graph', ARGV[4], 'version', ARGV[5], 'status', 'pending', 'input', ARGV[6], 'created_at', now,
+  'attempts', 0, 'lost', 0, 'max_attempts', ARGV[11], 'backoff_ms', ARGV[12], 'cancel', 0, 'pos', pos)
+if ARGV[8] == '1' then
+  redis.call('HSET', h, 'owner', ARGV[7])
+  redis.call('ZADD', P .. ':idx:owner:' .. ARGV[7], pos, id)
+end
+if ARGV[10] == '1' then redis.call('HSET', h, 'request_id', ARGV[9]) end
+if ARGV[13] ~= '' then redis.call('HSET', h, 'timeout_ms', ARGV[13]) end
+redis.call('ZADD', P .. ':idx:all', pos, id)
+redis.call('ZADD', P .. ':idx:status:pending', pos, id)
+if ARGV[16] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[14], 'PX', ARGV[15]) end
+return { 'created', id, redis.call('HGETALL', h) }
+`;
+
+/** KEYS: task. ARGV: P id token now leaseUntil maxLost. A job BullMQ handed out becomes a claim, or is discarded. */
+const CLAIM = `
+local h, id, now = KEYS[1], ARGV[2], ARGV[4]
+local status = redis.call('HGET', h, 'status')
+if not status then return { 'gone' } end
+if TERMINAL[status] then return { 'terminal' } end
+if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return { 'terminal' } end
+-- Still running under another token: BullMQ found that worker's lock expired and handed the job on.
+if status == 'running' and recover_lost(h, id, now, tonumber(ARGV[6])) == 'ended' then return { 'terminal' } end
+redis.call('HINCRBY', h, 'attempts', 1)
+redis.call('HSETNX', h, 'started_at', now)
+redis.call('HSET', h, 'token', ARGV[3], 'lease_until', ARGV[5])
+move_status(h, id, 'running')
+redis.call('ZADD', P .. ':idx:leases', ARGV[5], id)
+return { 'claimed', redis.call('HGETALL', h) }
+`;
+
+/** KEYS: task. ARGV: P id token leaseUntil. */
+const RENEW = `
+if not holds(KEYS[1], ARGV[3]) then return { 0, 0 } end
+redis.call('HSET', KEYS[1], 'lease_until', ARGV[4])
+redis.call('ZADD', P .. ':idx:leases', ARGV[4], ARGV[2])
+return { 1, tonumber(redis.call('HGET', KEYS[1], 'cancel')) }
+`;
+
+/** KEYS: task. ARGV: P id token body… Returns the last seq, or -1 when fenced. */
+const APPEND = `
+if not holds(KEYS[1], ARGV[3]) then return -1 end
+local n = 0
+for i = 4, #ARGV do n = append(ARGV[2], ARGV[i]) end
+return n
+`;
+
+/** KEYS: task. ARGV: P id token now mode(complete|fail|retry|release) payload body. */
+const TRANSITION = `
+local h, id, now, mode = KEYS[1], ARGV[2], ARGV[4], ARGV[5]
+if not holds(h, ARGV[3]) then return 'fenced' end
+if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return 'cancelled' end
+if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7])
+elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7])
+else
+  append(id, ARGV[7])
+  if mode == 'release' then redis.call('HINCRBY', h, 'attempts', -1) end
+  to_pending(h, id)
+end
+return 'ok'
+`;
+
+/** KEYS: task. ARGV: P id now scoped owner ownerIsNull. */
+const CANCEL = `
+local h, id, now = KEYS[1], ARGV[2], ARGV[3]
+local status = redis.call('HGET', h, 'status')
+if not status then return { 'missing' } end
+if ARGV[4] == '1' then
+  local owner = redis.call('HGET', h, 'owner')
+  if ARGV[6] == '1' then if owner then return { 'missing' } end
+  elseif owner ~= ARGV[5] then return { 'missing' } end
+end
+if TERMINAL[status] then return { 'conflict', status } end
+if status == 'pending' then
+  finish_cancelled(h, id, now)
+  return { 'cancelled', redis.call('HGETALL', h) }
+end
+redis.call('HSET', h, 'cancel', 1)
+redis.call('PUBLISH', P .. ':ch:cancel', id)
+return { 'requested', redis.call('HGETALL', h) }
+`;
+
+/**
+ * KEYS: task. ARGV: P id now maxLost mode. A lost task whose lease expired: 'requeue' (its job is waiting
+ * again) or 'fail' (its job is gone: BullMQ failed it for stalling too often).
+ */
+const LOST = `
+local h, id, now = KEYS[1], ARGV[2], ARGV[3]
+local status = redis.call('HGET', h, 'status')
+if not status or TERMINAL[status] then return 'skip' end
+if status == 'running' and tonumber(redis.call('HGET', h, 'lease_until') or '0') > tonumber(now) then return 'skip' end
+if ARGV[5] == 'requeue' then
+  if status ~= 'running' then return 'skip' end
+  return recover_lost(h, id, now, tonumber(ARGV[4]))
+end
+redis.call('HSET', h, 'lost', ARGV[4])
+return recover_lost(h, id, now, tonumber(ARGV[4]))
+`;
+
+/** ARGV: P member… (members of idx:terminal). Deletes terminal tasks with their events and index entries. */
+const PRUNE = `
+local n = 0
+for i = 2, #ARGV do
+  local member = ARGV[i]
+  local id = string.sub(member, 17)
+  local h = tkey(id)
+  local status = redis.call('HGET', h, 'status')
+  if status == false or TERMINAL[status] then
+    if status then
+      local owner = redis.call('HGET', h, 'owner')
+      if owner then redis.call('ZREM', P .. ':idx:owner:' .. owner, id) end
+      redis.call('ZREM', P .. ':idx:all', id)
+      redis.call('ZREM', P .. ':idx:status:' .. status, id)
+      redis.call('DEL', h, h .. ':ev')
+      n = n + 1
+    end
+    redis.call('ZREM', P .. ':idx:terminal', member)
+  end
+end
+return n
+`;
+
+type Arg = string | number;
+type Script = (...args: Arg[]) => Promise<unknown>;
+
+/** The scripts, registered on a connection (EVALSHA, loaded on first use). */
+export interface TaskScripts {
+  submit: Script;
+  claim: Script;
+  renew: Script;
+  append: Script;
+  transition: Script;
+  cancel: Script;
+  lost: Script;
+  prune: Script;
+}
+
+/** Registers the scripts on `redis` (ioredis `defineCommand`). */
+export function defineTaskScripts(redis: Redis): TaskScripts {
+  const sources: Record<keyof TaskScripts, [number, string]> = {
+    submit: [2, SUBMIT],
+    claim: [1, CLAIM],
+    renew: [1, RENEW],
+    append: [1, APPEND],
+    transition: [1, TRANSITION],
+    cancel: [1, CANCEL],
+    lost: [1, LOST],
+    prune: [0, PRUNE],
+  };
+  const scripts = {} as TaskScripts;
+  for (const [name, [numberOfKeys, body]] of Object.entries(sources) as [keyof TaskScripts, [number, string]][]) {
+    const command = `kg_task_${name}`;
+    redis.defineCommand(command, { numberOfKeys, lua: PRELUDE + body });
+    const call = (redis as unknown as Record<string, Script>)[command] as Script;
+    scripts[name] = (...args) => call.apply(redis, args);
+  }
+  return scripts;
+}

@@ -1,0 +1,174 @@
+/**
+ * The embedded store's SQLite schema and row mapping. One file (`.kaygraph/kaygraph.db` by default) holds
+ * tasks, their events, idempotency keys and the doorbell registry, shared by every process on the machine.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { Errors, KaygraphError } from "../errors.js";
+import type { ClaimedTask, TaskRecord, TaskStatus } from "./types.js";
+
+const SCHEMA_VERSION = 1;
+
+const DDL = `
+CREATE TABLE IF NOT EXISTS kg_tasks (
+  pos INTEGER PRIMARY KEY AUTOINCREMENT,   -- list order (newest first) and cursor position
+  id TEXT NOT NULL UNIQUE,
+  graph TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  input TEXT NOT NULL,
+  result TEXT,
+  error TEXT,
+  request_id TEXT,
+  owner TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  completed_at INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  lost INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  backoff_ms INTEGER NOT NULL,
+  timeout_ms INTEGER,
+  available_at INTEGER NOT NULL,
+  lease_token TEXT,
+  lease_expires_at INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  event_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS kg_tasks_claim ON kg_tasks (status, available_at);
+CREATE INDEX IF NOT EXISTS kg_tasks_lease ON kg_tasks (status, lease_expires_at);
+CREATE INDEX IF NOT EXISTS kg_tasks_owner ON kg_tasks (owner, pos);
+CREATE INDEX IF NOT EXISTS kg_tasks_done ON kg_tasks (completed_at) WHERE completed_at IS NOT NULL;
+CREATE TABLE IF NOT EXISTS kg_task_events (
+  task_id TEXT NOT NULL REFERENCES kg_tasks (id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (task_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kg_idempotency (
+  scope TEXT NOT NULL,
+  key TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  task_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kg_doorbells (
+  port INTEGER PRIMARY KEY,
+  pid INTEGER NOT NULL,
+  seen_at INTEGER NOT NULL
+);
+`;
+
+/**
+ * Opens (creating if needed) the database: WAL so readers never block the writer, a busy timeout so
+ * concurrent writers from other processes wait instead of failing, foreign keys for event cleanup.
+ * `synchronous = NORMAL` is WAL's usual pairing: a commit survives a process crash (kill -9); only an OS
+ * crash or power loss can drop the last commits.
+ */
+export function openTaskDatabase(file: string, busyTimeoutMs = 5000): Database.Database {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file);
+    db.pragma("journal_mode = WAL");
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    migrate(db);
+    return db;
+  } catch (error) {
+    throw new KaygraphError(Errors.StoreUnavailable, { message: `Could not open the task database ${file}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+  }
+}
+
+function migrate(db: Database.Database): void {
+  // IMMEDIATE: several processes may start at once on a fresh file; one creates, the others see it done.
+  db.transaction(() => {
+    const version = db.pragma("user_version", { simple: true }) as number;
+    if (version >= SCHEMA_VERSION) return;
+    db.exec(DDL);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** A row of kg_tasks. */
+export interface TaskRow {
+  pos: number;
+  id: string;
+  graph: string;
+  version: number;
+  status: TaskStatus;
+  input: string;
+  result: string | null;
+  error: string | null;
+  request_id: string | null;
+  owner: string | null;
+  created_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  attempts: number;
+  lost: number;
+  max_attempts: number;
+  backoff_ms: number;
+  timeout_ms: number | null;
+  available_at: number;
+  lease_token: string | null;
+  lease_expires_at: number | null;
+  cancel_requested: number;
+  event_seq: number;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/** The public record of a row. */
+export function rowToRecord(row: TaskRow): TaskRecord {
+  return {
+    id: row.id,
+    graph: row.graph,
+    version: row.version,
+    status: row.status,
+    created_at: new Date(row.created_at).toISOString(),
+    started_at: iso(row.started_at),
+    completed_at: iso(row.completed_at),
+    attempts: row.attempts,
+    result: row.result === null ? null : JSON.parse(row.result),
+    error: row.error === null ? null : JSON.parse(row.error),
+    request_id: row.request_id,
+    owner: row.owner,
+  };
+}
+
+/** The worker's view of a claimed row. */
+export function rowToClaimed(row: TaskRow): ClaimedTask {
+  return {
+    ...rowToRecord(row),
+    input: JSON.parse(row.input),
+    max_attempts: row.max_attempts,
+    backoff_ms: row.backoff_ms,
+    timeout_ms: row.timeout_ms,
+    lost: row.lost,
+  };
+}
+
+/** Prepared statements, compiled once per SQL text (better-sqlite3 does not cache them itself). */
+export class Statements {
+  private readonly cache = new Map<string, Database.Statement>();
+
+  constructor(readonly db: Database.Database) {}
+
+  /** The cached statement of `sql`. */
+  prepare(sql: string): Database.Statement {
+    let statement = this.cache.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.cache.set(sql, statement);
+    }
+    return statement;
+  }
+
+  /** One task row by id. */
+  task(id: string): TaskRow | undefined {
+    return this.prepare("SELECT * FROM kg_tasks WHERE id = ?").get(id) as TaskRow | undefined;
+  }
+}

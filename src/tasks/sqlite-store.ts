@@ -1,0 +1,297 @@
+/**
+ * The embedded task store: one SQLite file (better-sqlite3, WAL) shared by every process on the machine.
+ * Writes that must be atomic run in `BEGIN IMMEDIATE` transactions, so concurrent processes serialise on the
+ * database lock (claims, idempotency keys) instead of racing; cross-process wake-ups use the UDP doorbell.
+ */
+import { randomUUID } from "node:crypto";
+import type Database from "better-sqlite3";
+import { Doorbell } from "./doorbell.js";
+import { EventFeed } from "./event-feed.js";
+import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
+import { LeaseRegistry } from "./lease-registry.js";
+import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
+import { appendEvents, finish, finishCancelled, recoverLost, toPending } from "./sqlite-transitions.js";
+import { RELEASED_MESSAGE } from "./task-messages.js";
+import { encodeCursor, resolveListQuery, resolveSubmit } from "./submit-input.js";
+import type {
+  ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
+  TaskEvent, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
+} from "./types.js";
+import { isTerminalStatus } from "./types.js";
+
+/** Options of {@link SqliteTaskStore.open}. */
+export interface SqliteTaskStoreOptions extends TaskStoreSettings {
+  /** Database file, e.g. `<project>/.kaygraph/kaygraph.db`. */
+  file: string;
+}
+
+const visible = (row: TaskRow | undefined, scope: OwnerScope | undefined): row is TaskRow =>
+  row !== undefined && (scope?.owner === undefined || row.owner === scope.owner);
+
+/**
+ * The embedded backend of {@link TaskStore}.
+ *
+ * @example
+ * const store = SqliteTaskStore.open({ file: ".kaygraph/kaygraph.db", maxLost: 3, retentionMs: 6048e5, maxRetained: 1e5, idempotencyTtlMs: 864e5 });
+ * const { task } = await store.submit({ graph: "hello", version: 1, input: { name: "Ada" } });
+ */
+export class SqliteTaskStore implements TaskStore {
+  readonly backend = "sqlite";
+  private readonly sql: Statements;
+  private readonly bell: Doorbell;
+  private readonly leases = new LeaseRegistry();
+  private readonly pollMs: number;
+  private readonly onError: (error: unknown) => void;
+  /** Bumped by every "task" ring, so a claim never sleeps through one that arrived while it was looking. */
+  private taskRings = 0;
+  private readonly offTaskRing: () => void;
+  private readonly offCancelRing: () => void;
+
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly settings: SqliteTaskStoreOptions,
+  ) {
+    this.sql = new Statements(db);
+    this.pollMs = settings.pollMs ?? 1000;
+    this.onError = settings.onError ?? ((error) => process.emitWarning(`kaygraph task store: ${error instanceof Error ? error.message : String(error)}`, { code: "KG_TASK_STORE" }));
+    this.bell = new Doorbell(this.sql, this.onError);
+    this.offTaskRing = this.bell.on("task", () => {
+      this.taskRings++;
+    });
+    this.offCancelRing = this.bell.on("cancel", (id) => this.leases.cancelRequested(id));
+  }
+
+  /** Opens (creating if needed) the database file. */
+  static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
+    return new SqliteTaskStore(openTaskDatabase(options.file), options);
+  }
+
+  // #region API side
+
+  async submit(raw: SubmitTaskInput): Promise<SubmitResult> {
+    const s = resolveSubmit(raw);
+    const scope = s.owner ?? "";
+    const result = this.db.transaction((): SubmitResult => {
+      const now = Date.now();
+      if (s.idempotencyKey !== undefined) {
+        const key = this.sql.prepare("SELECT fingerprint, task_id FROM kg_idempotency WHERE scope = ? AND key = ? AND expires_at > ?").get(scope, s.idempotencyKey, now) as { fingerprint: string; task_id: string } | undefined;
+        const existing = key && this.sql.task(key.task_id);
+        if (key && existing) {
+          if (key.fingerprint !== s.fingerprint) throw new IdempotencyMismatchError(existing.id);
+          return { task: rowToRecord(existing), replayed: true };
+        }
+      }
+      const id = randomUUID();
+      this.sql
+        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now);
+      if (s.idempotencyKey !== undefined) {
+        this.sql
+          .prepare("INSERT INTO kg_idempotency (scope, key, fingerprint, task_id, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, task_id = excluded.task_id, expires_at = excluded.expires_at")
+          .run(scope, s.idempotencyKey, s.fingerprint, id, now + this.settings.idempotencyTtlMs);
+      }
+      return { task: rowToRecord(this.sql.task(id) as TaskRow), replayed: false };
+    }).immediate();
+    if (!result.replayed) this.bell.ring("task");
+    return result;
+  }
+
+  async get(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined> {
+    const row = this.sql.task(id);
+    return visible(row, scope) ? rowToRecord(row) : undefined;
+  }
+
+  async list(query?: ListTasksQuery): Promise<TaskPage> {
+    const q = resolveListQuery(query);
+    const filters: [string, unknown][] = [];
+    if (q.status !== undefined) filters.push(["status = ?", q.status]);
+    if (q.graph !== undefined) filters.push(["graph = ?", q.graph]);
+    if (q.owner !== undefined) filters.push(["owner IS ?", q.owner]);
+    if (q.before !== undefined) filters.push(["pos < ?", q.before]);
+    const where = filters.map(([clause]) => clause);
+    const params = filters.map(([, value]) => value);
+    const sql = `SELECT * FROM kg_tasks ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY pos DESC LIMIT ?`;
+    const rows = this.sql.prepare(sql).all(...params, q.limit + 1) as TaskRow[];
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    return { tasks: page.map(rowToRecord), next_cursor: rows.length > q.limit && last ? encodeCursor(last.pos) : null };
+  }
+
+  async cancel(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined> {
+    const outcome = this.db.transaction(() => {
+      const row = this.sql.task(id);
+      if (!visible(row, scope)) return undefined;
+      if (isTerminalStatus(row.status)) throw new TaskConflictError(id, row.status);
+      if (row.status === "pending") finishCancelled(this.sql, row, Date.now());
+      else this.sql.prepare("UPDATE kg_tasks SET cancel_requested = 1 WHERE pos = ?").run(row.pos);
+      return row.status;
+    }).immediate();
+    if (outcome === undefined) return undefined;
+    this.bell.ring(outcome === "pending" ? "event" : "cancel", id);
+    return rowToRecord(this.sql.task(id) as TaskRow);
+  }
+
+  async events(id: string, afterSeq = 0): Promise<TaskEvent[]> {
+    const rows = this.sql.prepare("SELECT body FROM kg_task_events WHERE task_id = ? AND seq > ? ORDER BY seq").all(id, afterSeq) as { body: string }[];
+    return rows.map((r) => JSON.parse(r.body) as TaskEvent);
+  }
+
+  subscribe(id: string, afterSeq: number, listener: TaskEventListener): () => void {
+    let off = (): void => undefined;
+    const feed = new EventFeed(afterSeq, listener, { read: (seq) => this.events(id, seq), pollMs: this.pollMs, onError: this.onError, onClose: () => off() });
+    off = this.bell.on("event", () => feed.hint(), id);
+    void this.bell.ready().then(() => feed.start());
+    return () => feed.close();
+  }
+
+  // #endregion
+  // #region worker side
+
+  async claim(options: ClaimOptions): Promise<Lease | undefined> {
+    const { signal } = options;
+    await this.bell.ready();
+    while (!signal?.aborted) {
+      const seen = this.taskRings;
+      const lease = this.tryClaim(options.leaseMs);
+      if (lease) return lease;
+      const next = (this.sql.prepare("SELECT MIN(available_at) AS at FROM kg_tasks WHERE status = 'pending'").get() as { at: number | null }).at;
+      const waitMs = next === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, next - Date.now()));
+      if (this.taskRings === seen) await this.waitForRing(waitMs, signal);
+    }
+    return undefined;
+  }
+
+  async renew(lease: Lease, leaseMs: number): Promise<RenewResult> {
+    const changed = this.sql.prepare("UPDATE kg_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?").run(Date.now() + leaseMs, lease.task.id, lease.token).changes;
+    if (changed === 0) {
+      this.leases.drop(lease);
+      return { ok: false, cancelRequested: false };
+    }
+    const cancelRequested = Boolean((this.sql.task(lease.task.id) as TaskRow).cancel_requested);
+    if (cancelRequested) this.leases.cancelRequested(lease.task.id);
+    return { ok: true, cancelRequested };
+  }
+
+  async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
+    if (events.length === 0) return true;
+    const ok = this.fenced(lease, (row) => void appendEvents(this.sql, row, events)) !== "fenced";
+    if (ok) this.bell.ring("event", lease.task.id);
+    return ok;
+  }
+
+  async complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
+    return this.end(lease, false, (row, now) => finish(this.sql, row, now, { status: "completed", result }));
+  }
+
+  async fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome> {
+    const { node, ...taskError } = error;
+    return this.end(lease, false, (row, now) => finish(this.sql, row, now, { status: "failed", error: taskError, ...(node !== undefined && { node }) }));
+  }
+
+  async retry(lease: Lease, retry: { error: TaskError; delayMs: number }): Promise<TransitionOutcome> {
+    return this.end(lease, true, (row, now) => {
+      appendEvents(this.sql, row, [{ type: "retry", ts: now, attempt: row.attempts, error: retry.error.message, error_code: retry.error.error_code, delay_ms: retry.delayMs }]);
+      toPending(this.sql, row, { availableAt: now + retry.delayMs });
+    });
+  }
+
+  async release(lease: Lease): Promise<TransitionOutcome> {
+    return this.end(lease, true, (row, now) => {
+      appendEvents(this.sql, row, [{ type: "retry", ts: now, attempt: row.attempts, error: RELEASED_MESSAGE, error_code: "WORKER_SHUTDOWN", delay_ms: 0 }]);
+      toPending(this.sql, row, { availableAt: now, attempts: row.attempts - 1 });
+    });
+  }
+
+  async sweep(): Promise<SweepReport> {
+    const report = this.db.transaction((): SweepReport & { ids: string[] } => {
+      const now = Date.now();
+      const rows = this.sql.prepare("SELECT * FROM kg_tasks WHERE status = 'running' AND lease_expires_at < ?").all(now) as TaskRow[];
+      const out = { requeued: 0, ended: 0, ids: rows.map((r) => r.id) };
+      for (const row of rows) out[recoverLost(this.sql, row, now, this.settings.maxLost)]++;
+      return out;
+    }).immediate();
+    for (const id of report.ids) this.bell.ring("event", id);
+    if (report.requeued > 0) this.bell.ring("task");
+    return { requeued: report.requeued, ended: report.ended };
+  }
+
+  async prune(): Promise<number> {
+    return this.db.transaction(() => {
+      const now = Date.now();
+      // Events go with their task (ON DELETE CASCADE).
+      const old = this.sql.prepare("DELETE FROM kg_tasks WHERE completed_at IS NOT NULL AND completed_at < ?").run(now - this.settings.retentionMs).changes;
+      const excess = this.sql
+        .prepare("DELETE FROM kg_tasks WHERE pos IN (SELECT pos FROM kg_tasks WHERE completed_at IS NOT NULL ORDER BY completed_at DESC, pos DESC LIMIT -1 OFFSET ?)")
+        .run(this.settings.maxRetained).changes;
+      this.sql.prepare("DELETE FROM kg_idempotency WHERE expires_at <= ?").run(now);
+      return old + excess;
+    }).immediate();
+  }
+
+  async close(): Promise<void> {
+    this.offTaskRing();
+    this.offCancelRing();
+    await this.bell.close();
+    this.db.close();
+  }
+
+  // #endregion
+  // #region internals
+
+  private tryClaim(leaseMs: number): Lease | undefined {
+    const row = this.db.transaction(() => {
+      const now = Date.now();
+      const next = this.sql.prepare("SELECT * FROM kg_tasks WHERE status = 'pending' AND available_at <= ? ORDER BY available_at, pos LIMIT 1").get(now) as TaskRow | undefined;
+      if (next === undefined) return undefined;
+      const token = randomUUID();
+      this.sql
+        .prepare("UPDATE kg_tasks SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?), lease_token = ?, lease_expires_at = ? WHERE pos = ?")
+        .run(now, token, now + leaseMs, next.pos);
+      return this.sql.task(next.id) as TaskRow;
+    }).immediate();
+    if (row === undefined) return undefined;
+    // Listen for cancels before handing the lease out, so none is missed.
+    return this.leases.hold(rowToClaimed(row), row.lease_token as string);
+  }
+
+  /** Runs `change` in a transaction if the lease still holds; "fenced" otherwise. */
+  private fenced<T>(lease: Lease, change: (row: TaskRow, now: number) => T): T | "fenced" {
+    return this.db.transaction(() => {
+      const row = this.sql.task(lease.task.id);
+      if (row === undefined || row.status !== "running" || row.lease_token !== lease.token) return "fenced" as const;
+      return change(row, Date.now());
+    }).immediate();
+  }
+
+  /** A transition that ends the lease; a requested cancel turns it into `cancelled`. `requeues`: it may go back to pending. */
+  private async end(lease: Lease, requeues: boolean, change: (row: TaskRow, now: number) => void): Promise<TransitionOutcome> {
+    const outcome = this.fenced(lease, (row, now): TransitionOutcome => {
+      if (row.cancel_requested) {
+        finishCancelled(this.sql, row, now);
+        return "cancelled";
+      }
+      change(row, now);
+      return "ok";
+    });
+    this.leases.drop(lease);
+    if (outcome !== "fenced") this.bell.ring("event", lease.task.id);
+    if (outcome === "ok" && requeues) this.bell.ring("task");
+    return outcome;
+  }
+
+  private waitForRing(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        off();
+        signal?.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const off = this.bell.on("task", done);
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  // #endregion
+}

@@ -1,0 +1,64 @@
+/**
+ * The state changes of the embedded store, as synchronous steps meant to run inside one SQLite transaction
+ * each, so a status change and its event are written together or not at all.
+ */
+import type { Statements, TaskRow } from "./sqlite-schema.js";
+import { CANCELLED_ERROR, WORKER_LOST_MESSAGE } from "./task-messages.js";
+import type { TaskError, TaskEventInput } from "./types.js";
+
+
+/** Appends events after the task's last seq; returns the new last seq. */
+export function appendEvents(sql: Statements, row: TaskRow, events: readonly TaskEventInput[]): number {
+  let seq = row.event_seq;
+  const insert = sql.prepare("INSERT INTO kg_task_events (task_id, seq, body) VALUES (?, ?, ?)");
+  for (const event of events) insert.run(row.id, ++seq, JSON.stringify({ ...event, seq }));
+  sql.prepare("UPDATE kg_tasks SET event_seq = ? WHERE pos = ?").run(seq, row.pos);
+  row.event_seq = seq;
+  return seq;
+}
+
+/** Ends a task: terminal status, result or error, and its one terminal event. */
+export function finish(sql: Statements, row: TaskRow, now: number, end: { status: "completed"; result: unknown } | { status: "failed" | "cancelled"; error: TaskError; node?: string }): void {
+  const resultJson = end.status === "completed" ? JSON.stringify(end.result ?? null) : null;
+  const errorJson = end.status === "completed" ? null : JSON.stringify(end.error);
+  sql
+    .prepare("UPDATE kg_tasks SET status = ?, result = ?, error = ?, completed_at = ?, lease_token = NULL, lease_expires_at = NULL WHERE pos = ?")
+    .run(end.status, resultJson, errorJson, now, row.pos);
+  const event: TaskEventInput =
+    end.status === "completed"
+      ? { type: "result", ts: now, result: end.result ?? null }
+      : { type: "error", ts: now, error: end.error.message, error_code: end.error.error_code, ...(end.node !== undefined && { node: end.node }) };
+  appendEvents(sql, row, [event]);
+}
+
+/** Ends a task as cancelled. */
+export function finishCancelled(sql: Statements, row: TaskRow, now: number): void {
+  finish(sql, row, now, { status: "cancelled", error: CANCELLED_ERROR });
+}
+
+/** Back to pending, lease cleared; available again at `availableAt`. */
+export function toPending(sql: Statements, row: TaskRow, changes: { availableAt: number; attempts?: number; lost?: number }): void {
+  sql
+    .prepare("UPDATE kg_tasks SET status = 'pending', lease_token = NULL, lease_expires_at = NULL, available_at = ?, attempts = ?, lost = ? WHERE pos = ?")
+    .run(changes.availableAt, changes.attempts ?? row.attempts, changes.lost ?? row.lost, row.pos);
+}
+
+/**
+ * A running task whose lease expired: cancelled if a cancel is pending, failed with WORKER_LOST once lost
+ * more than `maxLost` times, otherwise pending again with a `retry` event (the lost attempt counts).
+ */
+export function recoverLost(sql: Statements, row: TaskRow, now: number, maxLost: number): "requeued" | "ended" {
+  if (row.cancel_requested) {
+    finishCancelled(sql, row, now);
+    return "ended";
+  }
+  const lost = row.lost + 1;
+  sql.prepare("UPDATE kg_tasks SET lost = ? WHERE pos = ?").run(lost, row.pos);
+  if (lost > maxLost) {
+    finish(sql, row, now, { status: "failed", error: { error_code: "WORKER_LOST", message: `${WORKER_LOST_MESSAGE} It was lost ${lost} times.` } });
+    return "ended";
+  }
+  appendEvents(sql, row, [{ type: "retry", ts: now, attempt: row.attempts, error: WORKER_LOST_MESSAGE, error_code: "WORKER_LOST", delay_ms: 0 }]);
+  toPending(sql, row, { availableAt: now, lost });
+  return "requeued";
+}

@@ -1,0 +1,228 @@
+/**
+ * One attempt of one claimed task inside a {@link TaskRunner}: runs `execute` with a signal, keeps the
+ * lease alive, stores the run's events in order, and ends the attempt with exactly one fenced transition.
+ */
+import type { RunEvent } from "../graph/events.js";
+import { errorCodeOf, messageOf } from "../graph/run-errors.js";
+import type { ClaimedTask, Lease, TaskError, TaskEventInput, TaskStore } from "./types.js";
+
+/** What `execute` gets besides the task. */
+export interface TaskExecuteContext {
+  /** Fires on cancel, timeout, shutdown past the deadline, or a lost lease. Its reason has a `code`. */
+  signal: AbortSignal;
+  /** Forwards a run event to the task's stored events (its seq is rewritten; terminal events are the runner's). */
+  emit: (event: RunEvent) => void;
+}
+
+/** Runs a task's graph; resolves to its output, rejects with an error whose `code` names the failure. */
+export type TaskExecute = (task: ClaimedTask, context: TaskExecuteContext) => unknown;
+
+/** Why an attempt was stopped from outside. */
+export class AttemptStopped extends Error {
+  constructor(
+    readonly code: "CANCELLED" | "TIMEOUT" | "SHUTDOWN" | "LEASE_LOST",
+    message: string,
+  ) {
+    super(message);
+    this.name = "AttemptStopped";
+  }
+}
+
+/** Codes that fail the task at once: running again cannot fix them. */
+const NOT_RETRYABLE = new Set(["VALIDATION_ERROR", "MAX_STEPS", "CANCELLED"]);
+const MAX_BACKOFF_MS = 3_600_000;
+const JITTER = 0.2;
+
+/**
+ * The delay before retry number `failedAttempts` (1-based): `backoffMs · 2^(n-1)`, capped at an hour, plus up
+ * to 20 % jitter so tasks that failed together do not retry together.
+ *
+ * @example
+ * backoffDelay(1000, 3, () => 0); // 4000
+ */
+export function backoffDelay(backoffMs: number, failedAttempts: number, random: () => number = Math.random): number {
+  const base = Math.min(backoffMs * 2 ** Math.max(0, failedAttempts - 1), MAX_BACKOFF_MS);
+  return Math.round(base * (1 + JITTER * random()));
+}
+
+/** Shared settings of the executions of one runner. */
+export interface ExecutionSettings {
+  store: TaskStore;
+  execute: TaskExecute;
+  leaseMs: number;
+  renewEveryMs: number;
+  random: () => number;
+  onError: (error: unknown) => void;
+}
+
+type Ending = { kind: "ok"; value: unknown } | { kind: "error"; error: unknown } | { kind: "stopped"; reason: AttemptStopped };
+
+/** One running attempt; `done` settles (never rejects) once the task is handed over to the store. */
+export class TaskExecution {
+  readonly done: Promise<void>;
+  private readonly controller = new AbortController();
+  private buffer: TaskEventInput[] = [];
+  private flushing: Promise<void> | undefined;
+  private flushScheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly lease: Lease,
+    private readonly settings: ExecutionSettings,
+  ) {
+    this.done = this.run();
+  }
+
+  get taskId(): string {
+    return this.lease.task.id;
+  }
+
+  /** Graceful shutdown past its deadline: stop now and hand the task back. */
+  shutdown(): void {
+    this.stop(new AttemptStopped("SHUTDOWN", "The worker is shutting down."));
+  }
+
+  private async run(): Promise<void> {
+    const stopTimers = this.startTimers();
+    try {
+      const ending = await this.attempt();
+      this.closed = true;
+      stopTimers();
+      if (!(ending.kind === "stopped" && ending.reason.code === "LEASE_LOST")) {
+        while (this.buffer.length > 0 || this.flushing) await this.flush();
+      }
+      await this.settle(ending);
+    } catch (error) {
+      // The store failed; the lease expires and a sweeper puts the task back, so nothing is lost.
+      this.settings.onError(error);
+    } finally {
+      stopTimers();
+    }
+  }
+
+  private attempt(): Promise<Ending> {
+    return new Promise<Ending>((resolve) => {
+      const { signal } = this.controller;
+      // Stopping does not wait for `execute` to notice: a graph that ignores its signal cannot hold a task.
+      signal.addEventListener("abort", () => resolve({ kind: "stopped", reason: signal.reason as AttemptStopped }), { once: true });
+      const context: TaskExecuteContext = { signal, emit: (event) => this.emit(event) };
+      Promise.resolve()
+        .then(() => this.settings.execute(this.lease.task, context))
+        .then(
+          (value) => resolve({ kind: "ok", value }),
+          (error: unknown) => resolve({ kind: "error", error }),
+        );
+    });
+  }
+
+  private startTimers(): () => void {
+    const { task } = this.lease;
+    const onCancel = (): void => this.stop(new AttemptStopped("CANCELLED", "The task was cancelled."));
+    if (this.lease.signal.aborted) onCancel();
+    this.lease.signal.addEventListener("abort", onCancel, { once: true });
+    const timeout = task.timeout_ms === null ? undefined : setTimeout(() => this.stop(new AttemptStopped("TIMEOUT", `The task exceeded its timeout of ${task.timeout_ms} ms.`)), task.timeout_ms);
+    let renewing = false;
+    const renewal = setInterval(() => {
+      if (renewing) return;
+      renewing = true;
+      this.settings.store
+        .renew(this.lease, this.settings.leaseMs)
+        .then((r) => {
+          if (!r.ok) this.stop(new AttemptStopped("LEASE_LOST", "This worker lost the task's lease."));
+          else if (r.cancelRequested) onCancel();
+        })
+        .catch((error: unknown) => this.settings.onError(error))
+        .finally(() => (renewing = false));
+    }, this.settings.renewEveryMs);
+    return () => {
+      clearTimeout(timeout);
+      clearInterval(renewal);
+      this.lease.signal.removeEventListener("abort", onCancel);
+    };
+  }
+
+  private stop(reason: AttemptStopped): void {
+    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  }
+
+  private emit(event: RunEvent): void {
+    // The attempt's own terminal event is not the task's: a failed attempt may be retried.
+    if (this.closed || event.type === "result" || event.type === "error") return;
+    const { seq: _runSeq, ...rest } = event;
+    try {
+      JSON.stringify(rest);
+    } catch (error) {
+      this.settings.onError(new TypeError(`Task ${this.taskId}: a ${event.type} event is not JSON-serialisable and was not stored (${messageOf(error)})`));
+      return;
+    }
+    this.buffer.push(rest);
+    if (this.flushScheduled) return;
+    // Events emitted in one tick are stored in one write.
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private flush(): Promise<void> {
+    this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.buffer.length > 0) {
+      const batch = this.buffer.splice(0, 500);
+      let stored: boolean;
+      try {
+        stored = await this.settings.store.appendEvents(this.lease, batch);
+      } catch (error) {
+        this.settings.onError(error);
+        continue;
+      }
+      if (!stored) {
+        this.buffer = [];
+        this.stop(new AttemptStopped("LEASE_LOST", "This worker lost the task's lease."));
+      }
+    }
+  }
+
+  private async settle(ending: Ending): Promise<void> {
+    const { store } = this.settings;
+    if (ending.kind === "ok") {
+      const unserialisable = checkJson(ending.value);
+      if (unserialisable === undefined) await store.complete(this.lease, ending.value ?? null);
+      else await this.failure({ error_code: "GRAPH_ERROR", message: `The task's result is not JSON-serialisable: ${unserialisable}` });
+      return;
+    }
+    if (ending.kind === "error") {
+      const node = (ending.error as { node?: unknown } | null)?.node;
+      await this.failure({ error_code: errorCodeOf(ending.error), message: messageOf(ending.error) }, typeof node === "string" ? node : undefined);
+      return;
+    }
+    const { code, message } = ending.reason;
+    // A cancelled task is handed back too: the store ends a task whose cancel was requested as `cancelled`.
+    if (code === "SHUTDOWN" || code === "CANCELLED") await store.release(this.lease);
+    else if (code === "TIMEOUT") await this.failure({ error_code: "TIMEOUT", message });
+  }
+
+  private async failure(error: TaskError, node?: string): Promise<void> {
+    const { task } = this.lease;
+    const failedAttempts = task.attempts - task.lost;
+    if (!NOT_RETRYABLE.has(error.error_code) && failedAttempts < task.max_attempts) {
+      const delayMs = backoffDelay(task.backoff_ms, failedAttempts, this.settings.random);
+      await this.settings.store.retry(this.lease, { error, delayMs });
+    } else {
+      await this.settings.store.fail(this.lease, node === undefined ? error : { ...error, node });
+    }
+  }
+}
+
+function checkJson(value: unknown): string | undefined {
+  try {
+    JSON.stringify(value);
+    return undefined;
+  } catch (error) {
+    return messageOf(error);
+  }
+}

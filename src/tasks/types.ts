@@ -1,0 +1,227 @@
+/**
+ * The durable background-task model shared by both backends (SQLite and BullMQ on Redis) and the runner.
+ * `TaskRecord` is the public JSON of DESIGN.md section 5; everything a worker needs besides it (the input,
+ * retry policy, lease) lives on {@link ClaimedTask} and {@link Lease}, never in the public record.
+ */
+import type { RunEvent } from "../graph/events.js";
+
+/** `pending → running → completed | failed | cancelled`; terminal states never change. */
+export type TaskStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+
+/** Every status, in lifecycle order. */
+export const TASK_STATUSES: readonly TaskStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
+
+/** True for `completed`, `failed` and `cancelled`. */
+export function isTerminalStatus(status: TaskStatus): boolean {
+  return status === "completed" || status === "failed" || status === "cancelled";
+}
+
+/** Why a task failed or was cancelled: a stable code (GRAPH_ERROR, TIMEOUT, CANCELLED, WORKER_LOST…) and a message. */
+export interface TaskError {
+  error_code: string;
+  message: string;
+}
+
+/**
+ * A task as the API returns it (`GET /tasks/{id}`). Timestamps are ISO strings.
+ *
+ * @example
+ * { id: "9b1…", graph: "process", version: 1, status: "completed", created_at: "2026-…Z", started_at: "…",
+ *   completed_at: "…", attempts: 1, result: { result: "HI" }, error: null, request_id: "req-1", owner: null }
+ */
+export interface TaskRecord {
+  id: string;
+  graph: string;
+  version: number;
+  status: TaskStatus;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  /** Claims so far (a graceful hand-back does not count; a lost worker does). */
+  attempts: number;
+  /** The output, once completed. */
+  result: unknown;
+  error: TaskError | null;
+  request_id: string | null;
+  /** Who created it (the JWT `sub` with auth on); scopes visibility and idempotency keys. */
+  owner: string | null;
+}
+
+/** A task as a worker sees it after a claim: the public record plus what is needed to run it. */
+export interface ClaimedTask extends TaskRecord {
+  input: unknown;
+  /** Attempts allowed for failures of the graph itself (lost workers are counted by `lost`). */
+  max_attempts: number;
+  /** First retry delay; doubles per failed attempt (plus jitter). */
+  backoff_ms: number;
+  /** Per-attempt timeout; null = none. */
+  timeout_ms: number | null;
+  /** Times a worker lost this task (lease expired). */
+  lost: number;
+}
+
+/** Stored instead of a terminal `error` when a failed (or lost) attempt will be retried. */
+export interface RetryEvent {
+  type: "retry";
+  seq: number;
+  ts: number;
+  /** The attempt that ended. */
+  attempt: number;
+  error: string;
+  error_code: string;
+  /** When the next attempt may start, in ms from `ts`. */
+  delay_ms: number;
+}
+
+/**
+ * A stored task event: the run events of every attempt (renumbered 1, 2, 3… per task, across attempts),
+ * `retry` events between attempts, and exactly one terminal `result` or `error` at the end.
+ */
+export type TaskEvent = RunEvent | RetryEvent;
+
+/** An event to append; the store assigns `seq`. */
+export type TaskEventInput = WithoutSeq<TaskEvent>;
+type WithoutSeq<E> = E extends unknown ? Omit<E, "seq"> : never;
+
+/** Receives a subscription's events in order. */
+export type TaskEventListener = (event: TaskEvent) => void;
+
+/** What `submit` needs. */
+export interface SubmitTaskInput {
+  graph: string;
+  version: number;
+  /** JSON-serialisable graph input (validated by the caller). */
+  input: unknown;
+  owner?: string | null;
+  requestId?: string | null;
+  /** `Idempotency-Key`, scoped per owner. */
+  idempotencyKey?: string;
+  /** What makes two requests "the same"; default: a hash of graph, version and input. */
+  fingerprint?: string;
+  /** Default 1 (no retry). */
+  maxAttempts?: number;
+  /** Default 1000. */
+  backoffMs?: number;
+  /** Default: no timeout. */
+  timeoutMs?: number | null;
+}
+
+/** `submit`'s answer: `replayed` is true when an idempotency key returned an existing task. */
+export interface SubmitResult {
+  task: TaskRecord;
+  replayed: boolean;
+}
+
+/** Restricts reads and cancels to one owner's tasks (others' are invisible). Leave out for no scoping. */
+export interface OwnerScope {
+  owner?: string | null;
+}
+
+/** `list` filters and paging. */
+export interface ListTasksQuery extends OwnerScope {
+  status?: TaskStatus;
+  graph?: string;
+  /** 1–1000, default 20. */
+  limit?: number;
+  /** `next_cursor` of the previous page. */
+  cursor?: string | null;
+}
+
+/** One page of tasks, newest first. */
+export interface TaskPage {
+  tasks: TaskRecord[];
+  next_cursor: string | null;
+}
+
+/**
+ * A claim on a running task. Every write through it is fenced by `token`: once the lease is lost (expired and
+ * swept, or handed back) those writes are refused and change nothing.
+ */
+export interface Lease {
+  readonly task: ClaimedTask;
+  readonly token: string;
+  /** Fires when someone asks to cancel this task (in any process). */
+  readonly signal: AbortSignal;
+}
+
+/** `renew`'s answer. `ok: false` means the lease is lost: stop working and write nothing. */
+export interface RenewResult {
+  ok: boolean;
+  cancelRequested: boolean;
+}
+
+/**
+ * How a fenced transition ended: applied; refused because the lease is lost; or turned into `cancelled`
+ * because a cancel was requested meanwhile (a requested cancel always wins).
+ */
+export type TransitionOutcome = "ok" | "fenced" | "cancelled";
+
+/** What a sweep changed. */
+export interface SweepReport {
+  /** Lost tasks put back to pending. */
+  requeued: number;
+  /** Lost tasks that ended (WORKER_LOST, or cancelled when a cancel was pending). */
+  ended: number;
+}
+
+/** Worker-side options of `claim`. */
+export interface ClaimOptions {
+  leaseMs: number;
+  /** Aborting makes a waiting claim resolve `undefined`. */
+  signal?: AbortSignal;
+}
+
+/**
+ * The durable task store. Both backends implement it with the same guarantees (see the conformance suite in
+ * test/unit/tasks). Methods never expose the input or lease data through {@link TaskRecord}.
+ */
+export interface TaskStore {
+  readonly backend: "sqlite" | "redis";
+
+  /** Stores a pending task, or replays the task of an idempotency key (same owner, key and fingerprint). */
+  submit(input: SubmitTaskInput): Promise<SubmitResult>;
+  /** The task, or undefined (unknown, pruned, or another owner's). */
+  get(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined>;
+  /** Tasks newest first, filtered, with an opaque cursor. */
+  list(query?: ListTasksQuery): Promise<TaskPage>;
+  /**
+   * Pending → cancelled at once; running → cancellation requested (the worker's signal fires and the task
+   * ends cancelled). Undefined when not found; throws TaskConflictError when terminal.
+   */
+  cancel(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined>;
+  /** Stored events with seq > afterSeq, in order. */
+  events(id: string, afterSeq?: number): Promise<TaskEvent[]>;
+  /** Every event with seq > afterSeq, in order, without gap or duplicate, live across processes; ends after the terminal event. */
+  subscribe(id: string, afterSeq: number, listener: TaskEventListener): () => void;
+
+  /** Waits for a runnable task and claims it (running, attempts+1, lease); undefined if aborted. */
+  claim(options: ClaimOptions): Promise<Lease | undefined>;
+  renew(lease: Lease, leaseMs: number): Promise<RenewResult>;
+  /** Appends run events (seq assigned by the store); false when the lease is lost. */
+  appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean>;
+  /** Completed with `result`, plus the terminal `result` event, atomically. */
+  complete(lease: Lease, result: unknown): Promise<TransitionOutcome>;
+  /** Failed with `error`, plus the terminal `error` event, atomically. */
+  fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome>;
+  /** Back to pending after `delayMs`, with a `retry` event. */
+  retry(lease: Lease, retry: { error: TaskError; delayMs: number }): Promise<TransitionOutcome>;
+  /** Graceful hand-back: pending again, the attempt not counted (cancelled instead if a cancel is pending). */
+  release(lease: Lease): Promise<TransitionOutcome>;
+  /** Requeues or ends tasks whose lease expired; safe to run from any number of processes. */
+  sweep(): Promise<SweepReport>;
+  /** Deletes terminal tasks beyond the retention age or count; returns how many. */
+  prune(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Settings both backends share (from `tasks` in the config). */
+export interface TaskStoreSettings {
+  maxLost: number;
+  retentionMs: number;
+  maxRetained: number;
+  idempotencyTtlMs: number;
+  /** Fallback polling period when a notification is missed (claims, subscriptions). Default 1000. */
+  pollMs?: number;
+  /** Background errors (notification channel, housekeeping). Default: a process warning. */
+  onError?: (error: unknown) => void;
+}

@@ -1,0 +1,107 @@
+import { describe, expect, it } from "vitest";
+import { startCli } from "../helpers/cli.js";
+import { basicProject } from "../helpers/fixtures.js";
+import { alive, steadyLoad, until } from "../helpers/load.js";
+import { tmpProject } from "../helpers/tmp-project.js";
+
+async function healthPid(base: string): Promise<number> {
+  const res = await fetch(`${base}/health`, { headers: { connection: "close" }, signal: AbortSignal.timeout(5_000) }).catch(() => undefined);
+  return res ? ((await res.json()) as { pid: number }).pid : -1;
+}
+
+/** Pids of every worker, found by asking /health on fresh connections until `n` distinct ones answered. */
+async function workerPids(base: string, n: number): Promise<Set<number>> {
+  const pids = new Set<number>();
+  await until(async () => {
+    const pid = await healthPid(base);
+    if (pid > 0) pids.add(pid);
+    return pids.size >= n;
+  }, `${n} distinct worker pids`);
+  return pids;
+}
+
+describe("serve --workers", () => {
+  it("spreads requests over N workers and aggregates /metrics over all of them", async () => {
+    const cwd = await tmpProject(basicProject());
+    const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "2"], { cwd });
+    const base = `http://127.0.0.1:${await server.ready()}`;
+    const pids = await workerPids(base, 2);
+    expect(pids.size).toBe(2);
+    for (let i = 0; i < 6; i++) await fetch(`${base}/api/v1/echo`, { method: "POST", headers: { "content-type": "application/json", connection: "close" }, body: '{"text":"m"}' });
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/kaygraph_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/echo",status="200"\} 6/);
+  });
+
+  it("replaces a worker killed with SIGKILL under load; the service keeps answering", async () => {
+    const cwd = await tmpProject(basicProject());
+    const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "2"], { cwd });
+    const base = `http://127.0.0.1:${await server.ready()}`;
+    const before = await workerPids(base, 2);
+    const load = steadyLoad(`${base}/health`, { concurrency: 4, newConnections: true });
+    await load.waitForOk(20);
+    const victim = [...before][0]!;
+    process.kill(victim, "SIGKILL");
+    await server.waitFor(/worker \d+ \(pid \d+\) died \(SIGKILL\); replacing it/);
+    await until(async () => {
+      const pid = await healthPid(base);
+      return pid > 0 && !before.has(pid);
+    }, "an answer from the replacement worker");
+    await load.waitForOk(20);
+    const result = await load.stop();
+    // Requests that were on the killed worker's open connections may fail; the service keeps answering.
+    expect(result.ok).toBeGreaterThan(40);
+    expect(result.failed).toBeLessThanOrEqual(4);
+  });
+
+  it("gives up on a crash loop: exit code 1, one fatal line, bounded forks", async () => {
+    const cwd = await tmpProject(
+      basicProject({ "graphs/crashy.ts": 'export { default } from "./echo.ts";\nsetTimeout(() => { throw new Error("crashy module blew up"); }, 150);\n'.replace('export { default } from "./echo.ts";', 'import echo from "./echo.ts";\nexport default { ...echo, name: "crashy" };') }),
+    );
+    const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1"], { cwd });
+    const { exitCode } = await server.exited();
+    const { stdout, stderr } = server.output();
+    expect(exitCode).toBe(1);
+    expect(stderr).toContain("KG_SERVER_CRASH_LOOP");
+    const deaths = stderr.match(/died \(exit code 1\); replacing it/g) ?? [];
+    expect(deaths.length).toBeGreaterThanOrEqual(3);
+    expect(deaths.length).toBeLessThanOrEqual(5);
+    expect(stdout).toContain("crashy module blew up");
+  });
+
+  it("SIGTERM with slow requests in flight on 2 workers: all complete 200, exit 0 before the deadline", async () => {
+    const cwd = await tmpProject(basicProject());
+    const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "2", "--shutdown-timeout", "20"], { cwd });
+    const base = `http://127.0.0.1:${await server.ready()}`;
+    await workerPids(base, 2);
+    const slow = Array.from({ length: 6 }, (_, i) =>
+      fetch(`${base}/api/v1/echo`, { method: "POST", headers: { "content-type": "application/json", connection: "close" }, body: JSON.stringify({ text: `slow-${i}`, waitMs: 1500 }) }),
+    );
+    await until(async () => /kaygraph_graph_runs_in_progress\{graph="echo",kind="sync"\} 6/.test(await (await fetch(`${base}/metrics`, { headers: { connection: "close" } })).text()), "6 runs in flight");
+    const started = Date.now();
+    server.kill("SIGTERM");
+    const results = await Promise.all(slow);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    const { exitCode } = await server.exited();
+    expect(exitCode).toBe(0);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("SIGHUP under steady load: rolling restart with zero failed requests and all worker pids changed", async () => {
+    const cwd = await tmpProject(basicProject());
+    const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "2"], { cwd });
+    const base = `http://127.0.0.1:${await server.ready()}`;
+    const before = await workerPids(base, 2);
+    const load = steadyLoad(`${base}/api/v1/echo`, { concurrency: 6, init: () => ({ method: "POST", headers: { "content-type": "application/json" }, body: '{"text":"steady"}' }) });
+    await load.waitForOk(50);
+    const mark = server.mark();
+    server.kill("SIGHUP");
+    await server.waitFor("reloaded in", 30_000, mark);
+    await load.waitForOk(50);
+    const result = await load.stop();
+    expect(result.errors).toEqual([]);
+    expect(result.failed).toBe(0);
+    const after = await workerPids(base, 2);
+    for (const pid of after) expect(before.has(pid)).toBe(false);
+    await until(() => [...before].every((pid) => !alive(pid)), "old workers to exit");
+  });
+});
