@@ -19,6 +19,7 @@ export const WORKER_ENV = "KAYGRAPH_WORKER_OPTIONS";
 export type WorkerMessage =
   | { type: "kaygraph:ready"; port: number; graphs: number }
   | { type: "kaygraph:load-failed"; message: string; exitCode: number }
+  | { type: "kaygraph:draining" }
   | { type: "kaygraph:fatal"; message: string }
   | { type: "kaygraph:metrics-request"; id: number };
 

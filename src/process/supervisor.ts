@@ -38,6 +38,9 @@ interface Managed {
   index: number;
   startedAt: number;
   phase: "starting" | "ready" | "retiring";
+  /** Resolves when the worker has stopped taking new connections (or is gone). */
+  drainStarted?: Promise<void>;
+  onDraining?: () => void;
 }
 
 /** Result of a reload. */
@@ -117,7 +120,7 @@ export class Supervisor {
     this.stopping = true;
     const all = [...this.managed];
     const exits = all.map((m) => new Promise<void>((resolve) => (m.worker.isDead() ? resolve() : m.worker.once("exit", () => resolve()))));
-    for (const m of all) this.retire(m);
+    for (const m of all) void this.retire(m);
     const deadline = setTimeout(() => {
       for (const m of all) if (!m.worker.isDead()) m.worker.process.kill("SIGKILL");
     }, this.options.shutdownTimeoutMs + 5_000);
@@ -144,17 +147,29 @@ export class Supervisor {
         return { ok: false, ms: performance.now() - started, error: failure };
       }
       const retiring = old[i];
-      if (retiring) this.retire(retiring);
+      // Done only once the old worker stopped taking connections: after "reloaded", new code answers.
+      if (retiring) await this.retire(retiring);
     }
     return { ok: true, ms: performance.now() - started };
   }
 
-  private retire(m: Managed): void {
-    if (m.phase === "retiring" || m.worker.isDead()) return;
+  private retire(m: Managed): Promise<void> {
+    if (m.drainStarted) return m.drainStarted;
+    if (m.worker.isDead()) return Promise.resolve();
     m.phase = "retiring";
+    m.drainStarted = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3_000);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      m.onDraining = done;
+      m.worker.once("exit", done);
+    });
     const message: PrimaryMessage = { type: "kaygraph:drain", deadlineMs: this.options.shutdownTimeoutMs };
     if (m.worker.isConnected()) m.worker.send(message);
     else m.worker.process.kill("SIGTERM");
+    return m.drainStarted;
   }
 
   /** Forks one worker and resolves when it is ready; rejects with its load error if it fails first. */
@@ -189,6 +204,9 @@ export class Supervisor {
         return;
       case "kaygraph:load-failed":
         hooks.setLoadError(new WorkerLoadError(message.message, message.exitCode));
+        return;
+      case "kaygraph:draining":
+        managed.onDraining?.();
         return;
       case "kaygraph:fatal":
         this.options.logger.error({ worker: managed.index, pid: managed.worker.process.pid }, message.message);

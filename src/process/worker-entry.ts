@@ -38,7 +38,8 @@ async function main(): Promise<void> {
   const drain = (deadlineMs?: number) => {
     if (draining) return;
     draining = true;
-    void handle.close(deadlineMs).then(() => {
+    // Once idle clients are sent away, new requests reach other workers: the primary may call a reload done.
+    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" })).then(() => {
       handle.logger.flush();
       process.exit(0);
     });

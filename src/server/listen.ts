@@ -7,6 +7,7 @@ import type { ResolvedConfig } from "../config/schema.js";
 import type { GraphRegistry } from "../definition/registry.js";
 import { Errors, KaygraphError } from "../errors.js";
 import { createApp } from "./app.js";
+import { ConnectionTracker } from "./connections.js";
 import type { ServerState } from "./context.js";
 import { createLogger } from "./logger.js";
 
@@ -21,9 +22,10 @@ export interface ServerHandle {
   readonly registrySize: number;
   /**
    * Graceful stop: `/ready` answers 503, no new connections, in-flight requests finish until the deadline,
-   * then remaining connections are closed. Resolves when the server is closed.
+   * then remaining connections are closed. Resolves when the server is closed; `onStarted` runs once idle
+   * keep-alive clients have been sent away (new requests then reach other workers).
    */
-  close(deadlineMs?: number): Promise<void>;
+  close(deadlineMs?: number, onStarted?: () => void): Promise<void>;
 }
 
 /** Options of {@link startServer}. */
@@ -44,6 +46,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const state: ServerState = { phase: "starting" };
   const app = createApp(config, registry, { logger, state, debug: options.debug });
   const server = http.createServer(app);
+  const tracker = new ConnectionTracker(server);
   // Keep-alive longer than common proxies' idle timeout, so a proxy never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -60,28 +63,38 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   state.phase = "ready";
 
   let closing: Promise<void> | undefined;
-  const close = (deadlineMs = config.server.shutdownTimeout * 1000): Promise<void> => {
-    closing ??= drain(server, state, deadlineMs);
+  const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined): Promise<void> => {
+    closing ??= drain(server, tracker, state, deadlineMs, onStarted);
     return closing;
   };
   return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, close };
 }
 
+/** How often a drain closes keep-alive sockets that saw no request since the last sweep. */
+const SWEEP_MS = 50;
+
 /**
- * Graceful drain without dropping a request:
- * 1. `/ready` answers 503 and every response carries `Connection: close` (see app.ts), so a connection that
- *    serves a request during the drain is closed right after its response, never under a client reusing it;
- * 2. stop accepting connections (at the net level: http's own close() also closes idle sockets);
- * 3. close connections that stay idle (clients that sent nothing since the drain began), and at the deadline
- *    close everything that is left.
+ * Graceful drain: `/ready` answers 503, the server stops accepting connections (at the net level: http's own
+ * close() would also close idle sockets at once, racing clients about to reuse them), responses carry
+ * `Connection: close`, and keep-alive sockets that stay unused for a sweep interval are closed. `onStarted`
+ * runs once idle clients have been sent away. At the deadline everything left closes.
  */
-async function drain(server: http.Server, state: ServerState, deadlineMs: number): Promise<void> {
+function drain(server: http.Server, tracker: ConnectionTracker, state: ServerState, deadlineMs: number, onStarted: () => void): Promise<void> {
   state.phase = "draining";
+  tracker.beginDrain();
   const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
-  const sweep = setInterval(() => server.closeIdleConnections(), 250);
+  // Report "started" one sweep after idle sockets were closed, so clients have seen the close before anyone
+  // is told that new requests reach new code.
+  let sweeps = 0;
+  const sweep = setInterval(() => {
+    tracker.sweep();
+    if (++sweeps === 2) onStarted();
+  }, SWEEP_MS);
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
-  await Promise.race([closed, deadline]);
-  clearInterval(sweep);
-  server.closeAllConnections();
-  await closed;
+  return Promise.race([closed, deadline]).then(async () => {
+    clearInterval(sweep);
+    if (sweeps < 2) onStarted();
+    server.closeAllConnections();
+    await closed;
+  });
 }

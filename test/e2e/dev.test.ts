@@ -1,0 +1,105 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { startCli } from "../helpers/cli.js";
+import { PACKAGE_JSON } from "../helpers/fixtures.js";
+import { alive, steadyLoad, until } from "../helpers/load.js";
+import { tmpProject } from "../helpers/tmp-project.js";
+
+/** A graph whose answer is `greeting`, optionally slow, so tests can tell old code from new. */
+const greetGraph = (greeting: string) => `
+import { Graph, Node, defineGraph } from "kaygraph";
+import { z } from "zod";
+class Greet extends Node {
+  async exec(input) {
+    if (input.waitMs) await new Promise((r) => setTimeout(r, input.waitMs));
+    return ${JSON.stringify(greeting)};
+  }
+  prep(shared) { return shared.input; }
+  post(shared, _p, text) { shared.output = { text, pid: process.pid }; }
+}
+export default defineGraph({
+  input: z.object({ waitMs: z.number().int().min(0).default(0) }),
+  output: z.object({ text: z.string(), pid: z.number() }),
+  graph: () => new Graph(new Greet()),
+});
+`;
+
+async function ask(base: string, body: object = {}): Promise<{ text: string; pid: number }> {
+  const res = await fetch(`${base}/api/v1/greet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { result: { text: string; pid: number } }).result;
+}
+
+async function devProject() {
+  const cwd = await tmpProject({ "package.json": PACKAGE_JSON, "graphs/greet.ts": greetGraph("v1") });
+  const dev = startCli(["dev", "--port", "0"], { cwd });
+  const port = await dev.ready();
+  await dev.waitFor("kaygraph: watcher ready");
+  return { cwd, dev, base: `http://127.0.0.1:${port}`, file: path.join(cwd, "graphs/greet.ts") };
+}
+
+describe("kaygraph dev", () => {
+  it("listens on 127.0.0.1 with human-readable logs", async () => {
+    const { dev, base } = await devProject();
+    expect(dev.output().stderr).toContain("kaygraph dev: 1 worker serving http://127.0.0.1:");
+    await ask(base);
+    await dev.waitFor(/POST \/api\/v1\/greet 200/);
+    expect(dev.output().stdout).not.toMatch(/^\{"level"/m);
+  });
+
+  it("reloads on save: new code answers, in-flight requests finish on the old code, no refused connection", async () => {
+    const { dev, base, file } = await devProject();
+    expect((await ask(base)).text).toBe("v1");
+    const load = steadyLoad(`${base}/health`, { concurrency: 3 });
+    await load.waitForOk(10);
+    const slow = ask(base, { waitMs: 1200 });
+    await until(async () => /kaygraph_graph_runs_in_progress\{graph="greet",kind="sync"\} 1/.test(await (await fetch(`${base}/metrics`)).text()), "the slow run to start");
+    const mark = dev.mark();
+    await writeFile(file, greetGraph("v2"));
+    await dev.waitFor(/kaygraph: reloaded in \d+ ms \(graphs\/greet\.ts changed\)/, 30_000, mark);
+    await dev.waitFor("kaygraph: ready port=", 5_000, mark);
+    expect((await ask(base)).text).toBe("v2");
+    expect((await slow).text).toBe("v1");
+    await load.waitForOk(10);
+    const result = await load.stop();
+    expect(result.errors).toEqual([]);
+  });
+
+  it("keeps the last good code on a syntax error, prints file and line, recovers on the next save", async () => {
+    const { dev, base, file } = await devProject();
+    let mark = dev.mark();
+    await writeFile(file, `${greetGraph("broken")}\nconst x = ;\n`);
+    await dev.waitFor("kaygraph: reload failed", 30_000, mark);
+    expect(dev.output().stderr.slice(mark)).toMatch(/graphs\/greet\.ts:\d+:\d+/);
+    expect(dev.output().stderr.slice(mark)).toContain("still serving the last good code");
+    expect((await ask(base)).text).toBe("v1");
+    mark = dev.mark();
+    await writeFile(file, greetGraph("fixed"));
+    await dev.waitFor("kaygraph: ready port=", 30_000, mark);
+    expect((await ask(base)).text).toBe("fixed");
+  });
+
+  it("20 rapid saves end with one healthy server on the last code and no orphan processes", async () => {
+    const { dev, base, file } = await devProject();
+    const pids = new Set<number>([(await ask(base)).pid]);
+    for (let i = 0; i < 20; i++) {
+      await writeFile(file, greetGraph(`save-${i}`));
+      await new Promise((r) => setImmediate(r));
+    }
+    await until(async () => {
+      const answer = await ask(base);
+      pids.add(answer.pid);
+      return answer.text === "save-19";
+    }, "the last save to be served", 60_000);
+    const mark = dev.mark();
+    // A short quiet period with no further reloads: the queue coalesced the saves.
+    await until(async () => (await ask(base)).text === "save-19", "stable answers");
+    expect(dev.output().stderr.slice(mark)).not.toContain("reloaded in");
+    const reloads = (dev.output().stderr.match(/kaygraph: reloaded in/g) ?? []).length;
+    expect(reloads).toBeGreaterThanOrEqual(1);
+    expect(reloads).toBeLessThan(20);
+    await dev.stop();
+    await until(() => [...pids].every((pid) => !alive(pid)), "every worker to exit");
+  });
+});
