@@ -29,9 +29,15 @@ class Transport {
 
   /** Sends a request; an answer that is not 2xx is thrown as a KaygraphApiError. */
   async send(method: string, path: string, call: Call): Promise<Response> {
-    const headers: Record<string, string> = { accept: call.accept ?? "application/json", ...this.options.headers, ...call.options.headers, ...call.headers };
-    const token = typeof this.options.token === "function" ? await this.options.token() : this.options.token;
-    if (token) headers["authorization"] = "Bearer " + token;
+    const headers: Record<string, string> = {};
+    // Lower-cased, so that a caller's "Authorization" replaces the token's rather than being joined to it.
+    for (const source of [{ accept: call.accept ?? "application/json" }, this.options.headers, call.options.headers, call.headers]) {
+      for (const [key, value] of Object.entries(source ?? {})) headers[key.toLowerCase()] = value;
+    }
+    if (headers["authorization"] === undefined) {
+      const token = typeof this.options.token === "function" ? await this.options.token() : this.options.token;
+      if (token) headers["authorization"] = "Bearer " + token;
+    }
     if (call.options.requestId !== undefined) headers["x-request-id"] = call.options.requestId;
     const init: RequestInit = { method, headers };
     if (call.body !== undefined) {
@@ -108,7 +114,7 @@ async function* readEventStream(response: Response): AsyncGenerator<SseMessage, 
   let retry: number | undefined;
   for (;;) {
     const chunk = await reader.read();
-    buffer += chunk.done ? "" : new TextDecoder().decode(chunk.value);
+    buffer += chunk.done ? decoder.decode() : decoder.decode(chunk.value, { stream: true });
     for (;;) {
       const end = buffer.search(/[\r\n]/);
       if (end < 0) break;
