@@ -3,7 +3,7 @@ import type { ResolvedConfig } from "../config/schema.js";
 import type { GraphRegistry, LoadedGraph } from "../definition/registry.js";
 import { routesOf } from "../definition/routes.js";
 import { packageInfo } from "../package-info.js";
-import { compareCodeUnits, pascalName } from "./names.js";
+import { assertDistinctNames, compareCodeUnits, pascalName } from "./names.js";
 
 type JsonObject = Record<string, unknown>;
 
@@ -199,6 +199,7 @@ function taskPaths(): JsonObject {
  */
 export function buildOpenApi(registry: GraphRegistry, config: Pick<ResolvedConfig, "auth">): JsonObject {
   const auth = config.auth.mode === "jwt";
+  assertDistinctNames(registry.list().map((g) => g.name));
   const schemas: JsonObject = baseSchemas();
   let paths: JsonObject = {};
   for (const graph of sortedGraphs(registry)) {

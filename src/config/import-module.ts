@@ -2,13 +2,18 @@ import { pathToFileURL } from "node:url";
 
 let registered: Promise<unknown> | undefined;
 
+/** Registers tsx's loader now (a warm standby worker does this before it knows which project to load). */
+export async function registerTypeScript(): Promise<void> {
+  registered ??= import("tsx/esm/api").then(({ register }) => register());
+  await registered;
+}
+
 /**
  * Imports a user module (`.ts`, `.mts`, `.js`, `.mjs`) with tsx's loader registered once, so users write
  * plain TypeScript with no build step. Node caches modules: a changed file needs a new process.
  */
 export async function importModule(file: string): Promise<Record<string, unknown>> {
-  registered ??= import("tsx/esm/api").then(({ register }) => register());
-  await registered;
+  await registerTypeScript();
   return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
 }
 

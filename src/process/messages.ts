@@ -10,6 +10,11 @@ export interface WorkerOptions {
   generate: boolean;
   /** Ordinal of this worker, for logs. */
   index: number;
+  /**
+   * A warm standby (dev): it loads kaygraph and tsx, then waits for a `kaygraph:load` message before touching
+   * the project, so a reload skips process start-up and framework loading.
+   */
+  standby?: boolean;
 }
 
 /** Environment variable that carries {@link WorkerOptions} to a worker process. */
@@ -20,11 +25,17 @@ export type WorkerMessage =
   | { type: "kaygraph:ready"; port: number; graphs: number }
   | { type: "kaygraph:load-failed"; message: string; exitCode: number }
   | { type: "kaygraph:draining" }
+  | { type: "kaygraph:standby" }
   | { type: "kaygraph:fatal"; message: string }
-  | { type: "kaygraph:metrics-request"; id: number };
+  | { type: "kaygraph:metrics-request"; id: number }
+  | { type: "kaygraph:metrics-json"; id: number; metrics: unknown[] };
 
 /** Primary → worker. */
-export type PrimaryMessage = { type: "kaygraph:drain"; deadlineMs: number } | { type: "kaygraph:metrics-response"; id: number; text?: string; error?: string };
+export type PrimaryMessage =
+  | { type: "kaygraph:drain"; deadlineMs: number }
+  | { type: "kaygraph:load"; index: number; generate: boolean }
+  | { type: "kaygraph:metrics-response"; id: number; text?: string; error?: string }
+  | { type: "kaygraph:metrics-collect"; id: number };
 
 /** True for a message of ours (cluster also carries prom-client's and Node's own). */
 export function isWorkerMessage(message: unknown): message is WorkerMessage {

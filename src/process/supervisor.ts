@@ -1,9 +1,9 @@
 import cluster, { type Worker } from "node:cluster";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
-import { AggregatorRegistry } from "prom-client";
 import { Errors, KaygraphError } from "../errors.js";
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from "./backoff.js";
+import { MetricsCollector } from "./metrics-collector.js";
 import { WORKER_ENV, isWorkerMessage, type PrimaryMessage, type WorkerMessage, type WorkerOptions } from "./messages.js";
 
 /** Options of a {@link Supervisor}. */
@@ -17,6 +17,8 @@ export interface SupervisorOptions {
   /** Drain deadline for each retiring worker on shutdown and reload. */
   shutdownTimeoutMs: number;
   restart?: RestartPolicy;
+  /** Keep a warm standby worker (dev): reloads then skip process start-up and framework loading. */
+  standby?: boolean;
   logger: Logger;
   /** Human lines (stderr): startup, reloads, crashes. */
   say: (line: string) => void;
@@ -37,7 +39,10 @@ interface Managed {
   worker: Worker;
   index: number;
   startedAt: number;
-  phase: "starting" | "ready" | "retiring";
+  phase: "standby" | "starting" | "ready" | "retiring";
+  /** A standby resolves this once it listens for the load order. */
+  onStandby?: () => void;
+  standbyReady?: Promise<void>;
   /** Resolves when the worker has stopped taking new connections (or is gone). */
   drainStarted?: Promise<void>;
   onDraining?: () => void;
@@ -55,13 +60,14 @@ export type ReloadResult = { ok: true; ms: number } | { ok: false; ms: number; e
 export class Supervisor {
   private readonly managed = new Set<Managed>();
   private readonly crashes: CrashTracker;
-  private readonly aggregator = new AggregatorRegistry();
+  private readonly collector = new MetricsCollector();
   private readonly port: number;
   private nextIndex = 1;
   private stopping = false;
   private reloading: Promise<ReloadResult> | undefined;
   private pendingReload: string | undefined;
   private fatal: ((error: KaygraphError) => void) | undefined;
+  private standby: { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } | undefined;
   /** Resolves when the supervisor gave up (crash loop); `run()` turns it into the exit code. */
   readonly gaveUp: Promise<KaygraphError>;
 
@@ -79,7 +85,7 @@ export class Supervisor {
 
   /** Pids of live workers. */
   get pids(): number[] {
-    return [...this.managed].filter((m) => m.phase !== "retiring").map((m) => m.worker.process.pid ?? -1);
+    return [...this.managed].filter((m) => m.phase === "ready" || m.phase === "starting").map((m) => m.worker.process.pid ?? -1);
   }
 
   /** Forks the workers and resolves with the port once all are ready; a worker that cannot load rejects. */
@@ -91,6 +97,7 @@ export class Supervisor {
       await this.shutdown();
       throw failed.reason;
     }
+    this.prepareStandby();
     return first.port;
   }
 
@@ -150,13 +157,19 @@ export class Supervisor {
       // Done only once the old worker stopped taking connections: after "reloaded", new code answers.
       if (retiring) await this.retire(retiring);
     }
+    this.prepareStandby();
     return { ok: true, ms: performance.now() - started };
   }
 
   private retire(m: Managed): Promise<void> {
     if (m.drainStarted) return m.drainStarted;
     if (m.worker.isDead()) return Promise.resolve();
+    const wasStandby = m.phase === "standby";
     m.phase = "retiring";
+    if (wasStandby) {
+      m.worker.process.kill("SIGTERM");
+      return Promise.resolve();
+    }
     m.drainStarted = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 3_000);
       const done = () => {
@@ -172,14 +185,48 @@ export class Supervisor {
     return m.drainStarted;
   }
 
-  /** Forks one worker and resolves when it is ready; rejects with its load error if it fails first. */
-  private fork(generate: boolean): Promise<{ managed: Managed; port: number }> {
+  /** Starts a worker on the project (the warm standby when there is one) and resolves when it is ready. */
+  private async fork(generate: boolean): Promise<{ managed: Managed; port: number }> {
     const index = this.nextIndex++;
-    const options: WorkerOptions = { ...this.options.worker, index, generate, port: this.port };
+    const standby = this.standby;
+    if (standby && standby.managed.phase === "standby" && standby.managed.worker.isConnected()) {
+      this.standby = undefined;
+      // A standby still starting up is close to ready: waiting for it beats starting a new process.
+      await standby.managed.standbyReady;
+      standby.managed.phase = "starting";
+      standby.managed.index = index;
+      standby.managed.startedAt = Date.now();
+      const message: PrimaryMessage = { type: "kaygraph:load", index, generate };
+      if (standby.managed.worker.isConnected()) {
+        standby.managed.worker.send(message);
+        return standby.ready;
+      }
+    }
+    return this.spawn({ ...this.options.worker, index, generate, port: this.port }).ready;
+  }
+
+  /** Forks a standby for the next reload (dev), unless one is waiting already. */
+  private prepareStandby(): void {
+    if (!this.options.standby || this.stopping || this.standby) return;
+    const spawned = this.spawn({ ...this.options.worker, index: 0, generate: false, port: this.port, standby: true });
+    // A standby that dies before it is used is simply not there next time; nothing awaits it yet.
+    spawned.ready.catch(() => {
+      if (this.standby === spawned) this.standby = undefined;
+    });
+    this.standby = spawned;
+  }
+
+  private spawn(options: WorkerOptions): { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } {
     const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(options) });
-    const managed: Managed = { worker, index, startedAt: Date.now(), phase: "starting" };
+    const managed: Managed = { worker, index: options.index, startedAt: Date.now(), phase: options.standby ? "standby" : "starting" };
+    if (options.standby) {
+      managed.standbyReady = new Promise<void>((resolve) => {
+        managed.onStandby = resolve;
+        worker.once("exit", () => resolve());
+      });
+    }
     this.managed.add(managed);
-    return new Promise((resolve, reject) => {
+    const ready = new Promise<{ managed: Managed; port: number }>((resolve, reject) => {
       let loadError: WorkerLoadError | undefined;
       worker.on("message", (message: unknown) => {
         if (!isWorkerMessage(message)) return;
@@ -187,13 +234,14 @@ export class Supervisor {
       });
       worker.once("exit", (code, signal) => {
         this.managed.delete(managed);
-        if (managed.phase === "starting") {
-          reject(loadError ?? new WorkerLoadError(`Worker ${index} exited (${signal ?? `code ${code}`}) before it was ready.`, 1));
+        if (managed.phase === "starting" || managed.phase === "standby") {
+          reject(loadError ?? new WorkerLoadError(`Worker ${managed.index} exited (${signal ?? `code ${code}`}) before it was ready.`, 1));
           return;
         }
         if (managed.phase === "ready") this.onCrash(managed, code, signal);
       });
     });
+    return { managed, ready };
   }
 
   private onMessage(managed: Managed, message: WorkerMessage, hooks: { resolve: (v: { managed: Managed; port: number }) => void; setLoadError: (e: WorkerLoadError) => void }): void {
@@ -205,17 +253,25 @@ export class Supervisor {
       case "kaygraph:load-failed":
         hooks.setLoadError(new WorkerLoadError(message.message, message.exitCode));
         return;
+      case "kaygraph:standby":
+        managed.onStandby?.();
+        return;
       case "kaygraph:draining":
         managed.onDraining?.();
         return;
       case "kaygraph:fatal":
         this.options.logger.error({ worker: managed.index, pid: managed.worker.process.pid }, message.message);
         return;
-      case "kaygraph:metrics-request":
-        void this.aggregator.clusterMetrics().then(
+      case "kaygraph:metrics-request": {
+        const serving = [...this.managed].filter((m) => m.phase === "ready" || m.phase === "retiring").map((m) => m.worker);
+        void this.collector.collect(serving).then(
           (text) => this.reply(managed, { type: "kaygraph:metrics-response", id: message.id, text }),
           (error: Error) => this.reply(managed, { type: "kaygraph:metrics-response", id: message.id, error: error.message }),
         );
+        return;
+      }
+      case "kaygraph:metrics-json":
+        this.collector.receive(message.id, message.metrics);
     }
   }
 

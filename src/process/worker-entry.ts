@@ -1,10 +1,15 @@
 /**
  * Entry of a worker process forked by the {@link Supervisor}: loads the project's settings and graphs,
- * listens on the shared port, reports ready, and drains on the primary's message or a signal.
+ * listens on the shared port, reports ready, and drains on the primary's message or a signal. A standby
+ * worker (dev) loads everything it can first and waits for the word to load the project.
  */
-import { reportError } from "../error-report.js";
+import { generate } from "../codegen/generate.js";
 import { applyDotenv, loadConfig } from "../config/load.js";
+import { registerTypeScript } from "../config/import-module.js";
+import type { ResolvedConfig } from "../config/schema.js";
 import { loadGraphs } from "../definition/load.js";
+import type { GraphRegistry } from "../definition/registry.js";
+import { reportError } from "../error-report.js";
 import { KaygraphError } from "../errors.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
 import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions } from "./messages.js";
@@ -14,17 +19,57 @@ const send = (message: WorkerMessage): void => {
 };
 
 async function main(): Promise<void> {
-  const options = JSON.parse(process.env[WORKER_ENV] ?? "{}") as WorkerOptions;
+  let options = JSON.parse(process.env[WORKER_ENV] ?? "{}") as WorkerOptions;
   // Reloads are the primary's job; a terminal hangup must not kill a worker.
   process.on("SIGHUP", () => undefined);
+  let draining = false;
+  let handle: ServerHandle | undefined;
+  const drain = (deadlineMs?: number) => {
+    if (draining) return;
+    draining = true;
+    if (!handle) process.exit(0);
+    // Once idle clients are sent away, new requests reach other workers: the primary may call a reload done.
+    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" })).then(() => {
+      handle?.logger.flush();
+      process.exit(0);
+    });
+  };
+  process.on("SIGTERM", () => drain());
+  process.on("SIGINT", () => drain());
+  // The primary is gone (killed): nothing will route connections here any more.
+  process.on("disconnect", () => drain());
 
-  let handle: ServerHandle;
+  if (options.standby) {
+    const order = new Promise<Extract<PrimaryMessage, { type: "kaygraph:load" }>>((resolve) => {
+      const onMessage = (message: PrimaryMessage) => {
+        if (message?.type !== "kaygraph:load") return;
+        process.off("message", onMessage);
+        resolve(message);
+      };
+      process.on("message", onMessage);
+    });
+    await registerTypeScript();
+    // Only now may the primary hand us a project: before this, its message could arrive unheard.
+    send({ type: "kaygraph:standby" });
+    const { index, generate } = await order;
+    options = { ...options, index, generate, standby: false };
+  }
+  process.on("message", (message: PrimaryMessage) => {
+    if (message?.type === "kaygraph:drain") drain(message.deadlineMs);
+    // The primary collects every ready worker's metrics for /metrics.
+    if (message?.type === "kaygraph:metrics-collect" && handle) {
+      void handle.metrics.registry.getMetricsAsJSON().then((metrics) => send({ type: "kaygraph:metrics-json", id: message.id, metrics }));
+    }
+  });
+
+  let loaded: { config: ResolvedConfig; registry: GraphRegistry };
   try {
     const flags = { ...options.load.flags, "--port": String(options.port) };
     const { config, dotenv } = await loadConfig({ ...options.load, flags });
     applyDotenv(dotenv);
     const registry = await loadGraphs(config);
     handle = await startServer(config, registry, { debug: options.debug });
+    loaded = { config, registry };
     watchForCrashes(handle);
   } catch (error) {
     let text = "";
@@ -32,25 +77,19 @@ async function main(): Promise<void> {
     send({ type: "kaygraph:load-failed", message: text.trimEnd(), exitCode: KaygraphError.is(error) ? exitCode : 1 });
     process.exit(exitCode);
   }
-
   send({ type: "kaygraph:ready", port: handle.port, graphs: handle.registrySize });
-  let draining = false;
-  const drain = (deadlineMs?: number) => {
-    if (draining) return;
-    draining = true;
-    // Once idle clients are sent away, new requests reach other workers: the primary may call a reload done.
-    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" })).then(() => {
-      handle.logger.flush();
-      process.exit(0);
-    });
-  };
-  process.on("message", (message: PrimaryMessage) => {
-    if (message?.type === "kaygraph:drain") drain(message.deadlineMs);
-  });
-  process.on("SIGTERM", () => drain());
-  process.on("SIGINT", () => drain());
-  // The primary is gone (killed): nothing will route connections here any more.
-  process.on("disconnect", () => drain());
+  if (options.generate) await regenerate(handle, loaded.config, loaded.registry);
+}
+
+/** Rewrites `.kaygraph/generated` after a (re)load; a failure is logged, never fatal. */
+async function regenerate(handle: ServerHandle, config: ResolvedConfig, registry: GraphRegistry): Promise<void> {
+  try {
+    const { files } = await generate(config, registry);
+    const changed = files.filter((f) => f.changed).map((f) => f.name);
+    if (changed.length > 0) handle.logger.info({ files: changed }, `generated ${changed.join(", ")}`);
+  } catch (error) {
+    handle.logger.warn({ err: error }, "code generation failed");
+  }
 }
 
 /** A crash in user code: one fatal line with context, tell the primary, exit (the primary replaces us). */

@@ -10,6 +10,7 @@ import { createApp } from "./app.js";
 import { ConnectionTracker } from "./connections.js";
 import type { ServerState } from "./context.js";
 import { createLogger } from "./logger.js";
+import { createMetrics, type Metrics } from "./metrics.js";
 
 /** A listening server. */
 export interface ServerHandle {
@@ -20,6 +21,8 @@ export interface ServerHandle {
   readonly state: ServerState;
   /** Number of graph versions served. */
   readonly registrySize: number;
+  /** The app's metrics (the cluster primary collects them from every worker). */
+  readonly metrics: Metrics;
   /**
    * Graceful stop: `/ready` answers 503, no new connections, in-flight requests finish until the deadline,
    * then remaining connections are closed. Resolves when the server is closed; `onStarted` runs once idle
@@ -44,7 +47,8 @@ export interface StartServerOptions {
 export async function startServer(config: ResolvedConfig, registry: GraphRegistry, options: StartServerOptions = {}): Promise<ServerHandle> {
   const logger = options.logger ?? createLogger(config.log);
   const state: ServerState = { phase: "starting" };
-  const app = createApp(config, registry, { logger, state, debug: options.debug });
+  const metrics = createMetrics();
+  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics });
   const server = http.createServer(app);
   const tracker = new ConnectionTracker(server);
   // Keep-alive longer than common proxies' idle timeout, so a proxy never reuses a socket we just closed.
@@ -67,11 +71,11 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
     closing ??= drain(server, tracker, state, deadlineMs, onStarted);
     return closing;
   };
-  return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, close };
+  return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, metrics, close };
 }
 
 /** How often a drain closes keep-alive sockets that saw no request since the last sweep. */
-const SWEEP_MS = 50;
+const SWEEP_MS = 25;
 
 /**
  * Graceful drain: `/ready` answers 503, the server stops accepting connections (at the net level: http's own

@@ -1,5 +1,5 @@
 import cluster from "node:cluster";
-import { AggregatorRegistry, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RunEvent } from "../graph/events.js";
 
 /** The server's Prometheus metrics (one registry per app; the cluster primary aggregates workers). */
@@ -26,11 +26,6 @@ export function createMetrics(): Metrics {
   const httpDuration = new Histogram({ name: "kaygraph_http_request_duration_seconds", help: "HTTP request duration by route and status", labelNames: ["method", "route", "status"] as const, buckets: SECONDS, registers: [registry] });
   const graphRunDuration = new Histogram({ name: "kaygraph_graph_run_duration_seconds", help: "Graph run duration by graph, version and outcome", labelNames: ["graph", "version", "outcome"] as const, buckets: SECONDS, registers: [registry] });
   const nodeDuration = new Histogram({ name: "kaygraph_node_duration_seconds", help: "Node step duration by graph and node", labelNames: ["graph", "node"] as const, buckets: SECONDS, registers: [registry] });
-  if (cluster.isWorker) {
-    // The primary aggregates every worker's registry for /metrics (prom-client's cluster protocol).
-    AggregatorRegistry.setRegistries([registry]);
-    new AggregatorRegistry();
-  }
   const runsInProgress = new Gauge({ name: "kaygraph_graph_runs_in_progress", help: "Graph runs in progress by graph and kind", labelNames: ["graph", "kind"] as const, registers: [registry] });
   return {
     registry,

@@ -30,23 +30,30 @@ interface Current {
   retired?: boolean;
 }
 
-/** One waiting fetch at a time, per store. */
+/**
+ * One waiting fetch at a time, per store.
+ *
+ * @example
+ * const job = await fetcher.next(randomUUID(), 30_000, stopSignal); // locked with that token, or undefined
+ */
 export class JobFetcher {
   private current: Current | undefined;
+  private closed = false;
   private readonly retiring = new Set<Promise<void>>();
 
   constructor(private readonly options: JobFetcherOptions) {}
 
   /** The next job, locked with `token` for `leaseMs`; undefined when nothing came or `signal` aborted. */
   async next(token: string, leaseMs: number, signal?: AbortSignal): Promise<Job | undefined> {
+    if (this.closed) return undefined;
     const current = this.ensure(leaseMs);
     const onAbort = (): void => this.retire(current);
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       return await current.worker.getNextJob(token, { block: true });
     } catch (error) {
-      // Closing the worker under a waiting fetch is how an abort interrupts it; anything else is real.
-      if (signal?.aborted) return undefined;
+      // Closing the worker under a waiting fetch is how an abort (or close) interrupts it; anything else is real.
+      if (signal?.aborted || current.retired) return undefined;
       throw error;
     } finally {
       signal?.removeEventListener("abort", onAbort);
@@ -55,6 +62,7 @@ export class JobFetcher {
 
   /** Closes the worker (and waits for any retiring one). */
   async close(): Promise<void> {
+    this.closed = true;
     if (this.current) this.retire(this.current);
     await Promise.all(this.retiring);
   }

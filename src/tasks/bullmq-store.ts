@@ -29,11 +29,14 @@ export interface BullmqTaskStoreOptions extends TaskStoreSettings {
   url: string;
   /** Key prefix (`redis.prefix`), so several projects can share one Redis. */
   prefix: string;
+  /**
+   * A pending task this old without a BullMQ job (its submitter died between writing the record and adding
+   * the job) is enqueued again by the sweeper. Default 10 s.
+   */
+  orphanAfterMs?: number;
 }
 
 const QUEUE = "tasks";
-/** A pending task this old without a BullMQ job (its submitter died between the two writes) is enqueued again. */
-const ORPHAN_AFTER_MS = 10_000;
 const LIST_BATCH = 200;
 
 /**
@@ -54,6 +57,9 @@ export class BullmqTaskStore implements TaskStore {
   private readonly jobs = new Map<string, Job>();
   private readonly background = new Set<Promise<unknown>>();
   private cancelChannel: Promise<unknown> | undefined;
+  private closing: Promise<void> | undefined;
+  /** Live subscriptions, ended by close(). */
+  private readonly feeds = new Set<EventFeed>();
   private readonly pollMs: number;
   private readonly onError: (error: unknown) => void;
 
@@ -80,12 +86,21 @@ export class BullmqTaskStore implements TaskStore {
 
   /** Connects and checks that Redis answers (a clear error instead of hanging requests). */
   static async open(options: BullmqTaskStoreOptions): Promise<BullmqTaskStore> {
-    const redis = new Redis(options.url, { connectTimeout: 5000, maxRetriesPerRequest: 3 });
+    // lazyConnect: the first connect() rejects when Redis is down, instead of retrying behind a hanging ping.
+    const redis = new Redis(options.url, { connectTimeout: 5000, lazyConnect: true });
+    // The socket error (ECONNREFUSED…) says more than the rejection ("Connection is closed").
+    let socketError: unknown;
+    const onConnectError = (error: unknown): void => void (socketError ??= error);
+    redis.on("error", onConnectError);
     try {
+      await redis.connect();
       await redis.ping();
     } catch (error) {
       redis.disconnect();
-      throw new KaygraphError(Errors.StoreUnavailable, { message: `Redis at ${redactUrl(options.url)} does not answer: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+      const cause = socketError ?? error;
+      throw new KaygraphError(Errors.StoreUnavailable, { message: `Redis at ${redactUrl(options.url)} does not answer: ${cause instanceof Error ? cause.message : String(cause)}`, cause });
+    } finally {
+      redis.off("error", onConnectError);
     }
     const store = new BullmqTaskStore(redis, options);
     redis.on("error", store.onError);
@@ -159,15 +174,17 @@ export class BullmqTaskStore implements TaskStore {
   subscribe(id: string, afterSeq: number, listener: TaskEventListener): () => void {
     let off: (() => void) | undefined;
     let closed = false;
-    const feed = new EventFeed(afterSeq, listener, {
+    const feed: EventFeed = new EventFeed(afterSeq, listener, {
       read: (seq) => this.events(id, seq),
       pollMs: this.pollMs,
       onError: this.onError,
       onClose: () => {
         closed = true;
         off?.();
+        this.feeds.delete(feed);
       },
     });
+    this.feeds.add(feed);
     this.pubsub
       .on(this.keys.eventsChannel(id), (message) => feed.hint(JSON.parse(message) as TaskEvent))
       .then((remove) => (closed ? remove() : (off = remove)), this.onError)
@@ -183,18 +200,19 @@ export class BullmqTaskStore implements TaskStore {
     const { signal, leaseMs } = options;
     this.cancelChannel ??= this.pubsub.on(this.keys.cancelChannel, (id) => this.leases.cancelRequested(id)).catch(this.onError);
     await this.cancelChannel;
-    while (!signal?.aborted) {
+    while (!signal?.aborted && !this.closing) {
       const token = randomUUID();
       const fetched = await this.fetcher.next(token, leaseMs, signal);
       if (fetched?.id === undefined) continue;
       const job = await Job.fromId(this.queue, fetched.id);
       if (job === undefined) continue;
       if (signal?.aborted) {
-        await job.moveToWait(token);
+        // Fetched while being stopped: hand it straight back (if this fails, its lock expires and it stalls back).
+        await job.moveToWait(token).catch(this.onError);
         return undefined;
       }
       const now = Date.now();
-      const [kind, flat] = (await this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, now, now + leaseMs, this.settings.maxLost)) as [string, string[]];
+      const [kind, flat] = (await this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, now, leaseMs, this.settings.maxLost)) as [string, string[]];
       if (kind === "claimed") {
         this.jobs.set(token, job);
         return this.leases.hold(hashToClaimed(fromFlat(flat)), token);
@@ -207,7 +225,7 @@ export class BullmqTaskStore implements TaskStore {
   async renew(lease: Lease, leaseMs: number): Promise<RenewResult> {
     const job = this.jobs.get(lease.token);
     const extended = job ? await job.extendLock(lease.token, leaseMs) : 0;
-    const [ok, cancel] = extended ? ((await this.scripts.renew(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, Date.now() + leaseMs)) as [number, number]) : [0, 0];
+    const [ok, cancel] = extended ? ((await this.scripts.renew(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, leaseMs)) as [number, number]) : [0, 0];
     if (!ok) {
       this.forget(lease);
       return { ok: false, cancelRequested: false };
@@ -248,7 +266,8 @@ export class BullmqTaskStore implements TaskStore {
 
   async sweep(): Promise<SweepReport> {
     const report: SweepReport = { requeued: 0, ended: 0 };
-    const expired = await this.redis.zrangebyscore(this.keys.leases, "-inf", Date.now(), "LIMIT", 0, 500);
+    const [seconds, micros] = await this.redis.time();
+    const expired = await this.redis.zrangebyscore(this.keys.leases, "-inf", Number(seconds) * 1000 + Math.floor(Number(micros) / 1000), "LIMIT", 0, 500);
     for (const id of expired) {
       const state = await this.queue.getJobState(id);
       // Active: BullMQ's stalled checker has not looked yet (or the holder renews late); it decides.
@@ -277,12 +296,17 @@ export class BullmqTaskStore implements TaskStore {
     return pruned;
   }
 
-  async close(): Promise<void> {
-    await this.fetcher.close();
-    await Promise.allSettled(this.background);
-    await this.pubsub.close();
-    await this.queue.close();
-    await this.redis.quit();
+  /** Closes every connection (waiting fetches resolve undefined). Idempotent. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const feed of [...this.feeds]) feed.close();
+      await this.fetcher.close();
+      await Promise.allSettled(this.background);
+      await this.pubsub.close();
+      await this.queue.close();
+      await this.redis.quit();
+    })();
+    return this.closing;
   }
 
   // #endregion
@@ -316,7 +340,7 @@ export class BullmqTaskStore implements TaskStore {
     const oldest = await this.redis.zrange(this.keys.status("pending"), 0, 99);
     for (const id of oldest) {
       const created = Number(await this.redis.hget(this.keys.task(id), "created_at"));
-      if (Date.now() - created < ORPHAN_AFTER_MS) break;
+      if (Date.now() - created < (this.settings.orphanAfterMs ?? 10_000)) break;
       if ((await this.queue.getJob(id)) === undefined) await this.enqueue(id);
     }
   }

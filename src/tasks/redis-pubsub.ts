@@ -27,7 +27,12 @@ export class RedisPubSub {
     const client = this.connect();
     let entry = this.channels.get(channel);
     if (entry === undefined) {
-      entry = { handlers: new Set(), ready: client.subscribe(channel) };
+      const ready = client.subscribe(channel).catch((error: unknown) => {
+        // Let the next subscriber try again instead of inheriting this failure.
+        if (this.channels.get(channel)?.ready === ready) this.channels.delete(channel);
+        throw error;
+      });
+      entry = { handlers: new Set(), ready };
       this.channels.set(channel, entry);
     }
     const { handlers } = entry;
@@ -51,7 +56,14 @@ export class RedisPubSub {
     const client = (this.client = this.base.duplicate());
     client.on("error", this.onError);
     client.on("message", (channel: string, message: string) => {
-      for (const handler of [...(this.channels.get(channel)?.handlers ?? [])]) handler(message);
+      for (const handler of [...(this.channels.get(channel)?.handlers ?? [])]) {
+        try {
+          handler(message);
+        } catch (error) {
+          // One bad message or handler must not stop delivery to the others (or crash the connection's emitter).
+          this.onError(error);
+        }
+      }
     });
     return client;
   }

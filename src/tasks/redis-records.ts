@@ -9,7 +9,7 @@
  *   P:idx:status:<s>      zset    pos → id, per status
  *   P:idx:owner:<o>       zset    pos → id, per owner
  *   P:idx:terminal        zset    completed_at → "<pos, 15 digits>:<id>" (retention; ties by age)
- *   P:idx:leases          zset    lease_until → id, running tasks (sweeper)
+ *   P:idx:leases          zset    lease_until (Redis server ms) → id, running tasks (sweeper)
  *   P:idem:<sha256>       string  "<task id> <fingerprint>", PX = idempotency TTL
  *   P:ch:ev:<id>          channel each new event of a task
  *   P:ch:cancel           channel ids of tasks whose cancel was requested
@@ -18,7 +18,12 @@
 import { createHash } from "node:crypto";
 import type { ClaimedTask, TaskRecord, TaskStatus } from "./types.js";
 
-/** Key names under one prefix. */
+/**
+ * Key names under one prefix.
+ *
+ * @example
+ * new RedisKeys("kaygraph").task("42"); // "kaygraph:t:42"
+ */
 export class RedisKeys {
   constructor(readonly prefix: string) {}
 

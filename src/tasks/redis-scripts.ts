@@ -6,6 +6,8 @@
  *
  * Event bodies arrive as JSON text without `seq`; a script splices `{"seq":n,` in front, so events are never
  * decoded and re-encoded by Lua's cjson (which would round numbers and turn [] into {}).
+ * Lease times use the Redis server's clock (TIME), like BullMQ's lock TTLs, so clock skew between worker
+ * machines cannot expire a healthy lease.
  * Not Redis Cluster ready: scripts derive index keys from the prefix (they would need one hash slot).
  */
 import type { Redis } from "ioredis";
@@ -21,6 +23,11 @@ const PRELUDE = `
 local P = ARGV[1]
 local function tkey(id) return P .. ':t:' .. id end
 local TERMINAL = { completed = true, failed = true, cancelled = true }
+
+local function server_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 
 local function move_status(h, id, to)
   local from = redis.call('HGET', h, 'status')
@@ -114,7 +121,7 @@ if ARGV[16] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[14], 'PX', 
 return { 'created', id, redis.call('HGETALL', h) }
 `;
 
-/** KEYS: task. ARGV: P id token now leaseUntil maxLost. A job BullMQ handed out becomes a claim, or is discarded. */
+/** KEYS: task. ARGV: P id token now leaseMs maxLost. A job BullMQ handed out becomes a claim, or is discarded. */
 const CLAIM = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[4]
 local status = redis.call('HGET', h, 'status')
@@ -123,19 +130,21 @@ if TERMINAL[status] then return { 'terminal' } end
 if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return { 'terminal' } end
 -- Still running under another token: BullMQ found that worker's lock expired and handed the job on.
 if status == 'running' and recover_lost(h, id, now, tonumber(ARGV[6])) == 'ended' then return { 'terminal' } end
+local lease_until = server_ms() + tonumber(ARGV[5])
 redis.call('HINCRBY', h, 'attempts', 1)
 redis.call('HSETNX', h, 'started_at', now)
-redis.call('HSET', h, 'token', ARGV[3], 'lease_until', ARGV[5])
+redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until)
 move_status(h, id, 'running')
-redis.call('ZADD', P .. ':idx:leases', ARGV[5], id)
+redis.call('ZADD', P .. ':idx:leases', lease_until, id)
 return { 'claimed', redis.call('HGETALL', h) }
 `;
 
-/** KEYS: task. ARGV: P id token leaseUntil. */
+/** KEYS: task. ARGV: P id token leaseMs. */
 const RENEW = `
 if not holds(KEYS[1], ARGV[3]) then return { 0, 0 } end
-redis.call('HSET', KEYS[1], 'lease_until', ARGV[4])
-redis.call('ZADD', P .. ':idx:leases', ARGV[4], ARGV[2])
+local lease_until = server_ms() + tonumber(ARGV[4])
+redis.call('HSET', KEYS[1], 'lease_until', lease_until)
+redis.call('ZADD', P .. ':idx:leases', lease_until, ARGV[2])
 return { 1, tonumber(redis.call('HGET', KEYS[1], 'cancel')) }
 `;
 
@@ -190,7 +199,7 @@ const LOST = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[3]
 local status = redis.call('HGET', h, 'status')
 if not status or TERMINAL[status] then return 'skip' end
-if status == 'running' and tonumber(redis.call('HGET', h, 'lease_until') or '0') > tonumber(now) then return 'skip' end
+if status == 'running' and tonumber(redis.call('HGET', h, 'lease_until') or '0') > server_ms() then return 'skip' end
 if ARGV[5] == 'requeue' then
   if status ~= 'running' then return 'skip' end
   return recover_lost(h, id, now, tonumber(ARGV[4]))
@@ -237,7 +246,13 @@ export interface TaskScripts {
   prune: Script;
 }
 
-/** Registers the scripts on `redis` (ioredis `defineCommand`). */
+/**
+ * Registers the scripts on `redis` (ioredis `defineCommand`).
+ *
+ * @example
+ * const scripts = defineTaskScripts(redis);
+ * await scripts.renew(keys.task(id), keys.prefix, id, token, Date.now() + leaseMs);
+ */
 export function defineTaskScripts(redis: Redis): TaskScripts {
   const sources: Record<keyof TaskScripts, [number, string]> = {
     submit: [2, SUBMIT],

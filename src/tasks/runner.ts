@@ -90,6 +90,7 @@ export class TaskRunner {
     await this.loop;
     const finished = Promise.all([...this.active].map((e) => e.done));
     const deadline = new AbortController();
+    // The deadline timer is aborted once everything finished; its AbortError then just means "not timed out".
     const timedOut = await Promise.race([finished.then(() => false), sleep(options.deadlineMs ?? 30_000, true, { signal: deadline.signal }).catch(() => false)]);
     deadline.abort();
     if (timedOut) for (const execution of this.active) execution.shutdown();
@@ -109,7 +110,7 @@ export class TaskRunner {
         lease = await this.store.claim({ leaseMs: this.options.leaseMs, signal });
       } catch (error) {
         this.onError(error);
-        // The store is unreachable: back off instead of spinning, but stay stoppable.
+        // The store is unreachable: back off instead of spinning, but stay stoppable (stop aborts the sleep).
         await sleep(1000, undefined, { signal }).catch(() => undefined);
         continue;
       }

@@ -39,6 +39,8 @@ CREATE TABLE IF NOT EXISTS kg_tasks (
 CREATE INDEX IF NOT EXISTS kg_tasks_claim ON kg_tasks (status, available_at);
 CREATE INDEX IF NOT EXISTS kg_tasks_lease ON kg_tasks (status, lease_expires_at);
 CREATE INDEX IF NOT EXISTS kg_tasks_owner ON kg_tasks (owner, pos);
+CREATE INDEX IF NOT EXISTS kg_tasks_status ON kg_tasks (status, pos);
+CREATE INDEX IF NOT EXISTS kg_tasks_graph ON kg_tasks (graph, pos);
 CREATE INDEX IF NOT EXISTS kg_tasks_done ON kg_tasks (completed_at) WHERE completed_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS kg_task_events (
   task_id TEXT NOT NULL REFERENCES kg_tasks (id) ON DELETE CASCADE,
@@ -66,6 +68,9 @@ CREATE TABLE IF NOT EXISTS kg_doorbells (
  * concurrent writers from other processes wait instead of failing, foreign keys for event cleanup.
  * `synchronous = NORMAL` is WAL's usual pairing: a commit survives a process crash (kill -9); only an OS
  * crash or power loss can drop the last commits.
+ *
+ * @example
+ * const db = openTaskDatabase("/srv/app/.kaygraph/kaygraph.db");
  */
 export function openTaskDatabase(file: string, busyTimeoutMs = 5000): Database.Database {
   try {

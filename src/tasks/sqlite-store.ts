@@ -45,6 +45,10 @@ export class SqliteTaskStore implements TaskStore {
   /** Bumped by every "task" ring, so a claim never sleeps through one that arrived while it was looking. */
   private taskRings = 0;
   private readonly offTaskRing: () => void;
+  /** Live subscriptions, ended by close(). */
+  private readonly feeds = new Set<EventFeed>();
+  /** Aborted by close(), so waiting claims return at once. */
+  private readonly closing = new AbortController();
   private readonly offCancelRing: () => void;
 
   private constructor(
@@ -138,7 +142,16 @@ export class SqliteTaskStore implements TaskStore {
 
   subscribe(id: string, afterSeq: number, listener: TaskEventListener): () => void {
     let off = (): void => undefined;
-    const feed = new EventFeed(afterSeq, listener, { read: (seq) => this.events(id, seq), pollMs: this.pollMs, onError: this.onError, onClose: () => off() });
+    const feed: EventFeed = new EventFeed(afterSeq, listener, {
+      read: (seq) => this.events(id, seq),
+      pollMs: this.pollMs,
+      onError: this.onError,
+      onClose: () => {
+        off();
+        this.feeds.delete(feed);
+      },
+    });
+    this.feeds.add(feed);
     off = this.bell.on("event", () => feed.hint(), id);
     void this.bell.ready().then(() => feed.start());
     return () => feed.close();
@@ -150,12 +163,17 @@ export class SqliteTaskStore implements TaskStore {
   async claim(options: ClaimOptions): Promise<Lease | undefined> {
     const { signal } = options;
     await this.bell.ready();
-    while (!signal?.aborted) {
+    while (!signal?.aborted && this.db.open) {
       const seen = this.taskRings;
-      const lease = this.tryClaim(options.leaseMs);
-      if (lease) return lease;
+      // A plain read first: idle runners must not take the write lock every poll.
       const next = (this.sql.prepare("SELECT MIN(available_at) AS at FROM kg_tasks WHERE status = 'pending'").get() as { at: number | null }).at;
-      const waitMs = next === null ? this.pollMs : Math.min(this.pollMs, Math.max(0, next - Date.now()));
+      const now = Date.now();
+      if (next !== null && next <= now) {
+        const lease = this.tryClaim(options.leaseMs);
+        if (lease) return lease;
+        continue; // another process won that task; look again
+      }
+      const waitMs = next === null ? this.pollMs : Math.min(this.pollMs, next - now);
       if (this.taskRings === seen) await this.waitForRing(waitMs, signal);
     }
     return undefined;
@@ -228,7 +246,11 @@ export class SqliteTaskStore implements TaskStore {
     }).immediate();
   }
 
+  /** Closes the database and the doorbell. Idempotent. */
   async close(): Promise<void> {
+    if (!this.db.open) return;
+    this.closing.abort();
+    for (const feed of [...this.feeds]) feed.close();
     this.offTaskRing();
     this.offCancelRing();
     await this.bell.close();
@@ -285,11 +307,13 @@ export class SqliteTaskStore implements TaskStore {
         clearTimeout(timer);
         off();
         signal?.removeEventListener("abort", done);
+        this.closing.signal.removeEventListener("abort", done);
         resolve();
       };
       const timer = setTimeout(done, ms);
       const off = this.bell.on("task", done);
       signal?.addEventListener("abort", done, { once: true });
+      this.closing.signal.addEventListener("abort", done, { once: true });
     });
   }
 

@@ -11,7 +11,12 @@ export type TaskStatus = "pending" | "running" | "completed" | "failed" | "cance
 /** Every status, in lifecycle order. */
 export const TASK_STATUSES: readonly TaskStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
 
-/** True for `completed`, `failed` and `cancelled`. */
+/**
+ * True for `completed`, `failed` and `cancelled`.
+ *
+ * @example
+ * isTerminalStatus("running"); // false
+ */
 export function isTerminalStatus(status: TaskStatus): boolean {
   return status === "completed" || status === "failed" || status === "cancelled";
 }
@@ -174,6 +179,11 @@ export interface ClaimOptions {
 /**
  * The durable task store. Both backends implement it with the same guarantees (see the conformance suite in
  * test/unit/tasks). Methods never expose the input or lease data through {@link TaskRecord}.
+ *
+ * @example
+ * const { task, replayed } = await store.submit({ graph: "hello", version: 1, input, owner: sub, idempotencyKey });
+ * const stop = store.subscribe(task.id, 0, (event) => sse.send(event)); // ends after the terminal event
+ * await store.cancel(task.id, { owner: sub }); // 409 when already terminal (TaskConflictError)
  */
 export interface TaskStore {
   readonly backend: "sqlite" | "redis";

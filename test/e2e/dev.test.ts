@@ -54,7 +54,10 @@ describe("kaygraph dev", () => {
     const load = steadyLoad(`${base}/health`, { concurrency: 3 });
     await load.waitForOk(10);
     const slow = ask(base, { waitMs: 1200 });
-    await until(async () => /kaygraph_graph_runs_in_progress\{graph="greet",kind="sync"\} 1/.test(await (await fetch(`${base}/metrics`)).text()), "the slow run to start");
+    let metrics = "";
+    await until(async () => /kaygraph_graph_runs_in_progress\{graph="greet",kind="sync"\} 1/.test((metrics = await (await fetch(`${base}/metrics`)).text())), "the slow run to start").catch((e: Error) => {
+      throw new Error(`${e.message}\n${metrics.split("\n").filter((l) => l.includes("kaygraph_graph") || l.includes("http_request_duration_seconds_count")).join("\n")}\n${dev.output().stderr}`);
+    });
     const mark = dev.mark();
     await writeFile(file, greetGraph("v2"));
     await dev.waitFor(/kaygraph: reloaded in \d+ ms \(graphs\/greet\.ts changed\)/, 30_000, mark);

@@ -77,6 +77,32 @@ export function crossProcessCases(fresh: Fresh): void {
     }
   });
 
+  it("recovers the task of a worker process killed with SIGKILL", async () => {
+    const backend = await fresh();
+    const store = await backend.open(SLOW_POLL);
+    const worker = spawnChild(backend, { cmd: "worker", concurrency: 1, leaseMs: 600 });
+    await lineWith(worker, "ready");
+    const { task } = await store.submit({ graph: "g", version: 1, input: { hang: true } });
+    await until(async () => (await store.events(task.id)).length > 0);
+    worker.kill("SIGKILL");
+    await worker;
+    const runner = new TaskRunner(store, { concurrency: 1, leaseMs: 600, execute: () => "recovered" });
+    runner.start();
+    try {
+      const done = await until(async () => {
+        const current = await store.get(task.id);
+        return current?.status === "completed" && current;
+      });
+      expect(done).toMatchObject({ attempts: 2, result: "recovered" });
+      const events = await store.events(task.id);
+      checkEventLog(events);
+      expect(events.map((e) => e.type)).toEqual(["start", "retry", "result"]);
+      expect(events[1]).toMatchObject({ error_code: "WORKER_LOST", attempt: 1 });
+    } finally {
+      await runner.stop({ deadlineMs: 100 });
+    }
+  });
+
   it("lets a runner in another process run tasks, cancel them, and stop gracefully", async () => {
     const backend = await fresh();
     const store = await backend.open(SLOW_POLL);

@@ -93,13 +93,13 @@ export function leaseCases(fresh: Fresh): void {
     const store = await (await fresh()).open();
     const { task } = await store.submit({ graph: "g", version: 1, input: null, maxAttempts: 3 });
     const first = await claimNow(store);
-    expect(await store.retry(first, { error: { error_code: "GRAPH_ERROR", message: "boom" }, delayMs: 1500 })).toBe("ok");
+    expect(await store.retry(first, { error: { error_code: "GRAPH_ERROR", message: "boom" }, delayMs: 800 })).toBe("ok");
     expect(await store.get(task.id)).toMatchObject({ status: "pending", attempts: 1 });
-    expect((await store.events(task.id)).at(-1)).toMatchObject({ type: "retry", seq: 1, attempt: 1, error: "boom", error_code: "GRAPH_ERROR", delay_ms: 1500 });
+    expect((await store.events(task.id)).at(-1)).toMatchObject({ type: "retry", seq: 1, attempt: 1, error: "boom", error_code: "GRAPH_ERROR", delay_ms: 800 });
     expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(200) })).toBeUndefined();
     const startedWaiting = Date.now();
     const second = await claimNow(store);
-    expect(Date.now() - startedWaiting).toBeGreaterThan(500);
+    expect(Date.now() - startedWaiting).toBeGreaterThan(300);
     expect(second.task.attempts).toBe(2);
     expect(await store.release(second)).toBe("ok");
     expect(await store.get(task.id)).toMatchObject({ status: "pending", attempts: 1 });
@@ -118,6 +118,16 @@ export function leaseCases(fresh: Fresh): void {
     expect(await store.complete(lease, "done anyway")).toBe("cancelled");
     expect(await store.get(task.id)).toMatchObject({ status: "cancelled", result: null, error: { error_code: "CANCELLED" } });
     checkEventLog(await store.events(task.id));
+  });
+
+  it("ends a running task cancelled when its worker died before seeing the cancel", async () => {
+    const store = await (await fresh()).open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: null });
+    await claimNow(store, SHORT_LEASE);
+    expect(await store.cancel(task.id)).toMatchObject({ status: "running" });
+    expect(await sweptOut(store, task.id)).toMatchObject({ status: "cancelled", error: { error_code: "CANCELLED" } });
+    checkEventLog(await store.events(task.id));
+    expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(300) })).toBeUndefined();
   });
 
   it("prunes terminal tasks beyond the retained count and older than the retention age", async () => {

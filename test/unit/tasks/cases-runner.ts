@@ -125,6 +125,9 @@ export function runnerCases(fresh: Fresh): void {
     // The next start (here: a runner whose graph no longer hangs) runs it.
     startRunner(store, { execute: () => "second run" });
     expect(await settled(store, stuck.id)).toMatchObject({ status: "completed", attempts: 1, result: "second run" });
-    checkEventLog(await store.events(stuck.id));
+    const events = await store.events(stuck.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["start", "retry", "result"]);
+    expect(events[1]).toMatchObject({ type: "retry", attempt: 1, error_code: "WORKER_SHUTDOWN", delay_ms: 0 });
   });
 }

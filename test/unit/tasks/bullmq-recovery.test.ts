@@ -1,0 +1,54 @@
+/**
+ * Recovery paths only the Redis backend has: BullMQ's stall limit mapped to WORKER_LOST, and a task record
+ * whose BullMQ job never got written (the submitter died in between) being enqueued again.
+ */
+import { Queue } from "bullmq";
+import { afterEach, beforeAll, expect, it } from "vitest";
+import { BullmqTaskStore, type BullmqTaskStoreOptions } from "../../../src/tasks/bullmq-store.js";
+import { assertRedis, deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../../helpers/redis.js";
+import { TEST_SETTINGS, until } from "./helpers.js";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+beforeAll(() => assertRedis());
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function open(options: Partial<BullmqTaskStoreOptions> = {}) {
+  const prefix = uniquePrefix();
+  const errors: unknown[] = [];
+  const store = await BullmqTaskStore.open({ ...TEST_SETTINGS, onError: (e) => errors.push(e), ...options, url: TEST_REDIS_URL, prefix });
+  cleanups.push(() => deleteKeys(prefix), () => store.close());
+  return { store, prefix, errors };
+}
+
+it("fails a task with WORKER_LOST when BullMQ's stall limit fails its job (no sweeper involved)", async () => {
+  const { store, errors } = await open({ maxLost: 1 });
+  const { task } = await store.submit({ graph: "g", version: 1, input: null });
+  // Two claims that never renew: BullMQ's stalled checker hands the job on once, then fails it.
+  const first = await store.claim({ leaseMs: 500, signal: AbortSignal.timeout(5000) });
+  const second = await store.claim({ leaseMs: 500, signal: AbortSignal.timeout(5000) });
+  expect(second?.task).toMatchObject({ id: task.id, attempts: 2, lost: 1 });
+  expect(first?.token).not.toBe(second?.token);
+  // The next fetch meets the job BullMQ marked as failed; the store records WORKER_LOST.
+  const failed = await until(async () => {
+    await store.claim({ leaseMs: 500, signal: AbortSignal.timeout(300) });
+    const current = await store.get(task.id);
+    return current?.status === "failed" && current;
+  });
+  expect(failed.error).toMatchObject({ error_code: "WORKER_LOST" });
+  expect((await store.events(task.id)).at(-1)).toMatchObject({ type: "error", error_code: "WORKER_LOST" });
+  expect(errors).toEqual([]);
+});
+
+it("enqueues again a pending task whose BullMQ job is missing", async () => {
+  const { store, prefix, errors } = await open({ orphanAfterMs: 0 });
+  const { task } = await store.submit({ graph: "g", version: 1, input: null });
+  const queue = new Queue("tasks", { connection: { url: TEST_REDIS_URL }, prefix: `${prefix}:bull` });
+  cleanups.push(() => queue.close());
+  expect(await queue.remove(task.id)).toBe(1);
+  expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(300) })).toBeUndefined();
+  await store.sweep();
+  expect((await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(5000) }))?.task.id).toBe(task.id);
+  expect(errors).toEqual([]);
+});
