@@ -9,6 +9,7 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts"],
           environment: "node",
           testTimeout: 20_000,
+          sequence: { groupOrder: 0 },
         },
       },
       {
@@ -21,6 +22,8 @@ export default defineConfig({
           hookTimeout: 90_000,
           // e2e tests spawn real servers and workers; two cores leave room for few at a time.
           maxWorkers: 2,
+          // Run after the unit project (they differ in maxWorkers, so each needs its own group).
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -50,8 +50,10 @@ export const Errors = spec({
   StoreUnavailable: { code: "KG_STORE_UNAVAILABLE", title: "The task store is unavailable", exit: 1 },
   CodegenFailed: { code: "KG_CODEGEN_FAILED", title: "Code generation failed", exit: 1 },
   InitTargetNotEmpty: { code: "KG_INIT_TARGET_NOT_EMPTY", title: "Target directory is not empty", exit: 2, hint: "Choose an empty directory or pass --force." },
+  InitTargetInvalid: { code: "KG_INIT_TARGET_INVALID", title: "Cannot create the project there", exit: 2, hint: "Choose another project directory." },
   InitTemplateUnknown: { code: "KG_INIT_TEMPLATE_UNKNOWN", title: "Unknown template", exit: 2 },
   InitInstallFailed: { code: "KG_INIT_INSTALL_FAILED", title: "Installing dependencies failed", exit: 1 },
+  InitWriteFailed: { code: "KG_INIT_WRITE_FAILED", title: "Could not write the project files", exit: 1, hint: "Check the directory's permissions and free space, then run `kaygraph init` again with --force." },
   Cancelled: { code: "KG_CANCELLED", title: "Cancelled", exit: 130 },
 });
 

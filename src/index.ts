@@ -27,3 +27,5 @@ export { startServer } from "./server/listen.js";
 export type { ServerHandle, StartServerOptions } from "./server/listen.js";
 export { HttpError } from "./server/http-error.js";
 export type { ErrorBody, ErrorCode } from "./server/http-error.js";
+export { createTaskStore, TaskRunner, IdempotencyMismatchError, TaskConflictError, InvalidCursorError, TASK_STATUSES, isTerminalStatus } from "./tasks/index.js";
+export type { TaskStore, TaskRecord, TaskStatus, TaskEvent, TaskError, SubmitTaskInput, TaskPage, TaskExecute } from "./tasks/index.js";

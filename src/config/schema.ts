@@ -84,6 +84,8 @@ const tasksSchema = z
     retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
     /** At most this many terminal tasks are kept. */
     maxRetained: z.number().int().positive().default(100_000),
+    /** How often each task runner prunes (retention). */
+    pruneIntervalMs: z.number().int().min(100).default(60_000),
     /** How long an Idempotency-Key is remembered. */
     idempotencyTtlMs: z.number().int().positive().default(24 * 3600 * 1000),
   })

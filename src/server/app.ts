@@ -13,6 +13,8 @@ import { requestId } from "./middleware/request-id.js";
 import { docsRoutes } from "./routes/docs.js";
 import { graphRoutes } from "./routes/graphs.js";
 import { serviceRoutes } from "./routes/health.js";
+import { asyncRoutes, taskRoutes } from "./routes/tasks.js";
+import type { TaskStore } from "../tasks/index.js";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -22,6 +24,8 @@ export interface AppOptions {
   state?: ServerState;
   /** Show GRAPH_ERROR messages to callers (dev and --debug). */
   debug?: boolean;
+  /** The task store behind `/async` and `/tasks` (see createTaskStore); without it those routes answer 503. */
+  tasks?: TaskStore;
 }
 
 /**
@@ -39,6 +43,7 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
     metrics: options.metrics ?? createMetrics(),
     state: options.state ?? { phase: "ready" },
     debug: options.debug ?? false,
+    tasks: options.tasks,
     startedAt: Date.now(),
   };
   const app = express();
@@ -65,6 +70,8 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
   app.use(serviceRoutes(ctx));
   if (config.server.docs) app.use(docsRoutes(ctx));
   app.use(graphRoutes(ctx));
+  app.use(asyncRoutes(ctx));
+  app.use(taskRoutes(ctx));
   app.use(notFound());
   app.use(errorHandler(ctx.logger, ctx.debug));
   return app as Express & { locals: { kaygraph: AppContext } };

@@ -4,52 +4,55 @@ import type { Socket } from "node:net";
 interface SocketState {
   /** Responses in flight on this socket. */
   responses: Set<http.ServerResponse>;
-  /** A request arrived since the last drain sweep. */
-  touched: boolean;
+  /** When the socket last started or finished a request (ms epoch). */
+  lastActive: number;
 }
 
 /**
- * Tracks a server's sockets and their in-flight responses so a drain can close keep-alive connections
- * without racing clients: a socket is closed only when it has had no request for a whole sweep interval;
- * a socket in use gets `Connection: close` on its response and is closed by Node right after it.
+ * Tracks a server's sockets, their in-flight responses and when each was last used, so a drain can send
+ * keep-alive clients away without racing them: a socket in use gets `Connection: close` on its response and
+ * is closed by Node right after it; a socket is closed by the server only once it has been unused for a
+ * while (a client in a steady request loop never is; a browser tab that went quiet is at once).
  */
 export class ConnectionTracker {
   private readonly sockets = new Map<Socket, SocketState>();
 
   constructor(server: http.Server) {
     server.on("connection", (socket: Socket) => {
-      this.sockets.set(socket, { responses: new Set(), touched: false });
+      this.sockets.set(socket, { responses: new Set(), lastActive: Date.now() });
       socket.once("close", () => this.sockets.delete(socket));
     });
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const state = this.sockets.get(req.socket);
       if (!state) return;
-      state.touched = true;
+      state.lastActive = Date.now();
       state.responses.add(res);
-      res.once("close", () => state.responses.delete(res));
+      res.once("close", () => {
+        state.responses.delete(res);
+        state.lastActive = Date.now();
+      });
     });
   }
 
-  /** Marks every response not yet started to close its connection, and resets the activity marks. */
+  /** Marks every response not yet started to close its connection. */
   beginDrain(): void {
     for (const state of this.sockets.values()) {
-      state.touched = false;
       for (const res of state.responses) if (!res.headersSent) res.setHeader("Connection", "close");
     }
   }
 
-  /** Closes sockets with nothing in flight and no request since the last sweep; returns how many. */
-  sweep(): number {
-    let closed = 0;
+  /** Closes sockets with nothing in flight that were unused for `idleMs`; returns how many idle sockets remain. */
+  sweep(idleMs: number, now = Date.now()): number {
+    let idle = 0;
     for (const [socket, state] of this.sockets) {
-      if (state.responses.size === 0 && !state.touched) {
+      if (state.responses.size > 0) continue;
+      if (now - state.lastActive >= idleMs) {
         socket.end();
         this.sockets.delete(socket);
-        closed++;
       } else {
-        state.touched = false;
+        idle++;
       }
     }
-    return closed;
+    return idle;
   }
 }

@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { GraphRegistry, LoadedGraph } from "../definition/registry.js";
+import type { TaskStore } from "../tasks/index.js";
 import type { Metrics } from "./metrics.js";
 
 /** Readiness of a server process: `/ready` answers 503 while starting or draining. */
@@ -15,6 +16,8 @@ export interface AppContext {
   logger: Logger;
   metrics: Metrics;
   state: ServerState;
+  /** The durable task store (`/async`, `/tasks`); undefined = background tasks unavailable. */
+  tasks: TaskStore | undefined;
   /** Show GRAPH_ERROR messages to callers (dev, --debug). */
   debug: boolean;
   startedAt: number;

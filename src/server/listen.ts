@@ -11,6 +11,8 @@ import { ConnectionTracker } from "./connections.js";
 import type { ServerState } from "./context.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { createTaskExecutor } from "./task-executor.js";
+import { TaskRunner, createTaskStore, type TaskStore } from "../tasks/index.js";
 
 /** A listening server. */
 export interface ServerHandle {
@@ -35,6 +37,13 @@ export interface ServerHandle {
 export interface StartServerOptions {
   logger?: Logger;
   debug?: boolean;
+  /**
+   * The task store: by default opened from the settings (SQLite, or Redis with `redis.url`) and closed with
+   * the server; `false` serves no background tasks.
+   */
+  tasks?: TaskStore | false;
+  /** Run background tasks in this process too (default true). */
+  runTasks?: boolean;
 }
 
 /**
@@ -48,7 +57,9 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const logger = options.logger ?? createLogger(config.log);
   const state: ServerState = { phase: "starting" };
   const metrics = createMetrics();
-  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics });
+  const ownStore = options.tasks === undefined;
+  const store = options.tasks === false ? undefined : (options.tasks ?? (await openTaskStore(config, logger)));
+  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store });
   const server = http.createServer(app);
   const tracker = new ConnectionTracker(server);
   // Keep-alive longer than common proxies' idle timeout, so a proxy never reuses a socket we just closed.
@@ -58,46 +69,80 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   try {
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error as Error))]);
   } catch (error) {
+    if (ownStore) await store?.close();
     const code = (error as NodeJS.ErrnoException).code;
     const hint = code === "EADDRINUSE" ? "Another process uses that port: stop it or pass --port <other> (0 = any free port)." : undefined;
     throw new KaygraphError(Errors.ServerListen, { message: `Cannot listen on ${config.server.host}:${config.server.port}: ${(error as Error).message}`, hint, cause: error });
   }
   const port = (server.address() as AddressInfo).port;
+  const runner =
+    store && options.runTasks !== false
+      ? new TaskRunner(store, {
+          concurrency: config.tasks.concurrency,
+          leaseMs: config.tasks.leaseMs,
+          pruneEveryMs: config.tasks.pruneIntervalMs,
+          execute: createTaskExecutor(registry, { metrics, logger }),
+          onError: (error) => logger.warn({ err: error }, "task runner"),
+        })
+      : undefined;
+  runner?.start();
   const shownHost = config.server.host === "0.0.0.0" || config.server.host === "::" ? "localhost" : config.server.host;
   state.phase = "ready";
 
   let closing: Promise<void> | undefined;
   const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined): Promise<void> => {
-    closing ??= drain(server, tracker, state, deadlineMs, onStarted);
+    // HTTP and tasks drain together: unfinished tasks are handed back to the store at the deadline.
+    closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted), runner?.stop({ deadlineMs })]).then(async () => {
+      if (ownStore) await store?.close();
+    });
     return closing;
   };
   return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, metrics, close };
 }
 
-/** How often a drain closes keep-alive sockets that saw no request since the last sweep. */
+/** Opens the task store of the settings, as a clear startup error when it cannot be opened. */
+async function openTaskStore(config: ResolvedConfig, logger: Logger): Promise<TaskStore> {
+  try {
+    return await createTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store") });
+  } catch (error) {
+    throw new KaygraphError(Errors.StoreUnavailable, {
+      message: `Cannot open the task store (${config.redis.url ? "Redis" : config.tasks.database}): ${(error as Error).message}`,
+      hint: config.redis.url ? "Check that Redis answers at the --redis / KAYGRAPH_REDIS_URL address." : "Check that the folder of tasks.database is writable.",
+      cause: error,
+    });
+  }
+}
+
+/** How often a drain looks at keep-alive sockets. */
 const SWEEP_MS = 25;
+/** A keep-alive socket unused this long during a drain is closed (a client in a request loop never is). */
+const IDLE_CLOSE_MS = 250;
 
 /**
  * Graceful drain: `/ready` answers 503, the server stops accepting connections (at the net level: http's own
  * close() would also close idle sockets at once, racing clients about to reuse them), responses carry
- * `Connection: close`, and keep-alive sockets that stay unused for a sweep interval are closed. `onStarted`
- * runs once idle clients have been sent away. At the deadline everything left closes.
+ * `Connection: close`, and keep-alive sockets unused for a while are closed. `onStarted` runs once no idle
+ * socket is left (busy ones close after their response), so new requests reach other workers from then on.
+ * At the deadline everything left closes.
  */
 function drain(server: http.Server, tracker: ConnectionTracker, state: ServerState, deadlineMs: number, onStarted: () => void): Promise<void> {
   state.phase = "draining";
   tracker.beginDrain();
   const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
-  // Report "started" one sweep after idle sockets were closed, so clients have seen the close before anyone
-  // is told that new requests reach new code.
-  let sweeps = 0;
+  let started = false;
+  const began = Date.now();
   const sweep = setInterval(() => {
-    tracker.sweep();
-    if (++sweeps === 2) onStarted();
+    const idleLeft = tracker.sweep(IDLE_CLOSE_MS);
+    // One more sweep after the last idle socket closed, so clients have seen the close before anyone is told.
+    if (!started && (idleLeft === 0 || Date.now() - began > IDLE_CLOSE_MS + 2 * SWEEP_MS)) {
+      started = true;
+      setTimeout(onStarted, SWEEP_MS).unref();
+    }
   }, SWEEP_MS);
   const deadline = new Promise<void>((resolve) => setTimeout(resolve, deadlineMs).unref());
   return Promise.race([closed, deadline]).then(async () => {
     clearInterval(sweep);
-    if (sweeps < 2) onStarted();
+    if (!started) onStarted();
     server.closeAllConnections();
     await closed;
   });

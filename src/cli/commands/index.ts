@@ -5,6 +5,7 @@ import { generateCommand } from "./generate.js";
 import { graphsCommand } from "./graphs.js";
 import { runCommand } from "./run.js";
 import { serveCommand } from "./serve.js";
+import { workerCommand } from "./worker.js";
 
 /** One factory per command; each lives in its own file and loads heavy modules lazily in its action. */
-export const commandFactories: ReadonlyArray<() => Command> = [runCommand, devCommand, serveCommand, graphsCommand, generateCommand, configCommand];
+export const commandFactories: ReadonlyArray<() => Command> = [runCommand, devCommand, serveCommand, workerCommand, graphsCommand, generateCommand, configCommand];

@@ -1,0 +1,72 @@
+import path from "node:path";
+import { Errors, KaygraphError } from "../errors.js";
+import { packageRoot } from "../package-info.js";
+
+/** One project template shipped in the package under `templates/<name>/`. */
+export interface TemplateInfo {
+  /** Directory name under `templates/`, the value of `--template`. */
+  readonly name: string;
+  /** One line, shown in the template picker. */
+  readonly description: string;
+  /** The graph the end screen suggests calling (and `kaygraph run` runs in the template's tests). */
+  readonly mainGraph: string;
+  /** An input for the main graph, shown in the end screen's `curl` line. */
+  readonly exampleInput: Readonly<Record<string, unknown>>;
+}
+
+/** Every template, in the order the picker shows them; the first is the default. */
+export const TEMPLATES: readonly TemplateInfo[] = [
+  {
+    name: "basic",
+    description: "one sync graph: text processing with a branch and a retrying node",
+    mainGraph: "process",
+    exampleInput: { text: "Graphs that serve themselves" },
+  },
+  {
+    name: "background",
+    description: "a long multi-step graph run as a background task (/async, /tasks), typed client script",
+    mainGraph: "report",
+    exampleInput: { topics: ["queues", "leases"] },
+  },
+  {
+    name: "streaming",
+    description: "tokens streamed over SSE and WebSocket, client scripts and a live HTML page",
+    mainGraph: "chat",
+    exampleInput: { prompt: "Tell me about graphs" },
+  },
+  {
+    name: "production",
+    description: "JWT auth, rate-limit tiers, per-graph limits, API v1 + v2, optional Redis, Dockerfile",
+    mainGraph: "process",
+    exampleInput: { text: "Ship it" },
+  },
+];
+
+/** The template used when none is chosen. */
+export const DEFAULT_TEMPLATE = "basic";
+
+/** Where the templates live: `templates/` beside `dist/` in the installed package (or the repo). */
+export function templatesRoot(): string {
+  return path.join(packageRoot, "templates");
+}
+
+/** The directory holding template `name`. */
+export function templateDir(name: string, root: string = templatesRoot()): string {
+  return path.join(root, name);
+}
+
+/**
+ * Looks a template up by name.
+ *
+ * @example
+ * findTemplate("streaming").mainGraph; // "chat"
+ * findTemplate("nope"); // throws KG_INIT_TEMPLATE_UNKNOWN listing the known templates
+ */
+export function findTemplate(name: string): TemplateInfo {
+  const found = TEMPLATES.find((t) => t.name === name);
+  if (found) return found;
+  throw new KaygraphError(Errors.InitTemplateUnknown, {
+    message: `There is no template "${name}".`,
+    hint: `Choose one of: ${TEMPLATES.map((t) => t.name).join(", ")}.`,
+  });
+}

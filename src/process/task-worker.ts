@@ -1,0 +1,48 @@
+import type { ResolvedConfig } from "../config/schema.js";
+import { loadGraphs } from "../definition/load.js";
+import { createLogger } from "../server/logger.js";
+import { createMetrics } from "../server/metrics.js";
+import { createTaskExecutor } from "../server/task-executor.js";
+import { TaskRunner, createTaskStore } from "../tasks/index.js";
+import { Errors, KaygraphError } from "../errors.js";
+
+/**
+ * `kaygraph worker`: runs background tasks from the store (SQLite on this machine, or Redis anywhere) with no
+ * HTTP server. SIGTERM/SIGINT: stop claiming, let running tasks finish until the shutdown deadline, hand the
+ * rest back to the queue, exit 0. A second signal exits at once.
+ */
+export async function runTaskWorker(config: ResolvedConfig): Promise<void> {
+  const logger = createLogger(config.log);
+  const registry = await loadGraphs(config);
+  const store = await createTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store") }).catch((error: unknown) => {
+    throw new KaygraphError(Errors.StoreUnavailable, { message: `Cannot open the task store: ${(error as Error).message}`, cause: error });
+  });
+  const runner = new TaskRunner(store, {
+    concurrency: config.tasks.concurrency,
+    leaseMs: config.tasks.leaseMs,
+    pruneEveryMs: config.tasks.pruneIntervalMs,
+    execute: createTaskExecutor(registry, { metrics: createMetrics(), logger }),
+    onError: (error) => logger.warn({ err: error }, "task runner"),
+  });
+  runner.start();
+  const where = config.redis.url ? "Redis" : config.tasks.database;
+  logger.info({ concurrency: config.tasks.concurrency, store: store.backend, graphs: registry.size }, "task worker started");
+  process.stderr.write(`kaygraph worker: running up to ${config.tasks.concurrency} task(s) at once from ${where}\n`);
+  if (process.env.KAYGRAPH_TEST === "1") process.stderr.write("kaygraph: worker ready\n");
+
+  await new Promise<void>((resolve) => {
+    let stopping = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping && Date.now() - stopping < 300) return;
+      if (stopping) process.exit(130);
+      stopping = Date.now();
+      process.stderr.write(`kaygraph worker: ${signal} received, finishing running tasks (up to ${config.server.shutdownTimeout}s)\n`);
+      void runner.stop({ deadlineMs: config.server.shutdownTimeout * 1000 }).then(resolve);
+    };
+    process.on("SIGTERM", onSignal);
+    process.on("SIGINT", onSignal);
+  });
+  await store.close();
+  logger.info("task worker stopped");
+  logger.flush();
+}

@@ -1,0 +1,142 @@
+import { Router, type Request, type Response } from "express";
+import { z } from "zod";
+import type { LoadedGraph } from "../../definition/registry.js";
+import { routesOf } from "../../definition/routes.js";
+import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
+import { isTerminalEvent } from "../../graph/events.js";
+import { IdempotencyMismatchError, InvalidCursorError, TASK_STATUSES, TaskConflictError, type TaskStore } from "../../tasks/index.js";
+import type { AppContext } from "../context.js";
+import { HttpError } from "../http-error.js";
+import { jsonBody } from "../middleware/body.js";
+import { deprecationHeaders } from "../middleware/deprecation.js";
+import { methodNotAllowed } from "../middleware/errors.js";
+import { requestIdOf } from "../middleware/request-id.js";
+import { openSse } from "../sse.js";
+
+/** An Idempotency-Key: 1–255 visible ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+const listQuery = z.object({
+  status: z.enum(TASK_STATUSES as [string, ...string[]]).optional(),
+  graph: z.string().min(1).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  cursor: z.string().min(1).optional(),
+});
+
+/** The caller's scope: with auth on, a task is visible only to the subject that created it. */
+function scopeOf(ctx: AppContext, req: Request): { owner?: string | null } {
+  return ctx.config.auth.mode === "jwt" ? { owner: req.user?.sub ?? null } : {};
+}
+
+function storeOf(ctx: AppContext): TaskStore {
+  if (!ctx.tasks) throw new HttpError(503, "UNAVAILABLE", "Background tasks are not available on this server.");
+  return ctx.tasks;
+}
+
+/** Maps the task store's errors to HTTP errors. */
+function taskError(error: unknown): never {
+  if (error instanceof IdempotencyMismatchError) throw new HttpError(422, "IDEMPOTENCY_MISMATCH", error.message, { details: { task_id: error.taskId }, cause: error });
+  if (error instanceof TaskConflictError) throw new HttpError(409, "CONFLICT", error.message, { details: { status: error.taskStatus }, cause: error });
+  if (error instanceof InvalidCursorError) throw new HttpError(422, "VALIDATION_ERROR", error.message, { cause: error });
+  throw error;
+}
+
+/** `POST /api/v{V}/{G}/async` for every graph version: validate, store the task, answer 202. */
+export function asyncRoutes(ctx: AppContext): Router {
+  const router = Router();
+  const body = jsonBody(ctx.config.server.bodyLimit);
+  for (const graph of ctx.registry.list()) {
+    const pre = [deprecationHeaders(graph)].filter((m) => m !== undefined);
+    router.route(routesOf(graph).async).post(...pre, ...body, submitHandler(ctx, graph)).all(methodNotAllowed(["POST"]));
+  }
+  return router;
+}
+
+function submitHandler(ctx: AppContext, graph: LoadedGraph) {
+  const def = graph.definition;
+  return async (req: Request, res: Response): Promise<void> => {
+    const store = storeOf(ctx);
+    const parsed = def.input.safeParse(req.body);
+    if (!parsed.success) {
+      throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
+    }
+    const key = req.get("idempotency-key");
+    if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new HttpError(422, "VALIDATION_ERROR", "Idempotency-Key must be 1–255 visible ASCII characters.");
+    const { task, replayed } = await store
+      .submit({
+        graph: graph.name,
+        version: graph.version,
+        input: req.body,
+        owner: req.user?.sub ?? null,
+        requestId: requestIdOf(req),
+        ...(key !== undefined && { idempotencyKey: key }),
+        maxAttempts: def.retry?.attempts ?? 1,
+        backoffMs: def.retry?.backoffMs ?? 1000,
+        timeoutMs: def.taskTimeoutMs ?? def.timeoutMs ?? null,
+      })
+      .catch(taskError);
+    const checkUrl = `/tasks/${task.id}`;
+    if (replayed) res.setHeader("Idempotent-Replayed", "true");
+    res.setHeader("Location", checkUrl);
+    res.status(202).json({ task_id: task.id, status: replayed ? task.status : "pending", check_url: checkUrl });
+  };
+}
+
+/** `/tasks`, `/tasks/{id}` (GET, DELETE) and `/tasks/{id}/events` (SSE, resumable). */
+export function taskRoutes(ctx: AppContext): Router {
+  const router = Router();
+  router
+    .route("/tasks")
+    .get(async (req, res) => {
+      const query = listQuery.safeParse(req.query);
+      if (!query.success) throw new HttpError(422, "VALIDATION_ERROR", `Invalid query:\n${formatIssues(query.error.issues)}`, { details: query.error.issues });
+      const page = await storeOf(ctx)
+        .list({ ...scopeOf(ctx, req), ...query.data, status: query.data.status as (typeof TASK_STATUSES)[number] | undefined })
+        .catch(taskError);
+      res.json(page);
+    })
+    .all(methodNotAllowed(["GET"]));
+  router
+    .route("/tasks/:id")
+    .get(async (req, res) => {
+      const task = await storeOf(ctx).get(String(req.params.id), scopeOf(ctx, req));
+      if (!task) throw notFound(String(req.params.id));
+      res.json(task);
+    })
+    .delete(async (req, res) => {
+      const task = await storeOf(ctx).cancel(String(req.params.id), scopeOf(ctx, req)).catch(taskError);
+      if (!task) throw notFound(String(req.params.id));
+      res.json(task);
+    })
+    .all(methodNotAllowed(["GET", "DELETE"]));
+  router
+    .route("/tasks/:id/events")
+    .get(async (req, res) => {
+      const id = String(req.params.id);
+      const store = storeOf(ctx);
+      if (!(await store.get(id, scopeOf(ctx, req)))) throw notFound(id);
+      const after = resumePoint(req);
+      let unsubscribe: (() => void) | undefined;
+      const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => unsubscribe?.() });
+      unsubscribe = store.subscribe(id, after, (event) => {
+        sse.send(event);
+        if (isTerminalEvent(event)) sse.close();
+      });
+      if (sse.closed) unsubscribe();
+    })
+    .all(methodNotAllowed(["GET"]));
+  return router;
+}
+
+function notFound(id: string): HttpError {
+  return new HttpError(404, "NOT_FOUND", `No task ${id} (it may have been pruned, or belong to someone else).`);
+}
+
+/** Resume after `Last-Event-ID` (or `?after=`): the seq of the last event the client has. */
+function resumePoint(req: Request): number {
+  const raw = req.get("last-event-id") ?? (typeof req.query.after === "string" ? req.query.after : undefined);
+  if (raw === undefined) return 0;
+  const seq = Number(raw);
+  if (!Number.isInteger(seq) || seq < 0) throw new HttpError(422, "VALIDATION_ERROR", "Last-Event-ID (or ?after=) must be a whole number >= 0: the seq of the last event received.");
+  return seq;
+}
