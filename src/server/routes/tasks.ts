@@ -116,13 +116,14 @@ export function taskRoutes(ctx: AppContext): Router {
       const store = storeOf(ctx);
       if (!(await store.get(id, scopeOf(ctx, req)))) throw notFound(id);
       const after = resumePoint(req);
-      let unsubscribe: (() => void) | undefined;
-      const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => unsubscribe?.() });
-      unsubscribe = store.subscribe(id, after, (event) => {
+      // The store may deliver (and end) synchronously inside subscribe(): hold the handle in an object.
+      const subscription: { stop?: () => void } = {};
+      const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => subscription.stop?.() });
+      subscription.stop = store.subscribe(id, after, (event) => {
         sse.send(event);
         if (isTerminalEvent(event)) sse.close();
       });
-      if (sse.closed) unsubscribe();
+      if (sse.closed) subscription.stop();
     })
     .all(methodNotAllowed(["GET"]));
   return router;
