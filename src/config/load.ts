@@ -86,6 +86,7 @@ function finish(data: z.output<typeof configSchema>, root: string, configFile: s
     ...data,
     graphs: path.isAbsolute(data.graphs) ? data.graphs : path.join(root, data.graphs),
     tasks: { ...data.tasks, database: path.resolve(root, data.tasks.database) },
+    rateLimit: { ...data.rateLimit, database: path.resolve(root, data.rateLimit.database) },
     root,
     configFile,
   });

@@ -65,6 +65,8 @@ const rateLimitSchema = z
     tiers: z.record(z.string(), rateSpec).default({ free: "10/minute", basic: "100/minute", premium: "1000/minute" }),
     /** When the limit store is down: false = answer 503 (fail closed), true = let requests through. */
     failOpen: z.boolean().default(false),
+    /** SQLite file of the embedded counters (shared by every worker on the machine; Redis replaces it). */
+    database: z.string().min(1).default(".kaygraph/ratelimit.db"),
   })
   .strict()
   .prefault({});

@@ -15,6 +15,10 @@ import { graphRoutes } from "./routes/graphs.js";
 import { serviceRoutes } from "./routes/health.js";
 import { asyncRoutes, taskRoutes } from "./routes/tasks.js";
 import type { TaskStore } from "../tasks/index.js";
+import type { Guard } from "./guard.js";
+import { authenticate } from "./middleware/auth.js";
+import { rateLimit } from "./middleware/rate-limit.js";
+import { routeAccess } from "./route-access.js";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -26,6 +30,8 @@ export interface AppOptions {
   debug?: boolean;
   /** The task store behind `/async` and `/tasks` (see createTaskStore); without it those routes answer 503. */
   tasks?: TaskStore;
+  /** JWT verification and rate limits (see createGuard); without it neither is applied. */
+  guard?: Pick<Guard, "verifier" | "limiter">;
 }
 
 /**
@@ -66,6 +72,10 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
   });
   app.use(helmet({ crossOriginResourcePolicy: { policy: "same-site" } }));
   app.use(cors(config.server.corsOrigins));
+  const access = routeAccess(config, registry);
+  const { verifier, limiter } = options.guard ?? {};
+  if (verifier) app.use(authenticate(verifier, access.isPublic, limiter, config.rateLimit.anonymous));
+  if (limiter) app.use(rateLimit(limiter, config.rateLimit, registry, access.isLimited));
 
   app.use(serviceRoutes(ctx));
   if (config.server.docs) app.use(docsRoutes(ctx));

@@ -11,6 +11,7 @@ import { ConnectionTracker } from "./connections.js";
 import type { ServerState } from "./context.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
+import { createGuard } from "./guard.js";
 import { createTaskExecutor } from "./task-executor.js";
 import { TaskRunner, createTaskStore, type TaskStore } from "../tasks/index.js";
 
@@ -57,9 +58,10 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const logger = options.logger ?? createLogger(config.log);
   const state: ServerState = { phase: "starting" };
   const metrics = createMetrics();
+  const guard = await createGuard(config, logger);
   const ownStore = options.tasks === undefined;
   const store = options.tasks === false ? undefined : (options.tasks ?? (await openTaskStore(config, logger)));
-  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store });
+  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, guard });
   const server = http.createServer(app);
   const tracker = new ConnectionTracker(server);
   // Keep-alive longer than common proxies' idle timeout, so a proxy never reuses a socket we just closed.
@@ -70,6 +72,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error as Error))]);
   } catch (error) {
     if (ownStore) await store?.close();
+    await guard.close();
     const code = (error as NodeJS.ErrnoException).code;
     const hint = code === "EADDRINUSE" ? "Another process uses that port: stop it or pass --port <other> (0 = any free port)." : undefined;
     throw new KaygraphError(Errors.ServerListen, { message: `Cannot listen on ${config.server.host}:${config.server.port}: ${(error as Error).message}`, hint, cause: error });
@@ -94,6 +97,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
     // HTTP and tasks drain together: unfinished tasks are handed back to the store at the deadline.
     closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted), runner?.stop({ deadlineMs })]).then(async () => {
       if (ownStore) await store?.close();
+      await guard.close();
     });
     return closing;
   };

@@ -1,0 +1,47 @@
+import type { Redis } from "ioredis";
+import type { Logger } from "pino";
+import type { ResolvedConfig } from "../config/schema.js";
+import { createLimiterRedisClient, createRateLimiter, createTokenVerifier, type RateLimiter, type TokenVerifier } from "../security/index.js";
+
+/** The security services of a server process: JWT verification and rate limiting, each optional. */
+export interface Guard {
+  /** Present when `auth.mode` is `jwt`. */
+  verifier: TokenVerifier | undefined;
+  /** Present when rate limits are on. */
+  limiter: RateLimiter | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Builds the verifier and the limiter from the settings, before the server listens: a missing or weak secret
+ * or a bad key fails here (exit 2). Counters live in Redis with `redis.url` (a client of their own that fails
+ * fast while Redis is away), else in the SQLite file `rateLimit.database`, shared by every worker.
+ */
+export async function createGuard(config: ResolvedConfig, logger: Logger): Promise<Guard> {
+  const verifier = config.auth.mode === "jwt" ? await createTokenVerifier(config.auth) : undefined;
+  let redis: Redis | undefined;
+  let limiter: RateLimiter | undefined;
+  if (config.rateLimit.enabled) {
+    const onError = (error: unknown) => logger.warn({ err: error }, "rate-limit store");
+    if (config.redis.url) {
+      redis = createLimiterRedisClient(config.redis.url, onError);
+      // Serve only once counting works; until then the limiter would answer 503 for every request.
+      await new Promise<void>((resolve) => {
+        if (redis?.status === "ready") resolve();
+        else redis?.once("ready", () => resolve());
+        setTimeout(resolve, 5_000).unref();
+      });
+      limiter = createRateLimiter({ config: config.rateLimit, store: { kind: "redis", client: redis, prefix: config.redis.prefix }, onError });
+    } else {
+      limiter = createRateLimiter({ config: config.rateLimit, store: { kind: "sqlite", file: config.rateLimit.database }, onError });
+    }
+  }
+  return {
+    verifier,
+    limiter,
+    async close() {
+      await limiter?.close();
+      redis?.disconnect();
+    },
+  };
+}

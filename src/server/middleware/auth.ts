@@ -1,0 +1,41 @@
+import type { NextFunction, Request, Response } from "express";
+import { AuthError, bearerFrom, clientKey, LimiterUnavailableError, type RateLimiter, type TokenVerifier } from "../../security/index.js";
+import { HttpError } from "../http-error.js";
+
+/**
+ * JWT auth for every route that is not public. A request without a token to a protected route, or with a bad
+ * token anywhere, is 401 `UNAUTHORIZED` with `WWW-Authenticate: Bearer` (plus `error="invalid_token"` when a
+ * token was sent); failed attempts count against the caller's IP limit when limits are on (over it: 429).
+ * A valid token sets `req.user`, which reaches the graph as `ctx.user`.
+ */
+export function authenticate(verifier: TokenVerifier, isPublic: (path: string) => boolean, limiter?: RateLimiter, anonymousSpec?: string) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const token = bearerFrom(req.headers.authorization);
+    if (token === undefined && isPublic(req.path)) {
+      next();
+      return;
+    }
+    try {
+      const identity = await verifier.verify(token);
+      req.user = { sub: identity.sub, tier: identity.tier, claims: identity.claims as Record<string, unknown> };
+      next();
+    } catch (error) {
+      if (!AuthError.is(error)) throw error;
+      if (limiter && anonymousSpec) await countFailure(limiter, req.ip, anonymousSpec);
+      throw new HttpError(error.status, error.errorCode, error.message, { headers: { "WWW-Authenticate": error.wwwAuthenticate }, cause: error });
+    }
+  };
+}
+
+/** A failed authentication counts against the caller's IP; past the limit the answer is 429, not 401. */
+async function countFailure(limiter: RateLimiter, ip: string | undefined, spec: string): Promise<void> {
+  try {
+    const decision = await limiter.consume(clientKey(ip), spec);
+    if (!decision.allowed) {
+      throw new HttpError(429, "RATE_LIMITED", "Too many failed authentication attempts from this address; retry later.", { headers: { "Retry-After": String(decision.retryAfterSec) } });
+    }
+  } catch (error) {
+    // The limiter store being down must not turn a 401 into a 503 here; the request is refused anyway.
+    if (!(error instanceof LimiterUnavailableError)) throw error;
+  }
+}

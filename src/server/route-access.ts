@@ -1,0 +1,27 @@
+import type { ResolvedConfig } from "../config/schema.js";
+import type { GraphRegistry } from "../definition/registry.js";
+import { routesOf } from "../definition/routes.js";
+
+/** Paths of the service itself: never rate limited, and (but `/metrics`) public without a token. */
+const SERVICE_PATHS = new Set(["/health", "/ready", "/openapi.json", "/docs", "/docs/init.js", "/metrics"]);
+
+/** Which paths need a token and which are rate limited. */
+export interface RouteAccess {
+  isPublic(path: string): boolean;
+  isLimited(path: string): boolean;
+}
+
+/**
+ * Public without a token: `/health`, `/ready`, `/docs` (and its assets), `/openapi.json`, the routes of graphs
+ * defined with `public: true`, and `/metrics` when `server.publicMetrics` is set. Rate limited: everything
+ * except the service paths.
+ */
+export function routeAccess(config: ResolvedConfig, registry: GraphRegistry): RouteAccess {
+  const publicGraphRoutes = new Set<string>();
+  for (const graph of registry.list()) if (graph.definition.public === true) for (const route of Object.values(routesOf(graph))) publicGraphRoutes.add(route);
+  const isService = (path: string) => SERVICE_PATHS.has(path) || path.startsWith("/docs/");
+  return {
+    isPublic: (path) => (path === "/metrics" ? config.server.publicMetrics : isService(path) || publicGraphRoutes.has(path)),
+    isLimited: (path) => !isService(path),
+  };
+}
