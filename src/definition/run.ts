@@ -8,6 +8,11 @@ import { DefinitionRunError, formatIssues } from "./run-errors.js";
 export interface RunDefinitionOptions {
   /** Aborts the run (client gone, cancel, Ctrl-C). A reason with `code: "CANCELLED"` reports CANCELLED. */
   signal?: AbortSignal;
+  /**
+   * Instead of `signal`: a controller the caller owns and aborts; the run uses its signal and aborts it on
+   * timeout itself (one controller per run instead of two on hot paths).
+   */
+  controller?: AbortController;
   /** Receives the run's events; the terminal `result` carries the validated output. */
   onEvent?: RunEventListener;
   /** Request id: in logs, events (`start.run_id` unless `runId` is given) and `ctx.requestId`. */
@@ -44,7 +49,7 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
     throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
   }
   const requestId = options.requestId ?? randomUUID();
-  const abort = new RunAbort(options.signal, options.timeoutMs);
+  const abort = new RunAbort(options.signal, options.timeoutMs, options.controller);
   const signal = abort.signal;
   const events = new EventRelay(options.onEvent, options.runId ?? requestId);
   const ctx: RunContextInfo = { requestId, graph: graph.name, version: graph.version, signal, ...(options.user && { user: options.user }), ...(options.taskId && { taskId: options.taskId }) };
@@ -61,7 +66,7 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
     events.finish(output.data);
     return output.data;
   } catch (error) {
-    const failure = classify(error, { timedOut: abort.timedOut, caller: options.signal, timeoutMs: options.timeoutMs, node: events.failedNode });
+    const failure = classify(error, { timedOut: abort.timedOut, caller: options.controller?.signal ?? options.signal, timeoutMs: options.timeoutMs, node: events.failedNode });
     events.fail(failure);
     throw failure;
   } finally {
@@ -74,7 +79,7 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
  * AbortSignal.timeout cost far more per request, and their listeners linger until collected.)
  */
 class RunAbort {
-  private readonly controller = new AbortController();
+  private readonly controller: AbortController;
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onCallerAbort: (() => void) | undefined;
   timedOut = false;
@@ -82,8 +87,12 @@ class RunAbort {
   constructor(
     private readonly caller: AbortSignal | undefined,
     timeoutMs: number | undefined,
+    owned?: AbortController,
   ) {
-    if (caller?.aborted) this.controller.abort(caller.reason);
+    this.controller = owned ?? new AbortController();
+    if (owned) {
+      // The caller's controller is the run's: nothing to forward.
+    } else if (caller?.aborted) this.controller.abort(caller.reason);
     else if (caller) {
       this.onCallerAbort = () => this.controller.abort(caller.reason);
       caller.addEventListener("abort", this.onCallerAbort, { once: true });

@@ -1,5 +1,4 @@
-import express, { type Express } from "express";
-import helmet from "helmet";
+import express, { Router, type Express } from "express";
 import type { Logger } from "pino";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { GraphRegistry } from "../definition/registry.js";
@@ -8,11 +7,13 @@ import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { cors } from "./middleware/cors.js";
 import { errorHandler, notFound } from "./middleware/errors.js";
-import { httpLog, routeOf } from "./middleware/http-log.js";
-import { requestId } from "./middleware/request-id.js";
+import { installRequestLogger } from "./middleware/http-log.js";
+import { requestContext } from "./middleware/request-context.js";
+import { API_HELMET, helmetHeaders } from "./middleware/security-headers.js";
 import { docsRoutes } from "./routes/docs.js";
 import { graphRoutes } from "./routes/graphs.js";
 import { serviceRoutes } from "./routes/health.js";
+import { streamRoutes } from "./routes/stream.js";
 import { asyncRoutes, taskRoutes } from "./routes/tasks.js";
 import type { TaskStore } from "../tasks/index.js";
 import type { Guard } from "./guard.js";
@@ -58,30 +59,23 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
   app.set("etag", false);
   app.locals.kaygraph = ctx;
 
-  app.use(requestId());
-  app.use((_req, res, next) => {
-    // While draining, tell keep-alive clients to reconnect (they reach a worker that is not leaving).
-    if (ctx.state.phase === "draining") res.setHeader("Connection", "close");
-    next();
-  });
-  app.use(httpLog(ctx.logger));
-  app.use((req, res, next) => {
-    const end = ctx.metrics.httpDuration.startTimer({ method: req.method });
-    res.on("finish", () => end({ route: routeOf(req), status: String(res.statusCode) }));
-    next();
-  });
-  app.use(helmet({ crossOriginResourcePolicy: { policy: "same-site" } }));
+  installRequestLogger(app.request, ctx.logger);
+  app.use(requestContext(ctx, helmetHeaders(API_HELMET)));
   app.use(cors(config.server.corsOrigins));
   const access = routeAccess(config, registry);
   const { verifier, limiter } = options.guard ?? {};
   if (verifier) app.use(authenticate(verifier, access.isPublic, limiter, config.rateLimit.anonymous));
   if (limiter) app.use(rateLimit(limiter, config.rateLimit, registry, access.isLimited));
 
-  app.use(serviceRoutes(ctx));
-  if (config.server.docs) app.use(docsRoutes(ctx));
-  app.use(graphRoutes(ctx));
-  app.use(asyncRoutes(ctx));
-  app.use(taskRoutes(ctx));
+  // One router for every route (each nested router costs a prefix match per request); graph runs first.
+  const routes = Router();
+  graphRoutes(ctx, routes);
+  streamRoutes(ctx, routes);
+  asyncRoutes(ctx, routes);
+  taskRoutes(ctx, routes);
+  serviceRoutes(ctx, routes);
+  if (config.server.docs) docsRoutes(ctx, routes);
+  app.use(routes);
   app.use(notFound());
   app.use(errorHandler(ctx.logger, ctx.debug));
   return app as Express & { locals: { kaygraph: AppContext } };

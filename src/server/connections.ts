@@ -34,6 +34,11 @@ export class ConnectionTracker {
     });
   }
 
+  /** Stops tracking a socket taken over by another protocol (a WebSocket): its owner closes it on drain. */
+  release(socket: Socket): void {
+    this.sockets.delete(socket);
+  }
+
   /** Marks every response not yet started to close its connection. */
   beginDrain(): void {
     for (const state of this.sockets.values()) {

@@ -1,3 +1,4 @@
+import type { Logger } from "pino";
 import type { Identity } from "../definition/define.js";
 
 declare global {
@@ -5,6 +6,8 @@ declare global {
     interface Request {
       /** The caller's identity when JWT auth is on. */
       user?: Identity;
+      /** A logger bound to the request id (created on first use). */
+      log: Logger;
     }
   }
 }

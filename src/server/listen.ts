@@ -13,6 +13,7 @@ import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createGuard } from "./guard.js";
 import { createTaskExecutor } from "./task-executor.js";
+import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";
 import { TaskRunner, createTaskStore, type TaskStore } from "../tasks/index.js";
 
 /** A listening server. */
@@ -26,6 +27,8 @@ export interface ServerHandle {
   readonly registrySize: number;
   /** The app's metrics (the cluster primary collects them from every worker). */
   readonly metrics: Metrics;
+  /** `WS /ws/{client_id}`: open sockets; drained (close 1001) by `close`. */
+  readonly webSockets: WebSocketServerHandle;
   /**
    * Graceful stop: `/ready` answers 503, no new connections, in-flight requests finish until the deadline,
    * then remaining connections are closed. Resolves when the server is closed; `onStarted` runs once idle
@@ -45,6 +48,8 @@ export interface StartServerOptions {
   tasks?: TaskStore | false;
   /** Run background tasks in this process too (default true). */
   runTasks?: boolean;
+  /** Auth and rate-limit hooks of `WS /ws/{client_id}` (see WebSocketHooks). */
+  webSockets?: WebSocketHooks;
 }
 
 /**
@@ -64,6 +69,9 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, guard });
   const server = http.createServer(app);
   const tracker = new ConnectionTracker(server);
+  // An upgraded socket is no longer HTTP: the WebSocket drain closes it with 1001, not the keep-alive sweep.
+  server.on("upgrade", (req: http.IncomingMessage) => tracker.release(req.socket));
+  const webSockets = attachWebSockets(server, app.locals.kaygraph, options.webSockets);
   // Keep-alive longer than common proxies' idle timeout, so a proxy never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
@@ -71,6 +79,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   try {
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error as Error))]);
   } catch (error) {
+    webSockets.close();
     if (ownStore) await store?.close();
     await guard.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -95,13 +104,13 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   let closing: Promise<void> | undefined;
   const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined): Promise<void> => {
     // HTTP and tasks drain together: unfinished tasks are handed back to the store at the deadline.
-    closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted), runner?.stop({ deadlineMs })]).then(async () => {
+    closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted), webSockets.drain(deadlineMs), runner?.stop({ deadlineMs })]).then(async () => {
       if (ownStore) await store?.close();
       await guard.close();
     });
     return closing;
   };
-  return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, metrics, close };
+  return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, metrics, webSockets, close };
 }
 
 /** Opens the task store of the settings, as a clear startup error when it cannot be opened. */

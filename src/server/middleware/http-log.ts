@@ -1,6 +1,5 @@
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
-import { pinoHttp } from "pino-http";
 import { requestIdOf } from "./request-id.js";
 
 /** The route pattern that matched (for logs and metric labels), or `unmatched`. */
@@ -14,36 +13,35 @@ export function safeUrl(url: string): string {
   return url.replace(/([?&]token=)[^&]*/gi, "$1[redacted]");
 }
 
-/** The fields of the one line logged per request. */
-function line(req: Request, res: Response, responseTime: unknown) {
-  // request_id comes from the request's child logger binding.
-  return {
-    method: req.method,
-    url: safeUrl(req.originalUrl),
-    route: routeOf(req),
-    status: res.statusCode,
-    duration_ms: typeof responseTime === "number" ? responseTime : undefined,
-  };
+/**
+ * Gives every request of an app `req.log`: a child logger bound to the request id, created on first use
+ * (most requests never log anything but their one line, and child loggers are not free). Defined once on the
+ * app's request prototype, not per request, so request objects keep their shape.
+ */
+export function installRequestLogger(requestPrototype: object, logger: Logger): void {
+  const cache = new WeakMap<object, Logger>();
+  Object.defineProperty(requestPrototype, "log", {
+    configurable: true,
+    enumerable: false,
+    get(this: Request): Logger {
+      let child = cache.get(this);
+      if (!child) cache.set(this, (child = logger.child({ request_id: requestIdOf(this) })));
+      return child;
+    },
+  });
 }
 
 /**
- * One structured log line per request: request id, method, url, route, status, duration. `req.log` is a
- * child logger carrying the request id, so every line a request logs can be found by it. Headers are not
- * logged, so tokens never reach the log.
+ * Writes the one structured line of a finished request: request id, method, url, route, status, duration.
+ * Headers are not logged, so tokens never reach the log. Level: error for 5xx, warn for 4xx, info otherwise.
  */
-export function httpLog(logger: Logger) {
-  return pinoHttp({
-    logger,
-    genReqId: (req) => requestIdOf(req as Request),
-    quietReqLogger: true,
-    // The line below carries what we log; drop pino-http's full request/response dumps (and their headers).
-    serializers: { req: () => undefined, res: () => undefined },
-    wrapSerializers: false,
-    customAttributeKeys: { reqId: "request_id" },
-    customSuccessObject: (req, res, val: { responseTime?: unknown }) => line(req as Request, res as Response, val.responseTime),
-    customErrorObject: (req, res, _error, val: { responseTime?: unknown }) => line(req as Request, res as Response, val.responseTime),
-    customLogLevel: (_req, res, error) => (error || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info"),
-    customSuccessMessage: (req, res) => `${req.method} ${safeUrl((req as Request).originalUrl)} ${res.statusCode}`,
-    customErrorMessage: (req, res) => `${req.method} ${safeUrl((req as Request).originalUrl)} ${res.statusCode}`,
-  });
+export function logRequest(logger: Logger, req: Request, res: Response, durationMs: number): void {
+  const status = res.statusCode;
+  const level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
+  if (!logger.isLevelEnabled(level)) return;
+  const url = safeUrl(req.originalUrl);
+  logger[level](
+    { request_id: requestIdOf(req), method: req.method, url, route: routeOf(req), status, duration_ms: Math.round(durationMs * 1000) / 1000, ...(res.writableFinished ? {} : { aborted: true }) },
+    `${req.method} ${url} ${status}`,
+  );
 }

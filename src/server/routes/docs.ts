@@ -3,6 +3,7 @@ import { createRequire } from "node:module";
 import { buildOpenApi } from "../../codegen/openapi.js";
 import type { AppContext } from "../context.js";
 import { methodNotAllowed } from "../middleware/errors.js";
+import { DOCS_HELMET, helmetHeaders } from "../middleware/security-headers.js";
 
 const require = createRequire(import.meta.url);
 
@@ -29,8 +30,7 @@ const INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs
  * `/openapi.json` (OpenAPI 3.1 from the zod schemas) and `/docs`, an interactive page (Swagger UI) served
  * from the package's own files: no CDN, so it works with no network.
  */
-export function docsRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function docsRoutes(ctx: AppContext, router: Router = Router()): Router {
   const document = JSON.stringify(buildOpenApi(ctx.registry, ctx.config));
   router
     .route("/openapi.json")
@@ -38,17 +38,22 @@ export function docsRoutes(ctx: AppContext): Router {
       res.type("application/json").send(document);
     })
     .all(methodNotAllowed(["GET"]));
+  const pageHeaders = Object.entries(helmetHeaders(DOCS_HELMET));
+  const withPageHeaders = (_req: unknown, res: import("express").Response, next: () => void) => {
+    for (const [name, value] of pageHeaders) res.setHeader(name, value);
+    next();
+  };
   router
     .route("/docs")
-    .get((_req, res) => {
+    .get(withPageHeaders, (_req, res) => {
       res.type("html").send(PAGE);
     })
     .all(methodNotAllowed(["GET"]));
-  router.get("/docs/init.js", (_req, res) => {
+  router.get("/docs/init.js", withPageHeaders, (_req, res) => {
     res.type("application/javascript").send(INIT);
   });
   // The package's absolute-path helper, not its index (which loads the whole 1 MB bundle into the server).
   const assets = (require("swagger-ui-dist/absolute-path.js") as () => string)();
-  router.use("/docs/assets", express.static(assets, { index: false, maxAge: "1h", fallthrough: true }));
+  router.use("/docs/assets", withPageHeaders, express.static(assets, { index: false, maxAge: "1h", fallthrough: true }));
   return router;
 }

@@ -9,18 +9,17 @@ import { deprecationHeaders } from "../middleware/deprecation.js";
 import { methodNotAllowed } from "../middleware/errors.js";
 import { requestIdOf } from "../middleware/request-id.js";
 
-/** An AbortSignal that fires when the client goes away before the response is sent. */
-export function clientGone(res: Response): AbortSignal {
+/** An AbortController aborted when the client goes away before the response is sent. */
+export function clientGone(res: Response): AbortController {
   const controller = new AbortController();
   res.on("close", () => {
     if (!res.writableFinished) controller.abort(new Error("The client disconnected"));
   });
-  return controller.signal;
+  return controller;
 }
 
 /** `POST /api/v{V}/{G}` for every graph version: validate, run with the request's signal, answer. */
-export function graphRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function graphRoutes(ctx: AppContext, router: Router = Router()): Router {
   const body = jsonBody(ctx.config.server.bodyLimit);
   for (const graph of ctx.registry.list()) {
     const pre = [deprecationHeaders(graph)].filter((m) => m !== undefined);
@@ -38,7 +37,7 @@ function runHandler(ctx: AppContext, graph: LoadedGraph) {
     ctx.metrics.runsInProgress.inc({ graph: graph.name, kind: "sync" });
     try {
       const result = await runDefinition(graph, req.body, {
-        signal: clientGone(res),
+        controller: clientGone(res),
         requestId,
         timeoutMs: runTimeout(ctx, graph),
         user: req.user,

@@ -6,8 +6,7 @@ import { metricsText } from "../metrics.js";
 import { methodNotAllowed } from "../middleware/errors.js";
 
 /** `/health` (alive), `/ready` (503 while starting or draining) and `/metrics` (Prometheus text). */
-export function serviceRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function serviceRoutes(ctx: AppContext, router: Router = Router()): Router {
   router
     .route("/health")
     .get((_req, res) => {

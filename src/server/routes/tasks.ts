@@ -3,9 +3,9 @@ import { z } from "zod";
 import type { LoadedGraph } from "../../definition/registry.js";
 import { routesOf } from "../../definition/routes.js";
 import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
-import { isTerminalEvent } from "../../graph/events.js";
-import { IdempotencyMismatchError, InvalidCursorError, TASK_STATUSES, TaskConflictError, type TaskStore } from "../../tasks/index.js";
+import { IdempotencyMismatchError, InvalidCursorError, TASK_STATUSES, TaskConflictError, isTerminalStatus, type TaskStore } from "../../tasks/index.js";
 import type { AppContext } from "../context.js";
+import { pauseMark, TaskEventPump } from "../event-flow.js";
 import { HttpError } from "../http-error.js";
 import { jsonBody } from "../middleware/body.js";
 import { deprecationHeaders } from "../middleware/deprecation.js";
@@ -42,8 +42,7 @@ function taskError(error: unknown): never {
 }
 
 /** `POST /api/v{V}/{G}/async` for every graph version: validate, store the task, answer 202. */
-export function asyncRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function asyncRoutes(ctx: AppContext, router: Router = Router()): Router {
   const body = jsonBody(ctx.config.server.bodyLimit);
   for (const graph of ctx.registry.list()) {
     const pre = [deprecationHeaders(graph)].filter((m) => m !== undefined);
@@ -83,8 +82,7 @@ function submitHandler(ctx: AppContext, graph: LoadedGraph) {
 }
 
 /** `/tasks`, `/tasks/{id}` (GET, DELETE) and `/tasks/{id}/events` (SSE, resumable). */
-export function taskRoutes(ctx: AppContext): Router {
-  const router = Router();
+export function taskRoutes(ctx: AppContext, router: Router = Router()): Router {
   router
     .route("/tasks")
     .get(async (req, res) => {
@@ -114,16 +112,30 @@ export function taskRoutes(ctx: AppContext): Router {
     .get(async (req, res) => {
       const id = String(req.params.id);
       const store = storeOf(ctx);
-      if (!(await store.get(id, scopeOf(ctx, req)))) throw notFound(id);
+      const task = await store.get(id, scopeOf(ctx, req));
+      if (!task) throw notFound(id);
       const after = resumePoint(req);
-      // The store may deliver (and end) synchronously inside subscribe(): hold the handle in an object.
-      const subscription: { stop?: () => void } = {};
-      const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => subscription.stop?.() });
-      subscription.stop = store.subscribe(id, after, (event) => {
-        sse.send(event);
-        if (isTerminalEvent(event)) sse.close();
-      });
-      if (sse.closed) subscription.stop();
+      // A resume from the terminal event on: nothing will ever come. 204 also stops a browser EventSource
+      // from reconnecting in a loop (it reconnects whenever a stream ends).
+      if (after > 0 && isTerminalStatus(task.status) && (await store.events(id, after)).length === 0) {
+        res.status(204).end();
+        return;
+      }
+      const pump: { current?: TaskEventPump } = {};
+      const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => pump.current?.stop() });
+      const mark = pauseMark(ctx.config);
+      pump.current = new TaskEventPump(
+        store,
+        id,
+        after,
+        {
+          // A catch-up on a large task pauses while the reader is behind instead of buffering it all.
+          write: (event) => sse.send(event) && res.writableLength < mark,
+          whenWritable: (resume) => res.once("drain", resume),
+        },
+        () => sse.close(),
+      );
+      if (!sse.closed) pump.current.start();
     })
     .all(methodNotAllowed(["GET"]));
   return router;

@@ -152,7 +152,12 @@ describe("createApp: headers and CORS", () => {
     const r = await fetch(`${base}/health`);
     expect(r.headers.get("x-powered-by")).toBeNull();
     expect(r.headers.get("x-content-type-options")).toBe("nosniff");
-    expect(r.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(r.headers.get("content-security-policy")).toBe("default-src 'none';frame-ancestors 'none'");
+    expect(r.headers.get("x-frame-options")).toBe("DENY");
+    expect(r.headers.get("strict-transport-security")).toContain("max-age=");
+    // The docs page gets helmet's page policy, so its own scripts and styles load.
+    const docs = await fetch(`${base}/docs`);
+    expect(docs.headers.get("content-security-policy")).toContain("script-src 'self'");
   });
 
   it("CORS is closed by default and opens for allow-listed origins", async () => {

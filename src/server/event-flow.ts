@@ -1,0 +1,114 @@
+/**
+ * What every streaming transport (SSE runs, SSE task events, WebSocket) shares: the event a caller may see,
+ * and a task-event pump that respects the consumer's pace.
+ */
+import type { ResolvedConfig } from "../config/schema.js";
+import { isTerminalEvent, type RunEvent } from "../graph/events.js";
+import type { TaskEvent, TaskStore } from "../tasks/index.js";
+
+/** The message a caller sees instead of a GRAPH_ERROR's own (outside debug), as the sync route does. */
+export const HIDDEN_GRAPH_ERROR = "The graph failed while running; the server log has the details under this request id.";
+
+/**
+ * The event as a caller may see it: a GRAPH_ERROR's message can carry internals, so outside debug it is
+ * replaced by a generic one (the log has the real one), exactly as the sync route answers.
+ *
+ * @example
+ * sse.send(publicEvent(event, ctx.debug));
+ */
+export function publicEvent(event: RunEvent, debug: boolean): RunEvent {
+  if (debug || event.type !== "error" || event.error_code !== "GRAPH_ERROR") return event;
+  return { ...event, error: HIDDEN_GRAPH_ERROR };
+}
+
+/**
+ * The buffered bytes at which a task-event pump pauses for its consumer: a quarter of the slow-consumer
+ * limit, at most 1 MiB, so a catch-up on a large task never comes near that limit.
+ */
+export function pauseMark(config: ResolvedConfig): number {
+  return Math.min(1024 * 1024, Math.floor(config.ws.maxBufferedBytes / 4));
+}
+
+/** Where a {@link TaskEventPump} writes. */
+export interface EventSink {
+  /** Writes one event; returns false when the consumer is behind (the pump then pauses). */
+  write(event: TaskEvent): boolean;
+  /** Calls `resume` once the consumer has caught up (never synchronously). */
+  whenWritable(resume: () => void): void;
+}
+
+/**
+ * Delivers a task's events after `afterSeq` to a sink, in order, without gap or duplicate (the store's
+ * subscribe guarantees that), and with flow control: when the sink is behind, the store subscription is
+ * stopped and later resumed from the last seq written. A slow reader of a large task thus costs a re-read,
+ * never unbounded memory.
+ *
+ * @example
+ * const pump = new TaskEventPump(store, taskId, lastEventId, sink, () => sse.close()).start();
+ * res.on("close", () => pump.stop());
+ */
+export class TaskEventPump {
+  private last: number;
+  private state: "idle" | "running" | "paused" | "ended" = "idle";
+  private unsubscribe: () => void = () => undefined;
+
+  constructor(
+    private readonly store: TaskStore,
+    private readonly taskId: string,
+    afterSeq: number,
+    private readonly sink: EventSink,
+    /** Called once after the terminal event was written. */
+    private readonly onEnd: () => void = () => undefined,
+  ) {
+    this.last = afterSeq;
+  }
+
+  /** The seq of the last event written. */
+  get lastSeq(): number {
+    return this.last;
+  }
+
+  get ended(): boolean {
+    return this.state === "ended";
+  }
+
+  start(): this {
+    if (this.state === "idle") this.subscribe();
+    return this;
+  }
+
+  /** Stops for good (client gone, cancel). Idempotent. */
+  stop(): void {
+    if (this.state === "ended") return;
+    this.state = "ended";
+    this.unsubscribe();
+  }
+
+  private subscribe(): void {
+    this.state = "running";
+    // The store may deliver synchronously inside subscribe(): hold its handle in an object.
+    const sub: { stop?: () => void; stale: boolean } = { stale: false };
+    const stop = (): void => {
+      sub.stale = true;
+      sub.stop?.();
+    };
+    this.unsubscribe = stop;
+    sub.stop = this.store.subscribe(this.taskId, this.last, (event) => {
+      if (sub.stale || this.state !== "running") return;
+      this.last = event.seq;
+      const more = this.sink.write(event);
+      if (isTerminalEvent(event)) {
+        this.state = "ended";
+        stop();
+        this.onEnd();
+      } else if (!more) {
+        this.state = "paused";
+        stop();
+        this.sink.whenWritable(() => {
+          if (this.state === "paused") this.subscribe();
+        });
+      }
+    });
+    if (sub.stale) sub.stop();
+  }
+}

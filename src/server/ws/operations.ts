@@ -1,0 +1,164 @@
+/**
+ * The two long-lived things a WebSocket client starts: a graph run and a task-event subscription. Each lives
+ * under the client's message id until it ends, and every message it sends carries that id.
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { GraphRegistry } from "../../definition/registry.js";
+import { CancelledReason, runDefinition } from "../../definition/run.js";
+import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
+import { isTerminalStatus } from "../../tasks/index.js";
+import { runTimeout } from "../context.js";
+import { pauseMark, publicEvent, TaskEventPump } from "../event-flow.js";
+import type { ErrorCode } from "../http-error.js";
+import type { ConnectionEnv } from "./connection.js";
+import type { RunMessage, SubscribeMessage } from "./protocol.js";
+import type { ConnectionInfo, LimitedMessage } from "./types.js";
+
+/** An operation in flight on a connection. */
+export interface Operation {
+  kind: "run" | "subscribe";
+  /** The client's `cancel`: a run ends with a CANCELLED error event; a subscription answers `cancelled`. */
+  cancel(): void;
+  /** The connection is going away: stop without a word. */
+  stop(reason: Error): void;
+}
+
+/** What operations need from their connection. */
+export interface OperationHost {
+  readonly info: ConnectionInfo;
+  readonly env: ConnectionEnv;
+  readonly log: Logger;
+  readonly buffered: number;
+  send(message: object): boolean;
+  sendError(id: string | undefined, code: ErrorCode, text: string, details?: unknown): void;
+  /** Registers `op` under `id`; false (an error already sent) when the id is taken or too many are in flight. */
+  register(id: string, op: Operation): boolean;
+  release(id: string, op: Operation): void;
+  /** Asks the limit hook; false (an error already sent) when refused. */
+  allowed(message: LimitedMessage): Promise<boolean>;
+  whenFlushed(resume: () => void): void;
+}
+
+/**
+ * `{"type":"run"}`: validates the graph and input (errors are answered as protocol errors, no run starts),
+ * then runs it and sends each event with the message's id; the last one is the terminal `result` or `error`.
+ */
+export async function startRun(host: OperationHost, message: RunMessage): Promise<void> {
+  const { ctx } = host.env;
+  const graph = ctx.registry.find(message.graph, message.version);
+  if (!graph) {
+    host.sendError(message.id, "NOT_FOUND", graphNotFound(ctx.registry, message.graph, message.version));
+    return;
+  }
+  const input = message.input ?? {};
+  const parsed = graph.definition.input.safeParse(input);
+  if (!parsed.success) {
+    host.sendError(message.id, "VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, parsed.error.issues);
+    return;
+  }
+  const controller = new AbortController();
+  const op: Operation = { kind: "run", cancel: () => controller.abort(new CancelledReason("The run was cancelled by the client.")), stop: (reason) => controller.abort(reason) };
+  if (!host.register(message.id, op)) return;
+  const labels = { graph: graph.name, version: String(graph.version) };
+  const observeNodes = ctx.metrics.nodeObserver(graph.name);
+  const requestId = randomUUID();
+  let started = 0;
+  try {
+    if (!(await host.allowed({ type: "run", id: message.id, graph }))) return;
+    // A cancel while the hook was asked still runs through runDefinition: the client gets start + CANCELLED.
+    ctx.metrics.runsInProgress.inc({ graph: graph.name, kind: "ws" });
+    started = performance.now();
+    await runDefinition(graph, input, {
+      signal: controller.signal,
+      requestId,
+      timeoutMs: runTimeout(ctx, graph),
+      user: host.info.identity,
+      onEvent: (event) => {
+        observeNodes(event);
+        host.send({ id: message.id, ...publicEvent(event, ctx.debug) });
+      },
+    });
+    ctx.metrics.graphRunDuration.observe({ ...labels, outcome: "completed" }, (performance.now() - started) / 1000);
+  } catch (error) {
+    const outcome = error instanceof DefinitionRunError ? error.code.toLowerCase() : "error";
+    if (started > 0) ctx.metrics.graphRunDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+    if (outcome === "graph_error" || outcome === "error") host.log.error({ err: (error as Error).cause ?? error, run_request_id: requestId, graph: graph.name, message_id: message.id }, "websocket run failed");
+  } finally {
+    if (started > 0) ctx.metrics.runsInProgress.dec({ graph: graph.name, kind: "ws" });
+    host.release(message.id, op);
+  }
+}
+
+/**
+ * `{"type":"subscribe"}`: every event of the task after `after_seq`, in order, live across processes (the
+ * store's subscribe), ending after the terminal event. Paced by the socket: while the client is behind, the
+ * subscription pauses and resumes from the last seq sent.
+ */
+export async function startSubscription(host: OperationHost, message: SubscribeMessage): Promise<void> {
+  const { ctx } = host.env;
+  const store = ctx.tasks;
+  if (!store) {
+    host.sendError(message.id, "UNAVAILABLE", "Background tasks are not available on this server.");
+    return;
+  }
+  let pump: TaskEventPump | undefined;
+  let stopped = false;
+  const op: Operation = {
+    kind: "subscribe",
+    cancel: () => {
+      stopped = true;
+      pump?.stop();
+      host.send({ type: "cancelled", id: message.id });
+      host.release(message.id, op);
+    },
+    stop: () => {
+      stopped = true;
+      pump?.stop();
+    },
+  };
+  if (!host.register(message.id, op)) return;
+  let live = false;
+  try {
+    if (!(await host.allowed({ type: "subscribe", id: message.id, taskId: message.task_id }))) return;
+    const scope = ctx.config.auth.mode === "jwt" ? { owner: host.info.identity?.sub ?? null } : {};
+    const task = await store.get(message.task_id, scope);
+    if (stopped) return;
+    if (!task) {
+      host.sendError(message.id, "NOT_FOUND", `No task ${message.task_id} (it may have been pruned, or belong to someone else).`);
+      return;
+    }
+    const after = message.after_seq ?? 0;
+    // Nothing will ever come after the terminal event: say so rather than wait forever.
+    if (after > 0 && isTerminalStatus(task.status) && (await store.events(task.id, after)).length === 0) {
+      if (!stopped) host.sendError(message.id, "CONFLICT", `Task ${task.id} has ended (${task.status}) and has no events after seq ${after}.`, { status: task.status });
+      return;
+    }
+    if (stopped) return;
+    const mark = pauseMark(ctx.config);
+    live = true;
+    pump = new TaskEventPump(
+      store,
+      task.id,
+      after,
+      { write: (event) => host.send({ id: message.id, ...event }) && host.buffered < mark, whenWritable: (resume) => host.whenFlushed(resume) },
+      () => host.release(message.id, op),
+    );
+    pump.start();
+  } catch (error) {
+    host.log.error({ err: error, task_id: message.task_id }, "websocket subscribe failed");
+    host.sendError(message.id, "INTERNAL_ERROR", "The subscription failed; the server log has the details.");
+  } finally {
+    if (!live) host.release(message.id, op);
+  }
+}
+
+function graphNotFound(registry: GraphRegistry, name: string, version: number | undefined): string {
+  const versions = registry
+    .list()
+    .filter((g) => g.name === name)
+    .map((g) => g.version);
+  if (versions.length > 0) return `Graph "${name}" has no version ${version}; it has ${versions.join(", ")}.`;
+  const known = registry.list().map((g) => `${g.name}@${g.version}`);
+  return `No graph named "${name}".${known.length ? ` Available: ${known.join(", ")}.` : ""}`;
+}
