@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ResolvedConfig } from "../config/schema.js";
-import { createLimiterRedisClient, createRateLimiter, createTokenVerifier, type RateLimiter, type TokenVerifier } from "../security/index.js";
+import { createLimiterRedisClient, createRateLimiter, createTokenVerifier, withVerificationCache, type RateLimiter, type TokenVerifier } from "../security/index.js";
 
 /** The security services of a server process: JWT verification and rate limiting, each optional. */
 export interface Guard {
@@ -18,7 +18,7 @@ export interface Guard {
  * fast while Redis is away), else in the SQLite file `rateLimit.database`, shared by every worker.
  */
 export async function createGuard(config: ResolvedConfig, logger: Logger): Promise<Guard> {
-  const verifier = config.auth.mode === "jwt" ? await createTokenVerifier(config.auth) : undefined;
+  const verifier = config.auth.mode === "jwt" ? withVerificationCache(await createTokenVerifier(config.auth), { clockToleranceSec: config.auth.clockTolerance }) : undefined;
   let redis: Redis | undefined;
   let limiter: RateLimiter | undefined;
   if (config.rateLimit.enabled) {

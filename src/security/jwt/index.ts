@@ -9,3 +9,4 @@ export { MIN_SECRET_BYTES, secretKey } from "./key-set.js";
 export type { AuthSettings, JwksOptions } from "./key-set.js";
 export { signToken, parseExpiresIn } from "./sign.js";
 export type { TokenClaims } from "./sign.js";
+export { withVerificationCache, type VerificationCacheOptions } from "./verification-cache.js";

@@ -60,7 +60,7 @@ export function openSqliteStore(options: SqliteStoreOptions, onError: (error: un
     kind: "sqlite",
     create: (spec, keyPrefix) =>
       new RateLimiterSQLite({
-        storeClient: db,
+        storeClient: withStatementCache(db),
         storeType: "better-sqlite3",
         tableName: RATE_LIMIT_TABLE,
         // The table exists already: the library's async creation would race the first consume.
@@ -91,4 +91,30 @@ function openDatabase(options: SqliteStoreOptions): Database.Database {
       cause,
     });
   }
+}
+
+/**
+ * The database as RateLimiterSQLite sees it, minus per-call overhead: the library calls `prepare(sql)` on
+ * every consume (better-sqlite3 compiles the SQL again each time) and wraps its one upsert statement in a new
+ * `transaction()` each time. Statements are reused (one per SQL text; the texts are the library's own few),
+ * and the wrapper runs the function as it is: the library's upsert is a single INSERT … ON CONFLICT …
+ * RETURNING statement, which SQLite already runs atomically in its own transaction (taking the write lock
+ * before it reads the row), so counts stay exact across processes.
+ */
+function withStatementCache(db: Database.Database): Database.Database {
+  const statements = new Map<string, Database.Statement>();
+  return new Proxy(db, {
+    get(target, property, receiver) {
+      if (property === "transaction") return <F extends (...args: never[]) => unknown>(fn: F): F => fn;
+      if (property === "prepare") {
+        return (sql: string) => {
+          let statement = statements.get(sql);
+          if (!statement) statements.set(sql, (statement = target.prepare(sql)));
+          return statement;
+        };
+      }
+      const value = Reflect.get(target, property, receiver) as unknown;
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
