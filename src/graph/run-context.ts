@@ -27,7 +27,6 @@ export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
  */
 export class RunContext {
   readonly signal: AbortSignal;
-  readonly runId: string;
   readonly maxSteps: number;
   readonly context: Readonly<Record<string, unknown>>;
   /** Node steps taken so far, nested graphs included. */
@@ -43,18 +42,25 @@ export class RunContext {
   private readonly listener: RunEventListener | undefined;
   private seq = 0;
   private ended = false;
-  private readonly clockOffset = Date.now() - performance.now();
+  // Both computed on first use: runs nobody watches never pay for a UUID or clock reads.
+  private givenRunId: string | undefined;
+  private clockOffset = Number.NaN;
 
   constructor(options: RunOptions = {}) {
     this.signal = options.signal ?? NEVER_ABORTED;
     this.listener = options.onEvent;
-    this.runId = options.runId ?? randomUUID();
+    this.givenRunId = options.runId;
     this.context = options.context ?? EMPTY_CONTEXT;
     const maxSteps = options.maxSteps ?? Number.POSITIVE_INFINITY;
     if (!(maxSteps >= 1) || (Number.isFinite(maxSteps) && !Number.isInteger(maxSteps))) {
       throw new RangeError(`maxSteps must be a whole number >= 1, got ${String(options.maxSteps)}`);
     }
     this.maxSteps = maxSteps;
+  }
+
+  /** The run's id: the `runId` option, or a random UUID. */
+  get runId(): string {
+    return (this.givenRunId ??= randomUUID());
   }
 
   /** True while someone listens and the run has not ended: producers skip work when false. */
@@ -75,6 +81,7 @@ export class RunContext {
 
   /** Emits `start`. */
   start(): void {
+    if (this.listener === undefined) return;
     this.push({ type: "start", seq: 0, ts: 0, run_id: this.runId });
   }
 
@@ -101,23 +108,27 @@ export class RunContext {
 
   /** Emits the terminal `result`; nothing is emitted after it. */
   finish(result: unknown): void {
+    if (this.listener === undefined) return;
     this.push({ type: "result", seq: 0, ts: 0, result });
     this.ended = true;
   }
 
   /** Emits the terminal `error`; nothing is emitted after it. */
   fail(error: unknown): void {
+    if (this.listener === undefined) return;
     const event: RunEvent = { type: "error", seq: 0, ts: 0, error: messageOf(error), error_code: errorCodeOf(error) };
     if (this.failedNode !== undefined) event.node = this.failedNode;
     this.push(event);
     this.ended = true;
   }
 
-  private push(event: RunEvent, now = performance.now()): void {
+  private push(event: RunEvent, at?: number): void {
     if (this.listener === undefined || this.ended) return;
+    const now = at ?? performance.now();
     this.lastClock = now;
     event.seq = ++this.seq;
-    // One clock read per event: wall time from the monotonic clock and an offset taken when the run began.
+    // One clock read per event: wall time from the monotonic clock and an offset taken at the first event.
+    if (Number.isNaN(this.clockOffset)) this.clockOffset = Date.now() - performance.now();
     event.ts = Math.round(this.clockOffset + now);
     try {
       this.listener(event);
