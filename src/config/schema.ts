@@ -116,6 +116,8 @@ const wsSchema = z
     maxBufferedBytes: z.number().int().positive().default(4 * 1024 * 1024),
     /** Open connections per client id. */
     maxConnectionsPerClient: z.number().int().positive().default(8),
+    /** Runs and subscriptions in flight at once on one connection (more are refused with RATE_LIMITED). */
+    maxOperationsPerConnection: z.number().int().positive().default(64),
   })
   .strict()
   .prefault({});

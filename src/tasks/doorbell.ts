@@ -119,7 +119,9 @@ export class Doorbell {
       const socket = dgram.createSocket("udp4");
       socket.once("error", reject);
       socket.on("message", (message) => this.receive(message.toString()));
-      socket.bind(0, "127.0.0.1", () => {
+      // exclusive: under node:cluster a worker's bind() is otherwise shared through the primary, so every
+      // worker gets the same port, registers it once, and skips it as its own: no worker would hear another.
+      socket.bind({ port: 0, address: "127.0.0.1", exclusive: true }, () => {
         socket.off("error", reject);
         socket.on("error", (error) => this.onError(error));
         // The doorbell must never keep a process alive on its own.

@@ -71,6 +71,13 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
     },
   };
 
+  const buffered = (): number => {
+    let sum = 0;
+    for (const connection of connections) sum += connection.buffered;
+    return sum;
+  };
+  metrics.buffered.add(buffered);
+
   const heartbeat = setInterval(() => {
     for (const connection of connections) connection.heartbeat();
   }, settings.heartbeatMs);
@@ -149,6 +156,7 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
           clearTimeout(deadline);
           clearTimeout(force);
           clearInterval(heartbeat);
+          metrics.buffered.delete(buffered);
           resolve();
         };
         let force: NodeJS.Timeout | undefined;
@@ -165,6 +173,7 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
     close() {
       draining = true;
       clearInterval(heartbeat);
+      metrics.buffered.delete(buffered);
       server.off("upgrade", onUpgrade);
       for (const connection of connections) connection.terminate();
     },

@@ -31,6 +31,8 @@ export interface OperationHost {
   readonly log: Logger;
   readonly buffered: number;
   send(message: object): boolean;
+  /** Sends an event with the client's id. */
+  sendEvent(id: string, event: object): boolean;
   sendError(id: string | undefined, code: ErrorCode, text: string, details?: unknown): void;
   /** Registers `op` under `id`; false (an error already sent) when the id is taken or too many are in flight. */
   register(id: string, op: Operation): boolean;
@@ -76,7 +78,7 @@ export async function startRun(host: OperationHost, message: RunMessage): Promis
       user: host.info.identity,
       onEvent: (event) => {
         observeNodes(event);
-        host.send({ id: message.id, ...publicEvent(event, ctx.debug) });
+        host.sendEvent(message.id, publicEvent(event, ctx.debug));
       },
     });
     ctx.metrics.graphRunDuration.observe({ ...labels, outcome: "completed" }, (performance.now() - started) / 1000);
@@ -141,7 +143,7 @@ export async function startSubscription(host: OperationHost, message: SubscribeM
       store,
       task.id,
       after,
-      { write: (event) => host.send({ id: message.id, ...event }) && host.buffered < mark, whenWritable: (resume) => host.whenFlushed(resume) },
+      { write: (event) => host.sendEvent(message.id, event) && host.buffered < mark, whenWritable: (resume) => host.whenFlushed(resume) },
       () => host.release(message.id, op),
     );
     pump.start();
