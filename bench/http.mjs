@@ -1,11 +1,12 @@
 // bench/http: the same echo graph behind kaygraph serve, a bare Express 5 app, and a raw node:http server,
 // measured with autocannon in one run, sides in rotation each round. Prints req/s, p50/p99 and ratios.
-//   node bench/http.mjs [--rounds 3] [--duration 5] [--connections 50]
+//   node bench/http.mjs [--rounds 3] [--duration 5] [--connections 50] [--all]   (--all adds the --workers 2 rows)
 import autocannon from "autocannon";
 import path from "node:path";
 import { fmt, machineLine, median, printTable } from "./lib.mjs";
 import { benchDir, startKaygraph, startServer } from "./servers.mjs";
 import { signToken } from "../dist/security/index.js";
+import { startLangGraph } from "./langgraph-server.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
@@ -27,26 +28,35 @@ export const SIDES = [
   { name: "bare Express 5", start: () => startServer([path.join(benchDir, "servers/express-echo.mjs")]) },
   { name: "kaygraph serve", start: () => startKaygraph() },
   { name: "kaygraph serve + auth + limits", start: () => startKaygraph(SECURE, { env: SECURE_ENV }), headers: AUTH_HEADERS },
+  { name: "kaygraph serve --workers 2", start: () => startKaygraph(["--workers", "2"]), optional: true },
+  { name: "kaygraph serve --workers 2 + auth + limits", start: () => startKaygraph(["--workers", "2", ...SECURE], { env: SECURE_ENV }), headers: AUTH_HEADERS, optional: true },
+  {
+    name: "LangGraph.js dev server (stateless /runs/wait)",
+    start: () => startLangGraph(),
+    path: "/runs/wait",
+    body: JSON.stringify({ assistant_id: "echo", input: { text: "hello graph", n: 41 } }),
+    optional: true,
+  },
 ];
 
-function load(port, headers = {}) {
+function load(port, side) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: `http://127.0.0.1:${port}/api/v1/echo`, method: "POST", headers: { "content-type": "application/json", ...headers }, body: BODY, connections: CONNECTIONS, duration: DURATION },
+      { url: `http://127.0.0.1:${port}${side.path ?? "/api/v1/echo"}`, method: "POST", headers: { "content-type": "application/json", ...side.headers }, body: side.body ?? BODY, connections: CONNECTIONS, duration: DURATION },
       (error, result) => (error ? reject(error) : resolve(result)),
     );
   });
 }
 
 /** Runs every side for `ROUNDS` rounds; returns { name, rps, p50, p99, errors } medians per side. */
-export async function runHttpBench(sides = SIDES) {
+export async function runHttpBench(sides = SIDES.filter((s) => !s.optional || args.includes("--all"))) {
   const samples = new Map(sides.map((s) => [s.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     for (const side of sides) {
       const server = await side.start();
       try {
-        await load(server.port, side.headers).then(() => undefined); // warm-up pass, discarded
-        const r = await load(server.port, side.headers);
+        await load(server.port, side).then(() => undefined); // warm-up pass, discarded
+        const r = await load(server.port, side);
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
         samples.get(side.name).push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
       } finally {

@@ -48,7 +48,14 @@ const FORCE_CLOSE_MS = 1_000;
 export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: WebSocketHooks = {}): WebSocketServerHandle {
   const settings = ctx.config.ws;
   // Compression stays off: per-message deflate costs memory per socket and invites zip bombs.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: settings.maxMessageBytes, perMessageDeflate: false, clientTracking: false });
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: settings.maxMessageBytes,
+    perMessageDeflate: false,
+    clientTracking: false,
+    // A browser that sent its token as `Sec-WebSocket-Protocol: bearer, <token>` needs "bearer" echoed back.
+    handleProtocols: (protocols) => (protocols.has("bearer") ? "bearer" : false),
+  });
   const metrics = wsMetrics(ctx.metrics.registry);
   const connections = new Set<WsConnection>();
   const perClient = new Map<string, number>();
@@ -101,6 +108,7 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
     perClient.set(key, open + 1);
     const connection = new WsConnection(ws, info, env);
     connections.add(connection);
+    closeAtTokenExpiry(ws, connection, info);
     metrics.connections.inc();
     connection.log.debug("websocket connected");
     if (draining) connection.drain();
@@ -178,6 +186,22 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
       for (const connection of connections) connection.terminate();
     },
   };
+}
+
+/** Application close code for an expired token (4000–4999 are the application's; 4401 mirrors HTTP 401). */
+export const TOKEN_EXPIRED = 4401;
+
+/** A socket authenticated with a token closes with 4401 when the token expires. */
+function closeAtTokenExpiry(ws: WebSocket, connection: WsConnection, info: ConnectionInfo): void {
+  const exp = info.identity?.claims.exp;
+  if (typeof exp !== "number") return;
+  // setTimeout takes at most ~24.8 days; a token living longer is re-checked then.
+  const delay = Math.min(exp * 1000 - Date.now(), 2 ** 31 - 1);
+  const timer = setTimeout(() => {
+    if (exp * 1000 <= Date.now()) connection.close(TOKEN_EXPIRED, "token expired");
+  }, Math.max(0, delay));
+  timer.unref();
+  ws.once("close", () => clearTimeout(timer));
 }
 
 /** The per-client-id cap is per subject with auth on, so nobody can use up someone else's client id. */

@@ -1,0 +1,69 @@
+import type { IncomingMessage } from "node:http";
+import type { ResolvedConfig } from "../config/schema.js";
+import type { Identity } from "../definition/define.js";
+import { AuthError, LimiterUnavailableError, clientKey, rateTarget, tokenFromUpgrade } from "../security/index.js";
+import type { Guard } from "./guard.js";
+import { HttpError } from "./http-error.js";
+import type { WebSocketHooks } from "./ws/index.js";
+
+/**
+ * The WebSocket side of auth and rate limits, as hooks for the WebSocket server: the token is checked at the
+ * upgrade (from `Authorization`, `Sec-WebSocket-Protocol: bearer, <token>`, or `?token=`; a bad one gets
+ * HTTP 401 before any handshake), the connection counts against the caller's limit like a request, and so
+ * does every `run` and `subscribe` message (a graph's own `rateLimit` applies to its runs).
+ */
+export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "verifier" | "limiter">): WebSocketHooks {
+  const { verifier, limiter } = guard;
+  const settings = config.rateLimit;
+
+  const count = async (identity: Identity | undefined, ip: string, graph?: { name: string; version: number; spec?: string }): Promise<boolean> => {
+    if (!limiter) return true;
+    const target = rateTarget(settings, { ip, identity });
+    const key = graph?.spec ? `${target.key}:graph:${graph.name}@${graph.version}` : target.key;
+    try {
+      const decision = await limiter.consume(key, graph?.spec ?? target.spec);
+      if (!decision.allowed) throw new HttpError(429, "RATE_LIMITED", `Rate limit exceeded; retry after ${decision.retryAfterSec} s.`, { headers: { "Retry-After": String(decision.retryAfterSec) } });
+      return true;
+    } catch (error) {
+      if (!(error instanceof LimiterUnavailableError)) throw error;
+      if (limiter.failOpen) return true;
+      throw new HttpError(503, "UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", { headers: { "Retry-After": "1" } });
+    }
+  };
+
+  const clientIp = (req: IncomingMessage): string => {
+    if (config.server.trustProxy !== false) {
+      const forwarded = req.headers["x-forwarded-for"];
+      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
+      if (first) return first;
+    }
+    return req.socket.remoteAddress ?? "";
+  };
+
+  return {
+    clientIp,
+    async authenticate(req) {
+      let identity: Identity | undefined;
+      if (verifier) {
+        try {
+          const verified = await verifier.verify(tokenFromUpgrade({ headers: req.headers, url: req.url })?.token);
+          identity = { sub: verified.sub, tier: verified.tier, claims: verified.claims as Record<string, unknown> };
+        } catch (error) {
+          if (!AuthError.is(error)) throw error;
+          // A failed attempt counts against the address, as over HTTP.
+          if (limiter) await limiter.consume(clientKey(clientIp(req)), settings.anonymous).catch(() => undefined);
+          throw error;
+        }
+      }
+      await count(identity, clientIp(req));
+      return identity;
+    },
+    async onMessageLimit(identity, ip, message) {
+      if (message.type === "run") {
+        const spec = message.graph.definition.rateLimit;
+        return count(identity, ip, spec ? { name: message.graph.name, version: message.graph.version, spec } : undefined);
+      }
+      return count(identity, ip);
+    },
+  };
+}
