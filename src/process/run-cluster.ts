@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import type { LoadConfigOptions } from "../config/load.js";
 import type { ResolvedConfig } from "../config/schema.js";
+import { startClusterLimiterPrimary } from "../security/index.js";
 import { createLogger } from "../server/logger.js";
 import { freePort } from "./ports.js";
 import { Supervisor, WorkerLoadError } from "./supervisor.js";
@@ -33,6 +34,8 @@ export function resolveWorkers(workers: ResolvedConfig["workers"]): number {
  */
 export async function runCluster(config: ResolvedConfig, options: ClusterOptions): Promise<void> {
   const logger = createLogger(config.log);
+  // Workers' rate-limit counters live here (see guard.ts); cheap and idle when limits are off.
+  startClusterLimiterPrimary();
   const dev = options.mode === "dev";
   const workers = dev ? 1 : resolveWorkers(config.workers);
   const port = config.server.port === 0 ? await freePort(config.server.host) : config.server.port;

@@ -1,3 +1,4 @@
+import cluster from "node:cluster";
 import type { Redis } from "ioredis";
 import type { Logger } from "pino";
 import type { ResolvedConfig } from "../config/schema.js";
@@ -15,7 +16,8 @@ export interface Guard {
 /**
  * Builds the verifier and the limiter from the settings, before the server listens: a missing or weak secret
  * or a bad key fails here (exit 2). Counters live in Redis with `redis.url` (a client of their own that fails
- * fast while Redis is away), else in the SQLite file `rateLimit.database`, shared by every worker.
+ * fast while Redis is away); under the cluster supervisor (serve, dev) in the primary's memory, which every
+ * worker asks over IPC; in a process of its own, in the SQLite file `rateLimit.database`.
  */
 export async function createGuard(config: ResolvedConfig, logger: Logger): Promise<Guard> {
   const verifier = config.auth.mode === "jwt" ? withVerificationCache(await createTokenVerifier(config.auth), { clockToleranceSec: config.auth.clockTolerance }) : undefined;
@@ -32,6 +34,9 @@ export async function createGuard(config: ResolvedConfig, logger: Logger): Promi
         setTimeout(resolve, 5_000).unref();
       });
       limiter = createRateLimiter({ config: config.rateLimit, store: { kind: "redis", client: redis, prefix: config.redis.prefix }, onError });
+    } else if (cluster.isWorker) {
+      // Under the supervisor the primary holds the counts (exact across workers, no file-lock stalls).
+      limiter = createRateLimiter({ config: config.rateLimit, store: { kind: "cluster" }, onError });
     } else {
       limiter = createRateLimiter({ config: config.rateLimit, store: { kind: "sqlite", file: config.rateLimit.database }, onError });
     }

@@ -27,9 +27,9 @@ export interface Decision {
 export class LimiterUnavailableError extends Error {
   readonly code = "LIMITER_UNAVAILABLE";
   /** Which store failed. */
-  readonly store: "sqlite" | "redis";
+  readonly store: "sqlite" | "redis" | "cluster";
 
-  constructor(store: "sqlite" | "redis", cause: unknown) {
+  constructor(store: "sqlite" | "redis" | "cluster", cause: unknown) {
     super(`The rate-limit store (${store}) is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = "LimiterUnavailableError";
     this.store = store;

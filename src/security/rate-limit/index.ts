@@ -14,3 +14,4 @@ export { rateLimitHeaders } from "./headers.js";
 export type { RateLimitHeaders } from "./headers.js";
 export { rateTarget, ANONYMOUS_POLICY, FALLBACK_TIER } from "./target.js";
 export type { RateTarget } from "./target.js";
+export { clusterStore, startClusterLimiterPrimary, type ClusterStoreOptions } from "./cluster-store.js";

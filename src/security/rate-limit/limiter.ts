@@ -2,6 +2,7 @@
 import { RateLimiterRes } from "rate-limiter-flexible";
 import type { ResolvedConfig } from "../../config/schema.js";
 import { LimiterUnavailableError, type Decision } from "./decision.js";
+import { clusterStore, type ClusterStoreOptions } from "./cluster-store.js";
 import { openSqliteStore, type SqliteStoreOptions } from "./sqlite-store.js";
 import { redisStore, type RedisStoreOptions } from "./redis-store.js";
 import { parseRateSpec, type RateSpec } from "./spec.js";
@@ -11,7 +12,7 @@ import type { LimiterStore, SpecLimiter } from "./store.js";
 export type RateLimitSettings = ResolvedConfig["rateLimit"];
 
 /** Where counters live: a SQLite file (one machine, all workers) or Redis (many machines). */
-export type LimiterStoreOptions = SqliteStoreOptions | RedisStoreOptions;
+export type LimiterStoreOptions = SqliteStoreOptions | RedisStoreOptions | ClusterStoreOptions;
 
 /** Options of {@link createRateLimiter}. */
 export interface RateLimiterOptions {
@@ -32,7 +33,7 @@ export interface RateLimiter {
   /** The settings' `failOpen`: what the HTTP layer does on {@link LimiterUnavailableError}. */
   readonly failOpen: boolean;
   /** Which store counts. */
-  readonly storeKind: "sqlite" | "redis";
+  readonly storeKind: "sqlite" | "redis" | "cluster";
   /** Closes what the limiter opened (the SQLite file); a caller's Redis client stays open. */
   close(): Promise<void>;
 }
@@ -50,7 +51,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   for (const [tier, spec] of Object.entries(options.config.tiers)) configured.push(parseRateSpec(spec, `rateLimit.tiers.${tier}`));
 
   const onError = options.onError ?? ((error: unknown) => process.emitWarning(error instanceof Error ? error : String(error), { code: "KG_RATE_LIMIT_STORE" }));
-  const store: LimiterStore = options.store.kind === "sqlite" ? openSqliteStore(options.store, onError) : redisStore(options.store);
+  const store: LimiterStore =
+    options.store.kind === "sqlite" ? openSqliteStore(options.store, onError) : options.store.kind === "cluster" ? clusterStore(options.store) : redisStore(options.store);
   const specs = new Map<string, RateSpec>();
   const limiters = new Map<string, SpecLimiter>();
 

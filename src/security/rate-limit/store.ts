@@ -8,7 +8,7 @@ export type SpecLimiter = RateLimiterAbstract | RateLimiterStoreAbstract | RateL
 /** An opened counter store. */
 export interface LimiterStore {
   /** Which store, for errors and metrics. */
-  readonly kind: "sqlite" | "redis";
+  readonly kind: "sqlite" | "redis" | "cluster";
   /** A limiter counting `spec` under `keyPrefix`. */
   create(spec: RateSpec, keyPrefix: string): SpecLimiter;
   /** Releases what the store opened itself (never a caller's Redis client). */
