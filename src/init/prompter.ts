@@ -49,9 +49,9 @@ export interface PrompterStreams {
   output?: Writable;
 }
 
-function answered<T>(value: T | symbol): T {
+function answered<T>(value: T): Exclude<T, symbol> {
   if (clack.isCancel(value)) throw new PromptCancelled();
-  return value as T;
+  return value as Exclude<T, symbol>;
 }
 
 /**
@@ -68,9 +68,9 @@ export function createClackPrompter(streams: PrompterStreams = {}): Prompter {
   const animated = (output as Writable & { isTTY?: boolean }).isTTY === true;
   return {
     intro: (title) => clack.intro(title, io),
-    text: async (options) => answered(await clack.text({ ...options, ...io })),
+    text: async ({ validate, ...options }) => answered(await clack.text({ ...options, ...io, ...(validate && { validate: (value) => validate(value ?? "") }) })),
     select: async <T extends string>(options: { message: string; options: Array<Choice<T>>; initialValue?: T }) =>
-      answered<T>(await clack.select<T>({ ...options, options: options.options as clack.Option<T>[], ...io })),
+      answered(await clack.select<T>({ ...options, options: options.options as clack.Option<T>[], ...io })) as T,
     confirm: async (options) => answered(await clack.confirm({ ...options, ...io })),
     spinner: (options = {}) => (animated ? clackSpinner(output, options.onCancel) : lineSpinner(output, options.onCancel)),
     step: (message) => clack.log.step(message, io),

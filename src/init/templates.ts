@@ -8,37 +8,31 @@ export interface TemplateInfo {
   readonly name: string;
   /** One line, shown in the template picker. */
   readonly description: string;
-  /** The graph the end screen suggests calling (and `kaygraph run` runs in the template's tests). */
-  readonly mainGraph: string;
-  /** An input for the main graph, shown in the end screen's `curl` line. */
-  readonly exampleInput: Readonly<Record<string, unknown>>;
+  /** The graph the end screen suggests calling, its version and an input for it. */
+  readonly main: { readonly graph: string; readonly version: number; readonly input: Readonly<Record<string, unknown>> };
 }
 
 /** Every template, in the order the picker shows them; the first is the default. */
 export const TEMPLATES: readonly TemplateInfo[] = [
   {
     name: "basic",
-    description: "one sync graph: text processing with a branch and a retrying node",
-    mainGraph: "process",
-    exampleInput: { text: "Graphs that serve themselves" },
+    description: "one sync graph: text processing, a branch and a retrying node",
+    main: { graph: "process", version: 1, input: { text: "Graphs that serve themselves" } },
   },
   {
     name: "background",
-    description: "a long multi-step graph run as a background task (/async, /tasks), typed client script",
-    mainGraph: "report",
-    exampleInput: { topics: ["queues", "leases"] },
+    description: "a long multi-step graph as a background task, typed client script",
+    main: { graph: "report", version: 1, input: { topics: ["queues", "leases"] } },
   },
   {
     name: "streaming",
-    description: "tokens streamed over SSE and WebSocket, client scripts and a live HTML page",
-    mainGraph: "chat",
-    exampleInput: { prompt: "Tell me about graphs" },
+    description: "tokens over SSE and WebSocket, client scripts, a live HTML page",
+    main: { graph: "chat", version: 1, input: { prompt: "Tell me about graphs" } },
   },
   {
     name: "production",
-    description: "JWT auth, rate-limit tiers, per-graph limits, API v1 + v2, optional Redis, Dockerfile",
-    mainGraph: "process",
-    exampleInput: { text: "Ship it" },
+    description: "JWT auth, rate-limit tiers, API v1 + v2, optional Redis, Dockerfile",
+    main: { graph: "process", version: 2, input: { text: "Ship it" } },
   },
 ];
 
@@ -59,7 +53,7 @@ export function templateDir(name: string, root: string = templatesRoot()): strin
  * Looks a template up by name.
  *
  * @example
- * findTemplate("streaming").mainGraph; // "chat"
+ * findTemplate("streaming").main.graph; // "chat"
  * findTemplate("nope"); // throws KG_INIT_TEMPLATE_UNKNOWN listing the known templates
  */
 export function findTemplate(name: string): TemplateInfo {
