@@ -19,7 +19,10 @@ export { AttemptStopped, backoffDelay, type TaskExecute, type TaskExecuteContext
 export { fingerprintOf } from "./submit-input.js";
 
 /** The settings `createTaskStore` reads. */
-export type TaskStoreConfig = Pick<ResolvedConfig, "root" | "tasks"> & { redis: Pick<ResolvedConfig["redis"], "prefix"> & { url?: string } };
+export type TaskStoreConfig = Pick<ResolvedConfig, "root"> & {
+  tasks: Pick<ResolvedConfig["tasks"], "database" | "maxLost" | "retentionMs" | "maxRetained" | "idempotencyTtlMs">;
+  redis: Pick<ResolvedConfig["redis"], "prefix"> & { url?: string };
+};
 
 /** Options of {@link createTaskStore}. */
 export interface CreateTaskStoreOptions {

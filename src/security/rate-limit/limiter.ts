@@ -9,7 +9,7 @@ import { parseRateSpec, type RateSpec } from "./spec.js";
 import type { LimiterStore, SpecLimiter } from "./store.js";
 
 /** The `rateLimit` settings. */
-export type RateLimitSettings = ResolvedConfig["rateLimit"];
+export type RateLimitSettings = Omit<ResolvedConfig["rateLimit"], "database">;
 
 /** Where counters live: a SQLite file (one machine, all workers) or Redis (many machines). */
 export type LimiterStoreOptions = SqliteStoreOptions | RedisStoreOptions | ClusterStoreOptions;
