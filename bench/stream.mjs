@@ -158,36 +158,33 @@ async function latencies(base, wsBase) {
   return { direct, sameWorker, otherWorker };
 }
 
-const dir = makeProject();
-const server = await startKaygraph(["--workers", "2", "--log-level", "warn"], { project: dir });
-const base = `http://127.0.0.1:${server.port}`;
-const wsBase = `ws://127.0.0.1:${server.port}`;
-try {
+/** Runs both measurements on a fresh `serve --workers 2`; returns named figures (also for BENCHMARKS.md). */
+export async function runStreamBench() {
+  const dir = makeProject();
+  const server = await startKaygraph(["--workers", "2", "--log-level", "warn"], { project: dir });
+  const base = `http://127.0.0.1:${server.port}`;
+  const wsBase = `ws://127.0.0.1:${server.port}`;
+  try {
+    const ws = await wsThroughput(wsBase);
+    const sse = await sseThroughput(base);
+    const { direct, sameWorker, otherWorker } = await latencies(base, wsBase);
+    const ms = (v) => `${fmt(v, 2)} ms`;
+    return [
+      { name: `WebSocket events/s (one run, ${fmt(CHUNKS)} chunks)`, value: fmt(ws) },
+      { name: `SSE events/s (one run, ${fmt(CHUNKS)} chunks)`, value: fmt(sse) },
+      { name: "emit → client, direct WebSocket run, p50 / p99", value: `${ms(percentile(direct, 50))} / ${ms(percentile(direct, 99))}` },
+      { name: "emit → subscriber, task on the same worker, p50 / p99", value: `${ms(percentile(sameWorker, 50))} / ${ms(percentile(sameWorker, 99))}` },
+      { name: "emit → subscriber, task on the other worker, p50 / p99", value: `${ms(percentile(otherWorker, 50))} / ${ms(percentile(otherWorker, 99))}` },
+      { name: "added by cross-worker delivery vs direct, p50 / p99", value: `${ms(percentile(otherWorker, 50) - percentile(direct, 50))} / ${ms(percentile(otherWorker, 99) - percentile(direct, 99))}` },
+    ];
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
   console.log(`bench/stream — ${machineLine()}`);
-  console.log(`kaygraph serve --workers 2; one run emitting ${fmt(CHUNKS)} chunks (bursts of 1000), median of ${ROUNDS} rounds after a warm-up\n`);
-  const ws = await wsThroughput(wsBase);
-  const sse = await sseThroughput(base);
-  printTable(
-    ["transport", "events/s"],
-    [
-      ["WebSocket /ws/{client_id}", fmt(ws)],
-      ["SSE POST /api/v1/tokens/stream", fmt(sse)],
-    ],
-  );
-  console.log(`\ndelivery latency of data events, emit → client (ms), ${SAMPLES} samples each, one event every 4 ms:\n`);
-  const { direct, sameWorker, otherWorker } = await latencies(base, wsBase);
-  const row = (name, values) => [name, values.length, fmt(percentile(values, 50), 2), fmt(percentile(values, 99), 2)];
-  printTable(
-    ["path", "n", "p50", "p99"],
-    [
-      row("direct run on the socket's worker (no store)", direct),
-      row("task on the same worker → store → subscriber", sameWorker),
-      row("task on the other worker → store → subscriber", otherWorker),
-    ],
-  );
-  const added = percentile(otherWorker, 50) - percentile(direct, 50);
-  console.log(`\nadded by cross-worker delivery (p50, vs direct): ${fmt(added, 2)} ms; p99 ${fmt(percentile(otherWorker, 99) - percentile(direct, 99), 2)} ms`);
-} finally {
-  await server.stop();
-  rmSync(dir, { recursive: true, force: true });
+  console.log(`kaygraph serve --workers 2; one run emitting ${fmt(CHUNKS)} chunks (bursts of 1000), median of ${ROUNDS} rounds after a warm-up; latency: ${SAMPLES} samples, one event every 4 ms\n`);
+  printTable(["measure", "value"], (await runStreamBench()).map((r) => [r.name, r.value]));
 }

@@ -5,7 +5,10 @@ export interface WorkerOptions {
   load: Pick<LoadConfigOptions, "cwd" | "configFile" | "flags" | "commandDefaults">;
   /** The concrete port every worker listens on (the primary resolves a configured 0). */
   port: number;
+  /** Stacks and causes in load errors (`--debug`). */
   debug: boolean;
+  /** Show GRAPH_ERROR messages to callers (dev, `--debug`). */
+  exposeErrors: boolean;
   /** Regenerate `.kaygraph/generated` after loading (one worker per (re)load does it). */
   generate: boolean;
   /** Ordinal of this worker, for logs. */

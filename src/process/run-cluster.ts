@@ -39,7 +39,7 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
   const dev = options.mode === "dev";
   const workers = dev ? 1 : resolveWorkers(config.workers);
   const port = config.server.port === 0 ? await freePort(config.server.host) : config.server.port;
-  const supervisor = new Supervisor({ workers, port, standby: dev, worker: { load: options.load, debug: options.debug || dev }, shutdownTimeoutMs: config.server.shutdownTimeout * 1000, logger, say });
+  const supervisor = new Supervisor({ workers, port, standby: dev, worker: { load: options.load, debug: options.debug, exposeErrors: options.debug || dev }, shutdownTimeoutMs: config.server.shutdownTimeout * 1000, logger, say });
   const shownHost = config.server.host === "0.0.0.0" || config.server.host === "::" ? "localhost" : config.server.host;
   const announce = (port: number) => say(`kaygraph ${options.mode}: ${workers} worker${workers === 1 ? "" : "s"} serving http://${shownHost}:${port} (docs: http://${shownHost}:${port}/docs)`);
 

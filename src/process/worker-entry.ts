@@ -68,7 +68,7 @@ async function main(): Promise<void> {
     const { config, dotenv } = await loadConfig({ ...options.load, flags });
     applyDotenv(dotenv);
     const registry = await loadGraphs(config);
-    handle = await startServer(config, registry, { debug: options.debug });
+    handle = await startServer(config, registry, { debug: options.exposeErrors });
     loaded = { config, registry };
     watchForCrashes(handle);
   } catch (error) {

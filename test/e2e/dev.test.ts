@@ -74,8 +74,8 @@ describe("kaygraph dev", () => {
     let mark = dev.mark();
     await writeFile(file, `${greetGraph("broken")}\nconst x = ;\n`);
     await dev.waitFor("kaygraph: reload failed", 30_000, mark);
-    expect(dev.output().stderr.slice(mark)).toMatch(/graphs\/greet\.ts:\d+:\d+/);
-    expect(dev.output().stderr.slice(mark)).toContain("still serving the last good code");
+    expect(dev.since(mark)).toMatch(/graphs\/greet\.ts:\d+:\d+/);
+    expect(dev.since(mark)).toContain("still serving the last good code");
     expect((await ask(base)).text).toBe("v1");
     mark = dev.mark();
     await writeFile(file, greetGraph("fixed"));
@@ -98,7 +98,7 @@ describe("kaygraph dev", () => {
     const mark = dev.mark();
     // A short quiet period with no further reloads: the queue coalesced the saves.
     await until(async () => (await ask(base)).text === "save-19", "stable answers");
-    expect(dev.output().stderr.slice(mark)).not.toContain("reloaded in");
+    expect(dev.since(mark)).not.toContain("reloaded in");
     const reloads = (dev.output().stderr.match(/kaygraph: reloaded in/g) ?? []).length;
     expect(reloads).toBeGreaterThanOrEqual(1);
     expect(reloads).toBeLessThan(20);

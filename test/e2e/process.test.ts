@@ -54,11 +54,22 @@ describe("serve --workers", () => {
   });
 
   it("gives up on a crash loop: exit code 1, one fatal line, bounded forks", async () => {
-    const cwd = await tmpProject(
-      basicProject({ "graphs/crashy.ts": 'export { default } from "./echo.ts";\nsetTimeout(() => { throw new Error("crashy module blew up"); }, 150);\n'.replace('export { default } from "./echo.ts";', 'import echo from "./echo.ts";\nexport default { ...echo, name: "crashy" };') }),
-    );
+    // Every worker dies on its first run of `crashy` (an uncaught exception outside the run).
+    const crashy = `import { Graph, Node, defineGraph } from "kaygraph";
+import { z } from "zod";
+class Crash extends Node { exec() { setImmediate(() => { throw new Error("crashy module blew up"); }); } }
+export default defineGraph({ input: z.object({}), output: z.object({}).optional(), graph: () => new Graph(new Crash()) });
+`;
+    const cwd = await tmpProject(basicProject({ "graphs/crashy.ts": crashy }));
     const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1"], { cwd });
-    const { exitCode } = await server.exited();
+    const base = `http://127.0.0.1:${await server.ready()}`;
+    const exited = server.exited();
+    let done = false;
+    void exited.then(() => (done = true));
+    while (!done) {
+      await fetch(`${base}/api/v1/crashy`, { method: "POST", headers: { connection: "close" }, signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+    }
+    const { exitCode } = await exited;
     const { stdout, stderr } = server.output();
     expect(exitCode).toBe(1);
     expect(stderr).toContain("KG_SERVER_CRASH_LOOP");

@@ -49,6 +49,8 @@ export interface CliHandle {
   ready(timeoutMs?: number): Promise<number>;
   /** Total characters seen so far on stdout+stderr (use as `from` to wait for a *new* line). */
   mark(): number;
+  /** Everything printed (stdout and stderr, interleaved as received) since `mark`. */
+  since(mark: number): string;
   /** Sends a signal. */
   kill(signal?: NodeJS.Signals): void;
   /** Resolves with the exit code when the process ends. */
@@ -92,6 +94,7 @@ export function startCli(args: string[], options: RunCliOptions & { autoStop?: b
     pid: child.pid ?? -1,
     output: () => ({ stdout, stderr }),
     mark: () => combined.length,
+    since: (from) => combined.slice(from),
     waitFor(pattern, timeoutMs = 30_000, from = 0) {
       return new Promise((resolve, reject) => {
         const check = () => {
