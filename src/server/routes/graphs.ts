@@ -1,12 +1,9 @@
 import { Router, type Request, type Response } from "express";
 import type { LoadedGraph } from "../../definition/registry.js";
-import { routesOf } from "../../definition/routes.js";
 import { runDefinition } from "../../definition/run.js";
 import { DefinitionRunError } from "../../definition/run-errors.js";
 import { runTimeout, type AppContext } from "../context.js";
-import { jsonBody } from "../middleware/body.js";
-import { deprecationHeaders } from "../middleware/deprecation.js";
-import { methodNotAllowed } from "../middleware/errors.js";
+import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 
 /** An AbortController aborted when the client goes away before the response is sent. */
@@ -20,12 +17,7 @@ export function clientGone(res: Response): AbortController {
 
 /** `POST /api/v{V}/{G}` for every graph version: validate, run with the request's signal, answer. */
 export function graphRoutes(ctx: AppContext, router: Router = Router()): Router {
-  const body = jsonBody(ctx.config.server.bodyLimit);
-  for (const graph of ctx.registry.list()) {
-    const pre = [deprecationHeaders(graph)].filter((m) => m !== undefined);
-    router.route(routesOf(graph).run).post(...pre, ...body, runHandler(ctx, graph)).all(methodNotAllowed(["POST"]));
-  }
-  return router;
+  return mountGraphPosts(ctx, router, "run", runHandler);
 }
 
 function runHandler(ctx: AppContext, graph: LoadedGraph) {

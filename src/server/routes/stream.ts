@@ -1,14 +1,11 @@
 import { Router, type Request, type Response } from "express";
 import type { LoadedGraph } from "../../definition/registry.js";
-import { routesOf } from "../../definition/routes.js";
 import { runDefinition } from "../../definition/run.js";
 import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
 import { isTerminalEvent, type RunEvent } from "../../graph/events.js";
 import { runTimeout, type AppContext } from "../context.js";
 import { publicEvent } from "../event-flow.js";
-import { jsonBody } from "../middleware/body.js";
-import { deprecationHeaders } from "../middleware/deprecation.js";
-import { methodNotAllowed } from "../middleware/errors.js";
+import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
 
@@ -23,12 +20,7 @@ import { openSse } from "../sse.js";
  * streamRoutes(ctx, router); // curl -N -d '{"text":"hi"}' -H 'content-type: application/json' …/api/v1/echo/stream
  */
 export function streamRoutes(ctx: AppContext, router: Router = Router()): Router {
-  const body = jsonBody(ctx.config.server.bodyLimit);
-  for (const graph of ctx.registry.list()) {
-    const pre = [deprecationHeaders(graph)].filter((m) => m !== undefined);
-    router.route(routesOf(graph).stream).post(...pre, ...body, streamHandler(ctx, graph)).all(methodNotAllowed(["POST"]));
-  }
-  return router;
+  return mountGraphPosts(ctx, router, "stream", streamHandler);
 }
 
 function streamHandler(ctx: AppContext, graph: LoadedGraph) {

@@ -1,15 +1,13 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { LoadedGraph } from "../../definition/registry.js";
-import { routesOf } from "../../definition/routes.js";
 import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
 import { IdempotencyMismatchError, InvalidCursorError, TASK_STATUSES, TaskConflictError, isTerminalStatus, type TaskStore } from "../../tasks/index.js";
 import type { AppContext } from "../context.js";
 import { pauseMark, TaskEventPump } from "../event-flow.js";
 import { HttpError } from "../http-error.js";
-import { jsonBody } from "../middleware/body.js";
-import { deprecationHeaders } from "../middleware/deprecation.js";
 import { methodNotAllowed } from "../middleware/errors.js";
+import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
 
@@ -43,12 +41,7 @@ function taskError(error: unknown): never {
 
 /** `POST /api/v{V}/{G}/async` for every graph version: validate, store the task, answer 202. */
 export function asyncRoutes(ctx: AppContext, router: Router = Router()): Router {
-  const body = jsonBody(ctx.config.server.bodyLimit);
-  for (const graph of ctx.registry.list()) {
-    const pre = [deprecationHeaders(graph)].filter((m) => m !== undefined);
-    router.route(routesOf(graph).async).post(...pre, ...body, submitHandler(ctx, graph)).all(methodNotAllowed(["POST"]));
-  }
-  return router;
+  return mountGraphPosts(ctx, router, "async", submitHandler);
 }
 
 function submitHandler(ctx: AppContext, graph: LoadedGraph) {
