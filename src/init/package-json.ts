@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { Errors, KaygraphError } from "../errors.js";
 
@@ -32,19 +33,28 @@ function isLocalSpec(spec: string): boolean {
  * The `kaygraph` dependency a new project gets. By default `^<the running CLI's version>`. `requested`
  * (from `--kaygraph-version` or `KAYGRAPH_INIT_DEP`) may be a version or range (`0.1.0`, `^0.2.0`, `next`),
  * or a local build: a path to a clone or to an `npm pack` tarball, with or without `file:`, which becomes
- * an absolute `file:` spec so it resolves from the new project's folder.
+ * an absolute `file:` spec so it resolves from the new project's folder; a local build that does not exist
+ * is a usage error (unless `mustExist: false`).
  *
  * @example
  * kaygraphDependency(undefined, { version: "0.1.0", cwd: "/x" }); // "^0.1.0"
  * kaygraphDependency("../kaygraph", { version: "0.1.0", cwd: "/src/app" }); // "file:/src/kaygraph"
  */
-export function kaygraphDependency(requested: string | undefined, at: { version: string; cwd: string }): string {
+export function kaygraphDependency(requested: string | undefined, at: { version: string; cwd: string; mustExist?: boolean }): string {
   const spec = requested?.trim();
   if (spec === undefined || spec === "") return `^${at.version}`;
   if (!isLocalSpec(spec)) return spec;
   let local = spec.replace(/^file:/, "");
   if (local.startsWith("~/") && process.env.HOME) local = path.join(process.env.HOME, local.slice(2));
-  return `file:${path.resolve(at.cwd, local)}`;
+  const resolved = path.resolve(at.cwd, local);
+  // npm links a missing folder without complaint; say so now, before anything is asked or written.
+  if (at.mustExist !== false && !existsSync(resolved)) {
+    throw new KaygraphError(Errors.Usage, {
+      message: `--kaygraph-version (or KAYGRAPH_INIT_DEP) names ${resolved}, which does not exist.`,
+      hint: "Point it at a kaygraph clone (after `npm run build`) or at a tarball from `npm pack`, or leave it out to use the registry.",
+    });
+  }
+  return `file:${resolved}`;
 }
 
 /** Indentation of a JSON text (the first indented line's), default two spaces. */

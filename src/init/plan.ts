@@ -42,7 +42,7 @@ export interface InitPlan {
   target: TargetState;
 }
 
-/** The directory `kaygraph init` uses without an argument: the current one when a prompt is not possible. */
+/** The directory prompt's default answer (without prompts, `kaygraph init` uses the current directory). */
 export const DEFAULT_INTERACTIVE_DIR = "my-kaygraph-app";
 
 /**
@@ -53,11 +53,12 @@ export const DEFAULT_INTERACTIVE_DIR = "my-kaygraph-app";
  * await resolvePlan({ cwd: "/work", dir: "app", template: "streaming", version: "0.1.0" });
  */
 export async function resolvePlan(options: InitOptions): Promise<InitPlan> {
+  const kaygraph = kaygraphDependency(options.kaygraphVersion, { version: options.version, cwd: options.cwd });
   const template = findTemplate(options.template ?? DEFAULT_TEMPLATE);
   const { targetDir, shownDir } = locate(options.cwd, options.dir ?? ".");
   const target = await inspectTarget(targetDir);
   if (target.entries.length > 0 && options.force !== true) throw notEmpty(shownDir, target);
-  return finish(options, { targetDir, shownDir, target, template, install: options.install ?? true, git: options.git ?? true });
+  return finish(options, { targetDir, shownDir, target, template, kaygraph, install: options.install ?? true, git: options.git ?? true });
 }
 
 /**
@@ -66,6 +67,8 @@ export async function resolvePlan(options: InitOptions): Promise<InitPlan> {
  */
 export async function askPlan(options: InitOptions, prompter: Prompter, insideGitRepository: (dir: string) => Promise<boolean>): Promise<InitPlan> {
   const pm = options.packageManager ?? detectPackageManager();
+  // A local build that does not exist fails now, before any question.
+  const kaygraph = kaygraphDependency(options.kaygraphVersion, { version: options.version, cwd: options.cwd });
   const dir =
     options.dir ??
     (await prompter.text({
@@ -97,16 +100,11 @@ export async function askPlan(options: InitOptions, prompter: Prompter, insideGi
   );
   const install = options.install ?? (await prompter.confirm({ message: `Install dependencies with ${pm}?`, initialValue: true }));
   const git = options.git ?? ((await insideGitRepository(nearestExisting(targetDir))) ? false : await prompter.confirm({ message: "Create a git repository?", initialValue: true }));
-  return finish({ ...options, packageManager: pm }, { targetDir, shownDir, target, template, install, git });
+  return finish({ ...options, packageManager: pm }, { targetDir, shownDir, target, template, kaygraph, install, git });
 }
 
-function finish(options: InitOptions, decided: Omit<InitPlan, "packageName" | "kaygraph" | "packageManager">): InitPlan {
-  return {
-    ...decided,
-    packageName: toPackageName(path.basename(decided.targetDir)),
-    kaygraph: kaygraphDependency(options.kaygraphVersion, { version: options.version, cwd: options.cwd }),
-    packageManager: options.packageManager ?? detectPackageManager(),
-  };
+function finish(options: InitOptions, decided: Omit<InitPlan, "packageName" | "packageManager">): InitPlan {
+  return { ...decided, packageName: toPackageName(path.basename(decided.targetDir)), packageManager: options.packageManager ?? detectPackageManager() };
 }
 
 /** The absolute target and the way to show it: relative to `cwd` when inside it. */
