@@ -87,6 +87,7 @@ function finish(data: z.output<typeof configSchema>, root: string, configFile: s
     graphs: path.isAbsolute(data.graphs) ? data.graphs : path.join(root, data.graphs),
     tasks: { ...data.tasks, database: path.resolve(root, data.tasks.database) },
     rateLimit: { ...data.rateLimit, database: path.resolve(root, data.rateLimit.database) },
+    server: { ...data.server, ...(data.server.static !== undefined && { static: path.resolve(root, data.server.static) }) },
     root,
     configFile,
   });

@@ -31,6 +31,8 @@ const serverSchema = z
     docs: z.boolean().default(true),
     /** Answer `/metrics` without a token when auth is on. */
     publicMetrics: z.boolean().default(false),
+    /** A folder of static files (a page, its scripts) served at `/` for GET requests no route answers. */
+    static: z.string().min(1).optional(),
   })
   .strict()
   .prefault({});

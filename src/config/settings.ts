@@ -67,6 +67,7 @@ export const SETTINGS: readonly SettingRow[] = [
   { path: "server.trustProxy", env: ["KAYGRAPH_TRUST_PROXY"], parse: trustProxy },
   { path: "server.docs", env: ["KAYGRAPH_DOCS"], parse: bool },
   { path: "server.publicMetrics", env: ["KAYGRAPH_PUBLIC_METRICS"], parse: bool },
+  { path: "server.static", env: ["KAYGRAPH_STATIC"], parse: str },
   { path: "workers", env: ["KAYGRAPH_WORKERS"], flag: "--workers", arg: "<n|auto>", help: "worker processes", parse: workers },
   { path: "auth.mode", env: ["KAYGRAPH_AUTH"], flag: "--auth", arg: "<none|jwt>", help: "authentication", parse: str },
   { path: "auth.secret", env: ["KAYGRAPH_SECRET_KEY"], parse: str, secret: true },

@@ -78,6 +78,8 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
   const watcher = dev
     ? watchProject({
         dirs: [config.root, ...(path.relative(config.root, config.graphs).startsWith("..") ? [config.graphs] : [])],
+        // Static files are read per request: changing them needs no reload.
+        ...(config.server.static !== undefined && { ignore: [config.server.static] }),
         onChange: (paths) => void reload(`${paths.slice(0, 3).join(", ")}${paths.length > 3 ? ` and ${paths.length - 3} more` : ""} changed`),
         onReady: () => sentinel("watcher ready"),
         onError: (error) => logger.warn({ err: error }, "file watcher error"),

@@ -8,6 +8,8 @@ const IGNORED = new Set(["node_modules", "dist", ".kaygraph", ".git"]);
 export interface WatchOptions {
   /** Directories to watch recursively (the project root, and the graphs directory when it lies outside). */
   dirs: string[];
+  /** Folders (absolute) whose changes are not reported. */
+  ignore?: string[];
   /** Quiet period before a batch of changes is reported. */
   debounceMs?: number;
   /** Called with the changed paths (relative to the first dir) after the quiet period. */
@@ -23,7 +25,9 @@ export interface WatchOptions {
  */
 export function watchProject(options: WatchOptions): FSWatcher {
   const root = options.dirs[0] as string;
-  const ignored = (file: string) => path.relative(root, file).split(path.sep).some((part) => IGNORED.has(part));
+  const skip = (options.ignore ?? []).map((dir) => path.resolve(dir));
+  const ignored = (file: string) =>
+    path.relative(root, file).split(path.sep).some((part) => IGNORED.has(part)) || skip.some((dir) => file === dir || file.startsWith(`${dir}${path.sep}`));
   const watcher = watch(options.dirs, { ignoreInitial: true, ignored, awaitWriteFinish: false });
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;

@@ -13,6 +13,7 @@ import { API_HELMET, helmetHeaders } from "./middleware/security-headers.js";
 import { docsRoutes } from "./routes/docs.js";
 import { graphRoutes } from "./routes/graphs.js";
 import { serviceRoutes } from "./routes/health.js";
+import { staticRoutes } from "./routes/static.js";
 import { streamRoutes } from "./routes/stream.js";
 import { asyncRoutes, taskRoutes } from "./routes/tasks.js";
 import type { TaskStore } from "../tasks/index.js";
@@ -75,6 +76,7 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
   taskRoutes(ctx, routes);
   serviceRoutes(ctx, routes);
   if (config.server.docs) docsRoutes(ctx, routes);
+  staticRoutes(ctx, routes);
   app.use(routes);
   app.use(notFound());
   app.use(errorHandler(ctx.logger, ctx.debug));

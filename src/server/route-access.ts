@@ -11,17 +11,22 @@ export interface RouteAccess {
   isLimited(path: string): boolean;
 }
 
+/** Paths of the API itself; with a static folder, every other path is a page or asset. */
+const API_PATH = /^\/(api|tasks|metrics|ws)(\/|$)/;
+
 /**
  * Public without a token: `/health`, `/ready`, `/docs` (and its assets), `/openapi.json`, the routes of graphs
- * defined with `public: true`, and `/metrics` when `server.publicMetrics` is set. Rate limited: everything
- * except the service paths.
+ * defined with `public: true`, `/metrics` when `server.publicMetrics` is set, and — with `server.static` —
+ * every path outside the API (pages and their assets; browsers send no token for those). Rate limited:
+ * everything except the service paths and static files.
  */
 export function routeAccess(config: ResolvedConfig, registry: GraphRegistry): RouteAccess {
   const publicGraphRoutes = new Set<string>();
   for (const graph of registry.list()) if (graph.definition.public === true) for (const route of Object.values(routesOf(graph))) publicGraphRoutes.add(route);
   const isService = (path: string) => SERVICE_PATHS.has(path) || path.startsWith("/docs/");
+  const isStatic = (path: string) => config.server.static !== undefined && !API_PATH.test(path) && !isService(path);
   return {
-    isPublic: (path) => (path === "/metrics" ? config.server.publicMetrics : isService(path) || publicGraphRoutes.has(path)),
-    isLimited: (path) => !isService(path),
+    isPublic: (path) => (path === "/metrics" ? config.server.publicMetrics : isService(path) || publicGraphRoutes.has(path) || isStatic(path)),
+    isLimited: (path) => !isService(path) && !isStatic(path),
   };
 }

@@ -7,6 +7,8 @@ export default defineConfig({
   server: {
     // A stream that runs longer than this is ended with a TIMEOUT error event.
     requestTimeoutMs: 60_000,
+    // The live page (public/index.html) at http://localhost:3000/.
+    static: "public",
   },
   ws: {
     // Ping every 15 s; a client that does not answer is dropped.

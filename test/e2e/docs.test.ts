@@ -14,11 +14,12 @@ import { cpSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSyn
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { createProgram } from "../../src/cli/program.js";
 import { runCli, startCli } from "../helpers/cli.js";
 import { codeBlocks, shellCommands, shellWords, type CodeBlock } from "../helpers/doc-blocks.js";
 import { PACKAGE_JSON } from "../helpers/fixtures.js";
+import { deleteKeys } from "../helpers/redis.js";
 import { tmpProject } from "../helpers/tmp-project.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -29,6 +30,8 @@ const SECRET = "docs-test-secret-0123456789-abcdefghijklmnop";
 const EXECUTED = new Set(["run", "graphs", "config", "token", "generate"]);
 const STARTED = new Set(["serve", "dev", "worker"]);
 const SHAPE_ONLY = new Set(["npm", "cd", "export", "docker", "openssl", "echo", "kill"]);
+const REDIS_PREFIX = `kg-docs-${process.pid}`;
+afterAll(() => deleteKeys(REDIS_PREFIX));
 const ROUTE = /^\/(api\/v\d+\/[A-Za-z0-9_-]+(\/async|\/stream)?|tasks(\/[^/]+(\/events)?)?|health|ready|metrics|openapi\.json|docs|ws\/[^/]+)$/;
 
 /** Parses `args` with the real command tree, without running any action. */
@@ -96,15 +99,17 @@ async function runShellBlock(doc: string, block: CodeBlock, cwd: string): Promis
     let [program, ...args] = words;
     if (program === "node" && args[0] === "bin/kaygraph.js") [program, ...args] = ["kaygraph", ...args.slice(1)];
     if (program === "export") {
-      const [name, value] = (args[0] ?? "").split("=");
-      expect(name, where).toMatch(/^[A-Z_][A-Z0-9_]*$/);
-      if (name) env[name] = value ?? "";
+      // Let bash expand the value as a reader's shell would (e.g. "$(openssl rand -base64 48)").
+      const assignment = /^export\s+([A-Z_][A-Z0-9_]*)=(.*)$/.exec(command);
+      expect(assignment, where).not.toBeNull();
+      const value = await execa("bash", ["-c", `printf %s ${assignment![2]}`], { env: { ...process.env, ...env } });
+      env[assignment![1]!] = value.stdout;
       continue;
     }
     if (program === "curl") {
-      const url = args.find((a) => /^https?:\/\//.test(a));
+      const url = args.find((a) => /^(https?:\/\/)?[\w.-]+(:\d+)?\//.test(a) && !a.startsWith("/"));
       expect(url, where).toBeDefined();
-      expect(new URL(url!).pathname, where).toMatch(ROUTE);
+      expect(new URL(/^https?:/.test(url!) ? url! : `http://${url}`).pathname, where).toMatch(ROUTE);
       continue;
     }
     if (program !== "kaygraph") {
@@ -116,7 +121,7 @@ async function runShellBlock(doc: string, block: CodeBlock, cwd: string): Promis
     });
     const name = args[0] ?? "";
     // Redis from the docs' example addresses is replaced by the local one.
-    const runEnv = { ...env, ...(env.KAYGRAPH_REDIS_URL && { KAYGRAPH_REDIS_URL: "redis://127.0.0.1:6379", KAYGRAPH_REDIS_PREFIX: `kg-docs-${process.pid}` }) };
+    const runEnv = { ...env, ...(env.KAYGRAPH_REDIS_URL && { KAYGRAPH_REDIS_URL: "redis://127.0.0.1:6379", KAYGRAPH_REDIS_PREFIX: REDIS_PREFIX }) };
     if (EXECUTED.has(name)) {
       const r = await runCli(args, { cwd, env: runEnv, input: piped?.[1] });
       expect(r.exitCode, `${where}\n${r.stderr}`).toBe(0);

@@ -2,15 +2,11 @@
  * The streaming template's page (public/index.html) in headless Chromium, against the project's real
  * `kaygraph serve`: it must show the reply while it streams, over SSE and over the WebSocket.
  *
- * The server does not serve static files yet. Until it does, a small same-origin front in this test serves
- * public/ (with the Content-Security-Policy a page needs) and passes every other request and WebSocket
- * upgrade to kaygraph, the way the app itself will once `server.static` exists.
+ * The template's config serves public/ with `server.static`, so the page and the API share one origin.
  */
 import { execa, type ResultPromise } from "execa";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import http from "node:http";
-import net from "node:net";
+import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -29,45 +25,6 @@ async function ensureChromium(): Promise<void> {
   if (install.exitCode !== 0 || !existsSync(CHROMIUM)) {
     throw new Error(`These tests need Debian's chromium; \`apt-get install -y chromium\` failed:\n${String(update.all).slice(-2000)}\n${String(install.all).slice(-4000)}`);
   }
-}
-
-/** The page CSP the app should send with static files: scripts, styles and connections to itself only. */
-const PAGE_CSP = "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
-const TYPES: Record<string, string> = { ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8" };
-
-/** Serves `publicDir` at / and passes everything else (HTTP and WebSocket upgrades) to `apiPort`. */
-async function sameOriginFront(publicDir: string, apiPort: number): Promise<string> {
-  const server = http.createServer(async (req, res) => {
-    const file = req.url === "/" ? "index.html" : req.url!.slice(1);
-    if (req.method === "GET" && /^[a-z]+\.(html|js|css)$/.test(file) && existsSync(path.join(publicDir, file))) {
-      res.writeHead(200, { "content-type": TYPES[path.extname(file)]!, "content-security-policy": PAGE_CSP });
-      res.end(await readFile(path.join(publicDir, file)));
-      return;
-    }
-    const upstream = http.request({ host: "127.0.0.1", port: apiPort, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
-    });
-    upstream.on("error", () => res.destroy());
-    req.pipe(upstream);
-  });
-  server.on("upgrade", (req, socket, head) => {
-    const upstream = net.connect(apiPort, "127.0.0.1", () => {
-      const headers = Object.entries(req.headersDistinct).flatMap(([name, values]) => (values ?? []).map((v) => `${name}: ${v}`));
-      upstream.write(`${req.method} ${req.url} HTTP/1.1\r\n${headers.join("\r\n")}\r\n\r\n`);
-      upstream.write(head);
-      socket.pipe(upstream).pipe(socket);
-    });
-    // A side that goes away takes the other with it (pipe() would leave it half open).
-    upstream.on("close", () => socket.destroy());
-    socket.on("close", () => upstream.destroy());
-    upstream.on("error", () => socket.destroy());
-    socket.on("error", () => upstream.destroy());
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  server.on("connection", (socket) => onTestFinished(() => void socket.destroy()));
-  return `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
 }
 
 /** A DevTools Protocol session on one page of a headless Chromium. */
@@ -185,7 +142,9 @@ afterAll(async () => {
 describe("the streaming template's page in headless Chromium", () => {
   it.each(["sse", "ws"] as const)("shows the reply as it streams over %s", async (transport) => {
     const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1"], { cwd: project });
-    const site = await sameOriginFront(path.join(project, "public"), await server.ready());
+    const site = `http://127.0.0.1:${await server.ready()}`;
+    const page0 = await fetch(`${site}/`);
+    expect(page0.headers.get("content-security-policy")).toContain("script-src 'self'");
     const browser = await openBrowser();
     const page = await browser.newPage(`${site}/`);
     const { result, exceptionDetails } = await page.send("Runtime.evaluate", { expression: SEND_AND_WATCH(transport, "Hi from Chromium"), awaitPromise: true, returnByValue: true });

@@ -29,5 +29,8 @@ export const API_HELMET: HelmetOptions = {
   frameguard: { action: "deny" },
 };
 
-/** helmet's defaults, for the interactive docs page (its scripts and styles are served from this origin). */
-export const DOCS_HELMET: HelmetOptions = { crossOriginResourcePolicy: { policy: "same-site" } };
+/**
+ * helmet's page policy, for the docs page and a project's static pages (scripts and styles from this origin),
+ * without `upgrade-insecure-requests`, which would break a page served over plain http from another host.
+ */
+export const PAGE_HELMET: HelmetOptions = { crossOriginResourcePolicy: { policy: "same-site" }, contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } };

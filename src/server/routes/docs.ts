@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { buildOpenApi } from "../../codegen/openapi.js";
 import type { AppContext } from "../context.js";
 import { methodNotAllowed } from "../middleware/errors.js";
-import { DOCS_HELMET, helmetHeaders } from "../middleware/security-headers.js";
+import { PAGE_HELMET, helmetHeaders } from "../middleware/security-headers.js";
 
 const require = createRequire(import.meta.url);
 
@@ -38,7 +38,7 @@ export function docsRoutes(ctx: AppContext, router: Router = Router()): Router {
       res.type("application/json").send(document);
     })
     .all(methodNotAllowed(["GET"]));
-  const pageHeaders = Object.entries(helmetHeaders(DOCS_HELMET));
+  const pageHeaders = Object.entries(helmetHeaders(PAGE_HELMET));
   const withPageHeaders = (_req: unknown, res: import("express").Response, next: () => void) => {
     for (const [name, value] of pageHeaders) res.setHeader(name, value);
     next();

@@ -224,3 +224,24 @@ describe("createApp: service routes", () => {
     expect(await (await fetch(`${base}/docs/init.js`)).text()).toContain('url: "/openapi.json"');
   });
 });
+
+describe("createApp: static files", () => {
+  it("serves server.static at / after every route, with page headers, no dotfiles, public under auth", async () => {
+    const { mkdtempSync, writeFileSync, mkdirSync } = await import("node:fs");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const dir = mkdtempSync(path.join(os.tmpdir(), "kaygraph-static-"));
+    writeFileSync(path.join(dir, "index.html"), "<h1>page</h1>");
+    writeFileSync(path.join(dir, ".env"), "SECRET=1");
+    mkdirSync(path.join(dir, "api", "v1"), { recursive: true });
+    writeFileSync(path.join(dir, "api", "v1", "echo"), "shadow attempt");
+    const { base } = await serveApp(registry, { server: { static: dir }, auth: { mode: "none" } });
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toBe("<h1>page</h1>");
+    expect(page.headers.get("content-security-policy")).toContain("script-src 'self'");
+    expect((await fetch(`${base}/.env`)).status).toBe(404);
+    expect((await postJson(`${base}/api/v1/echo`, { text: "api wins" })).body!.result).toEqual({ text: "api wins" });
+    expect((await fetch(`${base}/missing.js`)).status).toBe(404);
+  });
+});
