@@ -10,8 +10,20 @@ export interface Metrics {
   nodeDuration: Histogram<"graph" | "node">;
   /** Runs in progress by graph and kind (sync, stream, task). */
   runsInProgress: Gauge<"graph" | "kind">;
-  /** A run-event listener that records node durations of `graph`. */
-  nodeObserver(graph: string): (event: RunEvent) => void;
+  /** The metrics of runs of one graph version through one route kind, with their label sets bound once. */
+  runMeter(graph: { name: string; version: number }, kind: "sync" | "stream" | "ws" | "task"): RunMeter;
+  /** Records one HTTP request's duration (label sets bound once per method, route and status). */
+  observeHttp(method: string, route: string, status: number, seconds: number): void;
+}
+
+/** Counters of one graph version's runs; see {@link Metrics.runMeter}. */
+export interface RunMeter {
+  /** A run began: counts it in progress; returns its start time. */
+  begin(): number;
+  /** The run that began at `started` ended with `outcome` (`completed`, `graph_error`, `timeout`…). */
+  end(started: number, outcome: string): void;
+  /** Records node durations from the run's events. */
+  onEvent(event: RunEvent): void;
 }
 
 const SECONDS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -27,15 +39,46 @@ export function createMetrics(): Metrics {
   const graphRunDuration = new Histogram({ name: "kaygraph_graph_run_duration_seconds", help: "Graph run duration by graph, version and outcome", labelNames: ["graph", "version", "outcome"] as const, buckets: SECONDS, registers: [registry] });
   const nodeDuration = new Histogram({ name: "kaygraph_node_duration_seconds", help: "Node step duration by graph and node", labelNames: ["graph", "node"] as const, buckets: SECONDS, registers: [registry] });
   const runsInProgress = new Gauge({ name: "kaygraph_graph_runs_in_progress", help: "Graph runs in progress by graph and kind", labelNames: ["graph", "kind"] as const, registers: [registry] });
+  // prom-client hashes a label object on every call; bound children skip that on the hot path.
+  const nodeChildren = new Map<string, ReturnType<typeof nodeDuration.labels>>();
+  const httpChildren = new Map<string, ReturnType<typeof httpDuration.labels>>();
   return {
     registry,
     runsInProgress,
+    runMeter: (graph, kind) => {
+      const version = String(graph.version);
+      const progress = runsInProgress.labels({ graph: graph.name, kind });
+      const durations = new Map<string, ReturnType<typeof graphRunDuration.labels>>();
+      return {
+        begin: () => {
+          progress.inc();
+          return performance.now();
+        },
+        end: (started, outcome) => {
+          progress.dec();
+          if (outcome === "validation_error") return;
+          let child = durations.get(outcome);
+          if (!child) durations.set(outcome, (child = graphRunDuration.labels({ graph: graph.name, version, outcome })));
+          child.observe((performance.now() - started) / 1000);
+        },
+        onEvent: (event) => {
+          if (event.type !== "node_end") return;
+          const key = `${graph.name}\n${event.node}`;
+          let child = nodeChildren.get(key);
+          if (!child) nodeChildren.set(key, (child = nodeDuration.labels({ graph: graph.name, node: event.node })));
+          child.observe(event.duration_ms / 1000);
+        },
+      };
+    },
+    observeHttp: (method, route, status, seconds) => {
+      const key = `${method} ${route} ${status}`;
+      let child = httpChildren.get(key);
+      if (!child) httpChildren.set(key, (child = httpDuration.labels({ method, route, status: String(status) })));
+      child.observe(seconds);
+    },
     httpDuration,
     graphRunDuration,
     nodeDuration,
-    nodeObserver: (graph) => (event) => {
-      if (event.type === "node_end") nodeDuration.observe({ graph, node: event.node }, event.duration_ms / 1000);
-    },
   };
 }
 

@@ -14,10 +14,9 @@ export function createTaskExecutor(registry: GraphRegistry, observers: { metrics
   return async (task, { signal, emit }) => {
     const graph = registry.find(task.graph, task.version);
     if (!graph) throw new DefinitionRunError("GRAPH_ERROR", `Graph ${task.graph} v${task.version} is not served by this process any more.`);
-    const labels = { graph: graph.name, version: String(graph.version) };
-    const started = performance.now();
-    const observeNodes = observers.metrics?.nodeObserver(graph.name);
-    observers.metrics?.runsInProgress.inc({ graph: graph.name, kind: "task" });
+    const meter = observers.metrics?.runMeter(graph, "task");
+    const started = meter?.begin() ?? 0;
+    let outcome = "error";
     try {
       const output = await runDefinition(graph, task.input, {
         signal,
@@ -27,19 +26,18 @@ export function createTaskExecutor(registry: GraphRegistry, observers: { metrics
         // Tasks keep the owner's `sub`; the rest of the token is not stored with the task.
         ...(task.owner !== null && { user: { sub: task.owner, tier: "unknown", claims: { sub: task.owner } } }),
         onEvent: (event) => {
-          observeNodes?.(event);
+          meter?.onEvent(event);
           emit(event);
         },
       });
-      observers.metrics?.graphRunDuration.observe({ ...labels, outcome: "completed" }, (performance.now() - started) / 1000);
+      outcome = "completed";
       return output;
     } catch (error) {
-      const outcome = error instanceof DefinitionRunError ? error.code.toLowerCase() : "error";
-      observers.metrics?.graphRunDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+      if (error instanceof DefinitionRunError) outcome = error.code.toLowerCase();
       if (outcome === "graph_error") observers.logger?.warn({ err: (error as DefinitionRunError).cause ?? error, task_id: task.id, request_id: task.request_id }, "task attempt failed");
       throw error;
     } finally {
-      observers.metrics?.runsInProgress.dec({ graph: graph.name, kind: "task" });
+      meter?.end(started, outcome);
     }
   };
 }

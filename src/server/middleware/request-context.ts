@@ -19,7 +19,7 @@ export function requestContext(ctx: AppContext, securityHeaders: Record<string, 
     if (ctx.state.phase === "draining") res.setHeader("Connection", "close");
     res.once("close", () => {
       const seconds = (performance.now() - started) / 1000;
-      ctx.metrics.httpDuration.observe({ method: req.method, route: routeOf(req), status: String(res.statusCode) }, seconds);
+      ctx.metrics.observeHttp(req.method, routeOf(req), res.statusCode, seconds);
       logRequest(ctx.logger, req, res, seconds * 1000);
     });
     next();

@@ -27,6 +27,13 @@ export const API_HELMET: HelmetOptions = {
   crossOriginResourcePolicy: { policy: "same-site" },
   contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } },
   frameguard: { action: "deny" },
+  // Headers that only steer how browsers treat HTML documents (legacy IE downloads, Flash/PDF policies, DNS
+  // prefetching, XSS auditors, agent clustering): meaningless on JSON and event streams, so not sent there.
+  xDownloadOptions: false,
+  xPermittedCrossDomainPolicies: false,
+  xDnsPrefetchControl: false,
+  xXssProtection: false,
+  originAgentCluster: false,
 };
 
 /**

@@ -21,29 +21,26 @@ export function graphRoutes(ctx: AppContext, router: Router = Router()): Router 
 }
 
 function runHandler(ctx: AppContext, graph: LoadedGraph) {
-  const labels = { graph: graph.name, version: String(graph.version) };
-  const observeNodes = ctx.metrics.nodeObserver(graph.name);
+  const meter = ctx.metrics.runMeter(graph, "sync");
   return async (req: Request, res: Response): Promise<void> => {
     const requestId = requestIdOf(req);
-    const started = performance.now();
-    ctx.metrics.runsInProgress.inc({ graph: graph.name, kind: "sync" });
+    const started = meter.begin();
+    let outcome = "error";
     try {
       const result = await runDefinition(graph, req.body, {
         controller: clientGone(res),
         requestId,
         timeoutMs: runTimeout(ctx, graph),
         user: req.user,
-        onEvent: observeNodes,
+        onEvent: meter.onEvent,
       });
-      const seconds = (performance.now() - started) / 1000;
-      ctx.metrics.graphRunDuration.observe({ ...labels, outcome: "completed" }, seconds);
-      res.json({ result, metadata: { request_id: requestId, graph: graph.name, version: graph.version, duration_ms: Math.round(seconds * 1e6) / 1000 } });
+      outcome = "completed";
+      res.json({ result, metadata: { request_id: requestId, graph: graph.name, version: graph.version, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 } });
     } catch (error) {
-      const outcome = error instanceof DefinitionRunError ? error.code.toLowerCase() : "error";
-      if (outcome !== "validation_error") ctx.metrics.graphRunDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+      if (error instanceof DefinitionRunError) outcome = error.code.toLowerCase();
       throw error;
     } finally {
-      ctx.metrics.runsInProgress.dec({ graph: graph.name, kind: "sync" });
+      meter.end(started, outcome);
     }
   };
 }

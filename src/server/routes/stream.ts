@@ -24,8 +24,7 @@ export function streamRoutes(ctx: AppContext, router: Router = Router()): Router
 }
 
 function streamHandler(ctx: AppContext, graph: LoadedGraph) {
-  const labels = { graph: graph.name, version: String(graph.version) };
-  const observeNodes = ctx.metrics.nodeObserver(graph.name);
+  const meter = ctx.metrics.runMeter(graph, "stream");
   const maxBuffered = ctx.config.ws.maxBufferedBytes;
   return async (req: Request, res: Response): Promise<void> => {
     // 1. Validate before the stream starts: an invalid input is an ordinary 422 JSON answer.
@@ -38,24 +37,23 @@ function streamHandler(ctx: AppContext, graph: LoadedGraph) {
     const gone = new AbortController();
     const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => gone.abort(new Error("The client disconnected")) });
     const send = (event: RunEvent): void => {
-      observeNodes(event);
+      meter.onEvent(event);
       sse.send(publicEvent(event, ctx.debug));
       if (isTerminalEvent(event)) sse.close();
       // A reader that falls this far behind is dropped rather than buffered for without bound.
       else if (res.writableLength > maxBuffered) res.destroy();
     };
     // 3. Run; every outcome, failures included, reaches the client as the terminal event.
-    const started = performance.now();
-    ctx.metrics.runsInProgress.inc({ graph: graph.name, kind: "stream" });
+    const started = meter.begin();
+    let outcome = "error";
     try {
       await runDefinition(graph, req.body, { signal: gone.signal, requestId, timeoutMs: runTimeout(ctx, graph), user: req.user, onEvent: send });
-      ctx.metrics.graphRunDuration.observe({ ...labels, outcome: "completed" }, (performance.now() - started) / 1000);
+      outcome = "completed";
     } catch (error) {
-      const outcome = error instanceof DefinitionRunError ? error.code.toLowerCase() : "error";
-      ctx.metrics.graphRunDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+      if (error instanceof DefinitionRunError) outcome = error.code.toLowerCase();
       if (outcome === "graph_error" || outcome === "error") (req.log ?? ctx.logger).error({ err: (error as Error).cause ?? error, request_id: requestId, graph: graph.name }, "streamed run failed");
     } finally {
-      ctx.metrics.runsInProgress.dec({ graph: graph.name, kind: "stream" });
+      meter.end(started, outcome);
       sse.close();
     }
   };

@@ -62,32 +62,30 @@ export async function startRun(host: OperationHost, message: RunMessage): Promis
   const controller = new AbortController();
   const op: Operation = { kind: "run", cancel: () => controller.abort(new CancelledReason("The run was cancelled by the client.")), stop: (reason) => controller.abort(reason) };
   if (!host.register(message.id, op)) return;
-  const labels = { graph: graph.name, version: String(graph.version) };
-  const observeNodes = ctx.metrics.nodeObserver(graph.name);
+  const meter = ctx.metrics.runMeter(graph, "ws");
   const requestId = randomUUID();
-  let started = 0;
+  let started = -1;
+  let outcome = "error";
   try {
     if (!(await host.allowed({ type: "run", id: message.id, graph }))) return;
     // A cancel while the hook was asked still runs through runDefinition: the client gets start + CANCELLED.
-    ctx.metrics.runsInProgress.inc({ graph: graph.name, kind: "ws" });
-    started = performance.now();
+    started = meter.begin();
     await runDefinition(graph, input, {
       signal: controller.signal,
       requestId,
       timeoutMs: runTimeout(ctx, graph),
       user: host.info.identity,
       onEvent: (event) => {
-        observeNodes(event);
+        meter.onEvent(event);
         host.sendEvent(message.id, publicEvent(event, ctx.debug));
       },
     });
-    ctx.metrics.graphRunDuration.observe({ ...labels, outcome: "completed" }, (performance.now() - started) / 1000);
+    outcome = "completed";
   } catch (error) {
-    const outcome = error instanceof DefinitionRunError ? error.code.toLowerCase() : "error";
-    if (started > 0) ctx.metrics.graphRunDuration.observe({ ...labels, outcome }, (performance.now() - started) / 1000);
+    if (error instanceof DefinitionRunError) outcome = error.code.toLowerCase();
     if (outcome === "graph_error" || outcome === "error") host.log.error({ err: (error as Error).cause ?? error, run_request_id: requestId, graph: graph.name, message_id: message.id }, "websocket run failed");
   } finally {
-    if (started > 0) ctx.metrics.runsInProgress.dec({ graph: graph.name, kind: "ws" });
+    if (started >= 0) meter.end(started, outcome);
     host.release(message.id, op);
   }
 }
