@@ -18,6 +18,7 @@ export function requestContext(ctx: AppContext, securityHeaders: Record<string, 
     for (const [name, value] of headerEntries) res.setHeader(name, value);
     if (ctx.state.phase === "draining") res.setHeader("Connection", "close");
     res.once("close", () => {
+      if (!res.writableFinished) (res.locals as { onClientGone?: () => void }).onClientGone?.();
       const seconds = (performance.now() - started) / 1000;
       ctx.metrics.observeHttp(req.method, routeOf(req), res.statusCode, seconds);
       logRequest(ctx.logger, req, res, seconds * 1000);

@@ -96,7 +96,7 @@ export function streamRegistry() {
 /** A real server (listen.ts: app, WebSockets, task store and runner) on 127.0.0.1:0, closed after the test. */
 export async function startTestServer(overrides: KaygraphConfig = {}, options: StartServerOptions = {}): Promise<ServerHandle & { base: string; wsBase: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-ws-"));
-  const config = testConfig({ ...overrides, server: { host: "127.0.0.1", port: 0, ...overrides.server }, tasks: { database: path.join(dir, "kg.db"), ...overrides.tasks } });
+  const config = testConfig({ ...overrides, server: { host: "127.0.0.1", port: 0, ...overrides.server }, tasks: { database: path.join(dir, "kg.db"), ...overrides.tasks }, rateLimit: { database: path.join(dir, "rl.db"), ...overrides.rateLimit } });
   const handle = await startServer(config, streamRegistry(), { tasks: options.tasks, ...options });
   onTestFinished(async () => {
     await handle.close(200);
