@@ -62,7 +62,7 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
 
   installRequestLogger(app.request, ctx.logger);
   app.use(requestContext(ctx, helmetHeaders(API_HELMET)));
-  app.use(cors(config.server.corsOrigins));
+  if (config.server.corsOrigins.length > 0) app.use(cors(config.server.corsOrigins));
   const access = routeAccess(config, registry);
   const { verifier, limiter } = options.guard ?? {};
   if (verifier) app.use(authenticate(verifier, access.isPublic, limiter, config.rateLimit.anonymous));
