@@ -23,9 +23,10 @@ export default defineGraph({ name: "answer", input: z.object({}), output: z.obje
 
 async function answer(base) {
   try {
-    const res = await fetch(`${base}/api/v1/answer`, { method: "POST", headers: { connection: "close" } });
+    const res = await fetch(`${base}/api/v1/answer`, { method: "POST", headers: { connection: "close" }, signal: AbortSignal.timeout(5_000) });
     return res.ok ? (await res.json()).result.answer : undefined;
-  } catch {
+  } catch (error) {
+    if (error?.name === "TimeoutError") process.stderr.write("reload bench: a request got no answer in 5 s\n");
     return undefined; // between workers a request may fail; the loop asks again
   }
 }

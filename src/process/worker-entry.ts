@@ -14,6 +14,9 @@ import { KaygraphError } from "../errors.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
 import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions } from "./messages.js";
 
+/** How long a drained worker stays to answer the primary's last connection hand-offs before it exits. */
+const EXIT_GRACE_MS = 250;
+
 const send = (message: WorkerMessage): void => {
   process.send?.(message);
 };
@@ -31,7 +34,10 @@ async function main(): Promise<void> {
     // Once idle clients are sent away, new requests reach other workers: the primary may call a reload done.
     void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" })).then(() => {
       handle?.logger.flush();
-      process.exit(0);
+      // The primary may have handed us a connection just before it saw our server close; we answer such a
+      // hand-off "not accepted" and the primary gives it to another worker — but only while we are alive to
+      // answer. Exiting at once would strand that connection in the primary (node:cluster never retries it).
+      setTimeout(() => process.exit(0), EXIT_GRACE_MS);
     });
   };
   process.on("SIGTERM", () => drain());

@@ -69,6 +69,21 @@ describe("kaygraph dev", () => {
     expect(result.errors).toEqual([]);
   });
 
+  it("requests on fresh connections during repeated reloads all get an answer", async () => {
+    const { dev, base, file } = await devProject();
+    const load = steadyLoad(`${base}/health`, { concurrency: 3, newConnections: true, timeoutMs: 5_000 });
+    await load.waitForOk(10);
+    for (let i = 0; i < 8; i++) {
+      const mark = dev.mark();
+      await writeFile(file, greetGraph(`round-${i}`));
+      await dev.waitFor("kaygraph: ready port=", 30_000, mark);
+    }
+    await load.waitForOk(10);
+    const result = await load.stop();
+    expect(result.errors).toEqual([]);
+    expect((await ask(base)).text).toBe("round-7");
+  });
+
   it("keeps the last good code on a syntax error, prints file and line, recovers on the next save", async () => {
     const { dev, base, file } = await devProject();
     let mark = dev.mark();
