@@ -41,7 +41,7 @@ export async function measureReload() {
   const base = `http://127.0.0.1:${dev.port}`;
   const times = [];
   try {
-    await waitForWatcher(dev);
+    await dev.waitFor("kaygraph: watcher ready");
     for (let i = 1; i <= EDITS; i++) {
       await new Promise((r) => setTimeout(r, PAUSE));
       const t0 = performance.now();
@@ -57,19 +57,6 @@ export async function measureReload() {
   return times;
 }
 
-function waitForWatcher(server) {
-  return new Promise((resolve) => {
-    let seen = "";
-    const onData = (chunk) => {
-      seen += chunk.toString();
-      if (seen.includes("kaygraph: watcher ready")) {
-        server.child.stderr.off("data", onData);
-        resolve();
-      }
-    };
-    server.child.stderr.on("data", onData);
-  });
-}
 
 /** req/s of the CPU-bound graph with `workers` workers. */
 async function cpuThroughput(workers) {

@@ -10,18 +10,34 @@ export const root = path.resolve(benchDir, "..");
 export function startServer(args, { env = {}, cwd = root, readyPattern = /ready port=(\d+)/ } = {}) {
   const child = spawn(process.execPath, args, { cwd, env: { ...process.env, KAYGRAPH_TEST: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  const waiters = new Set();
+  const collect = (chunk) => {
+    output += chunk.toString();
+    for (const check of waiters) check();
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  /** Resolves once the output (from the start) contains `text`. */
+  const waitFor = (text) =>
+    new Promise((resolve) => {
+      const check = () => {
+        if (!output.includes(text)) return;
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+      check();
+    });
   return new Promise((resolve, reject) => {
-    const onData = (chunk) => {
-      output += chunk.toString();
+    const onData = () => {
       const match = output.match(readyPattern);
       if (match) {
         child.stdout.off("data", onData);
         child.stderr.off("data", onData);
-        child.stdout.resume();
-        child.stderr.resume();
         resolve({
           port: Number(match[1]),
           child,
+          waitFor,
           stop: () =>
             new Promise((done) => {
               if (child.exitCode !== null) return done();
