@@ -36,12 +36,18 @@ export function settingFlagValues(command: Command): Record<string, string | und
 
 /**
  * Loads the project's settings for a command: global `--cwd`/`--config`, the command's setting flags, and
- * its own defaults. Applies `.env` to process.env so graph code sees those variables too.
+ * its own defaults. Applies `.env` to process.env so graph code sees those variables too — except for the
+ * supervisor commands (`supervised: true`): their workers read `.env` afresh on every start, and values the
+ * primary had copied into its environment would be inherited as "real" ones and hide an edited `.env`.
  */
-export async function loadProject(command: Command, commandDefaults?: { name: string; values: KaygraphConfig }): Promise<LoadedConfig & { options: LoadConfigOptions }> {
+export async function loadProject(
+  command: Command,
+  commandDefaults?: { name: string; values: KaygraphConfig },
+  { supervised = false }: { supervised?: boolean } = {},
+): Promise<LoadedConfig & { options: LoadConfigOptions }> {
   const globals = command.optsWithGlobals<GlobalOptions>();
   const options: LoadConfigOptions = { cwd: globals.cwd, configFile: globals.config, flags: settingFlagValues(command), commandDefaults };
   const loaded = await loadConfig(options);
-  applyDotenv(loaded.dotenv);
+  if (!supervised) applyDotenv(loaded.dotenv);
   return { ...loaded, options };
 }

@@ -1,11 +1,26 @@
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 let registered: Promise<unknown> | undefined;
+const imported = new Set<string>();
 
 /** Registers tsx's loader now (a warm standby worker does this before it knows which project to load). */
 export async function registerTypeScript(): Promise<void> {
-  registered ??= import("tsx/esm/api").then(({ register }) => register());
+  registered ??= import("tsx/esm/api").then(({ register }) =>
+    register({
+      onImport: (url) => {
+        if (url.startsWith("file:") && !url.includes("/node_modules/")) imported.add(fileURLToPath(url));
+      },
+    }),
+  );
   await registered;
+}
+
+/**
+ * Absolute paths of the user's modules loaded so far through {@link importModule} and what they import
+ * (dependencies under node_modules excluded): what `kaygraph dev` watches besides graphs, config and `.env`.
+ */
+export function importedFiles(): string[] {
+  return [...imported].sort();
 }
 
 /**

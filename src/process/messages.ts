@@ -25,8 +25,8 @@ export const WORKER_ENV = "KAYGRAPH_WORKER_OPTIONS";
 
 /** Worker → primary. */
 export type WorkerMessage =
-  | { type: "kaygraph:ready"; port: number; graphs: number }
-  | { type: "kaygraph:load-failed"; message: string; exitCode: number }
+  | { type: "kaygraph:ready"; port: number; graphs: number; modules: string[]; settings: { workers: number; shutdownTimeoutMs: number } }
+  | { type: "kaygraph:load-failed"; message: string; exitCode: number; modules: string[] }
   | { type: "kaygraph:draining" }
   | { type: "kaygraph:standby" }
   | { type: "kaygraph:fatal"; message: string }

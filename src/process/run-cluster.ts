@@ -1,12 +1,13 @@
-import os from "node:os";
 import path from "node:path";
-import type { LoadConfigOptions } from "../config/load.js";
+import { CONFIG_FILES, type LoadConfigOptions } from "../config/load.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import { startClusterLimiterPrimary } from "../security/index.js";
 import { createLogger } from "../server/logger.js";
 import { freePort } from "./ports.js";
 import { Supervisor, WorkerLoadError } from "./supervisor.js";
-import { watchProject } from "./watch.js";
+import { isGlob } from "../definition/glob.js";
+import { watchProject, type WatchOptions } from "./watch.js";
+import { resolveWorkers } from "./workers.js";
 
 /** Options of {@link runCluster}. */
 export interface ClusterOptions {
@@ -21,11 +22,6 @@ const sentinel = (line: string) => {
   if (process.env.KAYGRAPH_TEST === "1") say(`kaygraph: ${line}`);
 };
 
-/** `workers: "auto"` → the CPU count. */
-export function resolveWorkers(workers: ResolvedConfig["workers"]): number {
-  return workers === "auto" ? os.availableParallelism() : workers;
-}
-
 /**
  * Runs `serve` or `dev` under the supervisor until a signal: workers on a shared port, crash replacement,
  * graceful drain on SIGTERM/SIGINT (a second signal exits at once), rolling reload on SIGHUP (serve) or on
@@ -39,7 +35,7 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
   const dev = options.mode === "dev";
   const workers = dev ? 1 : resolveWorkers(config.workers);
   const port = config.server.port === 0 ? await freePort(config.server.host) : config.server.port;
-  const supervisor = new Supervisor({ workers, port, standby: dev, worker: { load: options.load, debug: options.debug, exposeErrors: options.debug || dev }, shutdownTimeoutMs: config.server.shutdownTimeout * 1000, logger, say });
+  const supervisor = new Supervisor({ workers, port, standby: dev, followSettings: !dev, worker: { load: options.load, debug: options.debug, exposeErrors: options.debug || dev }, shutdownTimeoutMs: config.server.shutdownTimeout * 1000, logger, say });
   const shownHost = config.server.host === "0.0.0.0" || config.server.host === "::" ? "localhost" : config.server.host;
   const announce = (port: number) => say(`kaygraph ${options.mode}: ${workers} worker${workers === 1 ? "" : "s"} serving http://${shownHost}:${port} (docs: http://${shownHost}:${port}/docs)`);
 
@@ -58,7 +54,7 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
     say("kaygraph dev: fix the error and save; watching for changes");
   }
 
-  const reload = async (reason: string) => {
+  const reloadOnce = async (reason: string) => {
     const result = started ? await supervisor.reload(reason) : await supervisor.start().then(
       (port) => ({ ok: true as const, ms: 0, port }),
       (error: unknown) => ({ ok: false as const, ms: 0, error: error instanceof WorkerLoadError ? error : new WorkerLoadError(String(error), 1) }),
@@ -66,6 +62,7 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
     if (result.ok) {
       if (!started) announce(supervisor.listeningPort);
       started = true;
+      watchOutside();
       say(`kaygraph: reloaded in ${Math.round(result.ms)} ms (${reason})`);
       logger.info({ reason, ms: Math.round(result.ms) }, "reloaded");
       sentinel(`ready port=${supervisor.listeningPort}`);
@@ -74,17 +71,32 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
       sentinel("reload failed");
     }
   };
+  // Reloads run one at a time; changes that arrive during one make exactly one more, which names them all.
+  let reloading = false;
+  let queued: string[] = [];
+  const reload = async (reason: string) => {
+    queued.push(reason);
+    if (reloading) return;
+    reloading = true;
+    try {
+      while (queued.length > 0) {
+        const reasons = [...new Set(queued)].join("; ");
+        queued = [];
+        await reloadOnce(reasons);
+      }
+    } finally {
+      reloading = false;
+    }
+  };
 
-  const watcher = dev
-    ? watchProject({
-        dirs: [config.root, ...(path.relative(config.root, config.graphs).startsWith("..") ? [config.graphs] : [])],
-        // Static files are read per request: changing them needs no reload.
-        ...(config.server.static !== undefined && { ignore: [config.server.static] }),
-        onChange: (paths) => void reload(`${paths.slice(0, 3).join(", ")}${paths.length > 3 ? ` and ${paths.length - 3} more` : ""} changed`),
-        onReady: () => sentinel("watcher ready"),
-        onError: (error) => logger.warn({ err: error }, "file watcher error"),
-      })
-    : undefined;
+  const scope = dev ? watchScope(config, options.load, supervisor) : undefined;
+  const watcher = scope ? watchProject({ ...scope, onChange: (paths) => void reload(describeChange(paths)), onReady: () => sentinel("watcher ready"), onError: (error) => logger.warn({ err: error }, "file watcher error") }) : undefined;
+  // Modules imported from outside the project (a monorepo's shared package) are watched file by file.
+  const watchOutside = () => {
+    const outside = supervisor.moduleFiles.filter((file) => !scope?.dirs.some((dir) => file.startsWith(`${dir}${path.sep}`)));
+    if (outside.length > 0) watcher?.add(outside);
+  };
+  watchOutside();
 
   const stopped = new Promise<void>((resolve) => {
     let stopping = 0;
@@ -114,4 +126,39 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
   }
   logger.info("stopped");
   logger.flush();
+}
+
+const describeChange = (paths: string[]) => `${paths.slice(0, 3).join(", ")}${paths.length > 3 ? ` and ${paths.length - 3} more` : ""} changed`;
+
+/** Code a change of which may change what the workers run, when the last load told us nothing better. */
+const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
+
+/**
+ * What `kaygraph dev` reloads on: anything in the graphs directory, the config file, `.env`, `package.json`
+ * and `tsconfig.json`, and the user's modules the serving code imported (reported by the workers). Other
+ * files in the project — logs, databases, a graph's own output — never trigger a reload; while no code has
+ * loaded (or the last load failed) any source file does, so fixing the broken import recovers.
+ */
+function watchScope(config: ResolvedConfig, load: LoadConfigOptions, supervisor: Supervisor): Pick<WatchOptions, "dirs" | "ignore" | "relevant"> {
+  const cwd = path.resolve(load.cwd ?? process.cwd());
+  const graphsDir = graphsBase(config.graphs, config.root);
+  const projectFiles = new Set([path.join(cwd, ".env"), path.join(config.root, "package.json"), path.join(config.root, "tsconfig.json"), ...CONFIG_FILES.map((name) => path.join(config.root, name))]);
+  if (config.configFile) projectFiles.add(path.resolve(config.configFile));
+  const inside = (dir: string, file: string) => file === dir || file.startsWith(`${dir}${path.sep}`);
+  return {
+    dirs: [config.root, ...(inside(config.root, graphsDir) ? [] : [graphsDir])],
+    // Static files are read per request: changing them needs no reload.
+    ...(config.server.static !== undefined && { ignore: [config.server.static] }),
+    relevant: (file) =>
+      inside(graphsDir, file) || projectFiles.has(file) || supervisor.usesModule(file) || (supervisor.lastLoadFailedOrNone && SOURCE_FILE.test(file)),
+  };
+}
+
+/** The directory a `graphs` setting (a directory or a glob) lives under. */
+function graphsBase(graphs: string, root: string): string {
+  const absolute = path.resolve(root, graphs);
+  if (!isGlob(absolute)) return absolute;
+  const parts = absolute.split(path.sep);
+  const firstGlob = parts.findIndex((part) => isGlob(part));
+  return parts.slice(0, firstGlob).join(path.sep) || path.sep;
 }

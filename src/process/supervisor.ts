@@ -19,6 +19,8 @@ export interface SupervisorOptions {
   restart?: RestartPolicy;
   /** Keep a warm standby worker (dev): reloads then skip process start-up and framework loading. */
   standby?: boolean;
+  /** Take the worker count and drain deadline from what the workers load (serve: SIGHUP re-reads them). */
+  followSettings?: boolean;
   logger: Logger;
   /** Human lines (stderr): startup, reloads, crashes. */
   say: (line: string) => void;
@@ -68,12 +70,19 @@ export class Supervisor {
   private pendingReload: string | undefined;
   private fatal: ((error: KaygraphError) => void) | undefined;
   private standby: { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } | undefined;
+  /** The user's modules the serving code imported; after a failed load, the failed attempt's too. */
+  private modules = new Set<string>();
+  private lastLoadFailed = false;
+  private workerCount: number;
+  private shutdownTimeoutMs: number;
   /** Resolves when the supervisor gave up (crash loop); `run()` turns it into the exit code. */
   readonly gaveUp: Promise<KaygraphError>;
 
   constructor(private readonly options: SupervisorOptions) {
     this.crashes = new CrashTracker(options.restart ?? DEFAULT_RESTART_POLICY);
     this.port = options.port;
+    this.workerCount = options.workers;
+    this.shutdownTimeoutMs = options.shutdownTimeoutMs;
     this.gaveUp = new Promise((resolve) => (this.fatal = resolve));
     cluster.setupPrimary({ exec: fileURLToPath(new URL("./worker-entry.js", import.meta.url)) });
   }
@@ -81,6 +90,24 @@ export class Supervisor {
   /** The shared port. */
   get listeningPort(): number {
     return this.port;
+  }
+
+  /**
+   * Whether a change to `file` (absolute) can change what the workers run: a module the serving code
+   * imported, or one the last, failed, attempt imported (fixing it should recover).
+   */
+  usesModule(file: string): boolean {
+    return this.modules.has(file);
+  }
+
+  /** The user's modules the serving code imported (absolute paths). */
+  get moduleFiles(): string[] {
+    return [...this.modules];
+  }
+
+  /** True when no worker has loaded the current code yet, or the last load failed. */
+  get lastLoadFailedOrNone(): boolean {
+    return this.lastLoadFailed || this.modules.size === 0;
   }
 
   /** Pids of live workers. */
@@ -91,7 +118,7 @@ export class Supervisor {
   /** Forks the workers and resolves with the port once all are ready; a worker that cannot load rejects. */
   async start(): Promise<number> {
     const first = await this.fork(true);
-    const others = await Promise.allSettled(Array.from({ length: this.options.workers - 1 }, () => this.fork(false)));
+    const others = await Promise.allSettled(Array.from({ length: this.workerCount - 1 }, () => this.fork(false)));
     const failed = others.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) {
       await this.shutdown();
@@ -103,7 +130,8 @@ export class Supervisor {
 
   /**
    * Replaces every worker with one on fresh code, one at a time. Serialised: a reload requested while one
-   * runs schedules exactly one more. On a load failure the old workers keep serving.
+   * runs schedules exactly one more. On a load failure the old workers keep serving. With `followSettings`,
+   * the first new worker's settings decide how many workers there are afterwards and their drain deadline.
    */
   reload(reason: string): Promise<ReloadResult> {
     if (this.reloading) {
@@ -130,7 +158,7 @@ export class Supervisor {
     for (const m of all) void this.retire(m);
     const deadline = setTimeout(() => {
       for (const m of all) if (!m.worker.isDead()) m.worker.process.kill("SIGKILL");
-    }, this.options.shutdownTimeoutMs + 5_000);
+    }, this.shutdownTimeoutMs + 5_000);
     await Promise.all(exits);
     clearTimeout(deadline);
   }
@@ -144,14 +172,17 @@ export class Supervisor {
   private async rollingRestart(): Promise<ReloadResult> {
     const started = performance.now();
     const old = [...this.managed].filter((m) => m.phase === "ready");
-    const count = Math.max(old.length, 1);
-    for (let i = 0; i < count; i++) {
+    // One new worker per old one (each ready before its old one drains); a changed worker count adds or
+    // retires the difference at the end.
+    for (let i = 0; i < Math.max(old.length, this.workerCount); i++) {
       if (this.stopping) break;
-      try {
-        await this.fork(i === 0);
-      } catch (error) {
-        const failure = error instanceof WorkerLoadError ? error : new WorkerLoadError(String(error), 1);
-        return { ok: false, ms: performance.now() - started, error: failure };
+      if (i < this.workerCount) {
+        try {
+          await this.fork(i === 0);
+        } catch (error) {
+          const failure = error instanceof WorkerLoadError ? error : new WorkerLoadError(String(error), 1);
+          return { ok: false, ms: performance.now() - started, error: failure };
+        }
       }
       const retiring = old[i];
       // Done only once the old worker stopped taking connections: after "reloaded", new code answers.
@@ -179,7 +210,7 @@ export class Supervisor {
       m.onDraining = done;
       m.worker.once("exit", done);
     });
-    const message: PrimaryMessage = { type: "kaygraph:drain", deadlineMs: this.options.shutdownTimeoutMs };
+    const message: PrimaryMessage = { type: "kaygraph:drain", deadlineMs: this.shutdownTimeoutMs };
     if (m.worker.isConnected()) m.worker.send(message);
     else m.worker.process.kill("SIGTERM");
     return m.drainStarted;
@@ -247,10 +278,18 @@ export class Supervisor {
   private onMessage(managed: Managed, message: WorkerMessage, hooks: { resolve: (v: { managed: Managed; port: number }) => void; setLoadError: (e: WorkerLoadError) => void }): void {
     switch (message.type) {
       case "kaygraph:ready":
+        if (this.options.followSettings) {
+          this.workerCount = message.settings.workers;
+          this.shutdownTimeoutMs = message.settings.shutdownTimeoutMs;
+        }
+        this.modules = new Set(message.modules);
+        this.lastLoadFailed = false;
         managed.phase = "ready";
         hooks.resolve({ managed, port: message.port });
         return;
       case "kaygraph:load-failed":
+        for (const file of message.modules) this.modules.add(file);
+        this.lastLoadFailed = true;
         hooks.setLoadError(new WorkerLoadError(message.message, message.exitCode));
         return;
       case "kaygraph:standby":
@@ -260,7 +299,7 @@ export class Supervisor {
         managed.onDraining?.();
         return;
       case "kaygraph:fatal":
-        this.options.logger.error({ worker: managed.index, pid: managed.worker.process.pid }, message.message);
+        this.options.logger.error({ worker: managed.index, worker_pid: managed.worker.process.pid }, message.message);
         return;
       case "kaygraph:metrics-request": {
         const serving = [...this.managed].filter((m) => m.phase === "ready" || m.phase === "retiring").map((m) => m.worker);
@@ -286,11 +325,11 @@ export class Supervisor {
     const how = signal ?? `exit code ${code}`;
     if (delay === undefined) {
       const error = new KaygraphError(Errors.ServerCrashLoop, { message: `Workers died ${this.crashes.recentDeaths} times within a minute (last: worker ${managed.index}, pid ${pid}, ${how}); giving up.` });
-      this.options.logger.fatal({ worker: managed.index, pid, code, signal }, error.message);
+      this.options.logger.fatal({ worker: managed.index, worker_pid: pid, code, signal }, error.message);
       this.fatal?.(error);
       return;
     }
-    this.options.logger.warn({ worker: managed.index, pid, code, signal, restart_in_ms: delay }, "worker died; replacing it");
+    this.options.logger.warn({ worker: managed.index, worker_pid: pid, code, signal, restart_in_ms: delay }, "worker died; replacing it");
     this.options.say(`kaygraph: worker ${managed.index} (pid ${pid}) died (${how}); replacing it in ${delay} ms`);
     setTimeout(() => {
       if (this.stopping) return;

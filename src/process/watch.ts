@@ -10,6 +10,8 @@ export interface WatchOptions {
   dirs: string[];
   /** Folders (absolute) whose changes are not reported. */
   ignore?: string[];
+  /** Whether a change to this file (absolute path) matters; default: every file. Asked when the change happens. */
+  relevant?: (file: string) => boolean;
   /** Quiet period before a batch of changes is reported. */
   debounceMs?: number;
   /** Called with the changed paths (relative to the first dir) after the quiet period. */
@@ -19,9 +21,8 @@ export interface WatchOptions {
 }
 
 /**
- * Watches the project's files (graphs, config, `.env` and any source they import from the project) with
- * chokidar and reports batches of changes after a short quiet period, so a save that touches several files
- * reloads once.
+ * Watches the project's files with chokidar and reports batches of relevant changes (see `relevant`) after a
+ * short quiet period, so a save that touches several files reloads once.
  */
 export function watchProject(options: WatchOptions): FSWatcher {
   const root = options.dirs[0] as string;
@@ -32,6 +33,7 @@ export function watchProject(options: WatchOptions): FSWatcher {
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   watcher.on("all", (_event, file) => {
+    if (options.relevant && !options.relevant(path.resolve(file))) return;
     pending.add(path.relative(root, file) || file);
     clearTimeout(timer);
     timer = setTimeout(() => {

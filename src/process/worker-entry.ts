@@ -5,13 +5,14 @@
  */
 import { generate } from "../codegen/generate.js";
 import { applyDotenv, loadConfig } from "../config/load.js";
-import { registerTypeScript } from "../config/import-module.js";
+import { importedFiles, registerTypeScript } from "../config/import-module.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import { loadGraphs } from "../definition/load.js";
 import type { GraphRegistry } from "../definition/registry.js";
 import { reportError } from "../error-report.js";
 import { KaygraphError } from "../errors.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
+import { resolveWorkers } from "./workers.js";
 import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions } from "./messages.js";
 
 /** How long a drained worker stays to answer the primary's last connection hand-offs before it exits. */
@@ -80,10 +81,11 @@ async function main(): Promise<void> {
   } catch (error) {
     let text = "";
     const exitCode = reportError(error, { debug: options.debug, color: false, write: (t) => (text += t) });
-    send({ type: "kaygraph:load-failed", message: text.trimEnd(), exitCode: KaygraphError.is(error) ? exitCode : 1 });
+    send({ type: "kaygraph:load-failed", message: text.trimEnd(), exitCode: KaygraphError.is(error) ? exitCode : 1, modules: importedFiles() });
     process.exit(exitCode);
   }
-  send({ type: "kaygraph:ready", port: handle.port, graphs: handle.registrySize });
+  const settings = { workers: resolveWorkers(loaded.config.workers), shutdownTimeoutMs: loaded.config.server.shutdownTimeout * 1000 };
+  send({ type: "kaygraph:ready", port: handle.port, graphs: handle.registrySize, modules: importedFiles(), settings });
   if (options.generate) await regenerate(handle, loaded.config, loaded.registry);
 }
 

@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startCli } from "../helpers/cli.js";
 import { basicProject } from "../helpers/fixtures.js";
@@ -114,5 +116,21 @@ export default defineGraph({ input: z.object({}), output: z.object({}).optional(
     const after = await workerPids(base, 2);
     for (const pid of after) expect(before.has(pid)).toBe(false);
     await until(() => [...before].every((pid) => !alive(pid)), "old workers to exit");
+  });
+
+  it("SIGHUP re-reads the worker count from the config file", async () => {
+    const cwd = await tmpProject({ ...basicProject(), "kaygraph.config.json": { workers: 2 } });
+    const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1"], { cwd });
+    const base = `http://127.0.0.1:${await server.ready()}`;
+    const before = await workerPids(base, 2);
+    await writeFile(path.join(cwd, "kaygraph.config.json"), JSON.stringify({ workers: 1 }));
+    const mark = server.mark();
+    server.kill("SIGHUP");
+    await server.waitFor("reloaded in", 30_000, mark);
+    await until(() => [...before].every((pid) => !alive(pid)), "old workers to exit");
+    const after = new Set<number>();
+    for (let i = 0; i < 12; i++) after.add(await healthPid(base));
+    expect(after.size).toBe(1);
+    expect(before.has([...after][0]!)).toBe(false);
   });
 });

@@ -9,7 +9,7 @@ export function devCommand(): Command {
   return withSettingFlags(new Command("dev"), ["--port", "--host", "--auth", "--rate-limit", "--redis", "--log-level", "--log-format", "--graphs"])
     .description("run the dev server (default 127.0.0.1:3000) with hot reload")
     .action(async (_flags: unknown, command: Command) => {
-      const { config, options } = await loadProject(command, DEV_DEFAULTS);
+      const { config, options } = await loadProject(command, DEV_DEFAULTS, { supervised: true });
       const { runCluster } = await import("../../process/run-cluster.js");
       await runCluster(config, { mode: "dev", debug: command.optsWithGlobals<{ debug?: boolean }>().debug === true, load: options });
     });

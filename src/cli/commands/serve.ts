@@ -6,7 +6,7 @@ export function serveCommand(): Command {
   return withSettingFlags(new Command("serve"), ["--port", "--host", "--workers", "--auth", "--rate-limit", "--redis", "--shutdown-timeout", "--log-level", "--log-format", "--graphs"])
     .description("run the production server: workers on one port, graceful drain, SIGHUP reload (default 0.0.0.0:8000, JSON logs)")
     .action(async (_flags: unknown, command: Command) => {
-      const { config, options } = await loadProject(command);
+      const { config, options } = await loadProject(command, undefined, { supervised: true });
       const { serve } = await import("../serve.js");
       await serve(config, { debug: command.optsWithGlobals<{ debug?: boolean }>().debug === true, load: options });
     });
