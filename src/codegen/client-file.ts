@@ -9,7 +9,8 @@ export const RESERVED_CLIENT_KEYS: ReadonlySet<string> = new Set(["graphs", "tas
 
 /**
  * client.ts: a typed fetch client with no runtime imports (types come from routes.ts with `import type`).
- * Per graph and version `run`, `submit` and `stream`; `task`, `cancel`, `tasks` and `subscribe` on the client.
+ * Per graph and version `run`, `submit`, `stream`, `task` and `cancel` (typed); `task`, `cancel`, `tasks` and
+ * `subscribe` of any task on the client.
  */
 export function renderClientFile(model: CodegenModel): string {
   const types = model.entries.flatMap((e) => [`${e.type}Input`, `${e.type}Output`]);
@@ -73,7 +74,7 @@ function createClient(model: CodegenModel): string {
     "  const http = new Transport(options);\n",
   ];
   for (const entry of model.entries) {
-    lines.push(`  const ${entry.value} = graphClient<${entry.type}Input, ${entry.type}Output>(http, ${JSON.stringify(entry.routes.run)});\n`);
+    lines.push(`  const ${entry.value} = graphClient<${entry.type}Input, ${entry.type}Output>(http, ${JSON.stringify(entry.routes.run)}, ${JSON.stringify(entry.graph.name)}, ${entry.graph.version});\n`);
   }
   lines.push("  const graphs: Graphs = {\n");
   for (const group of model.groups) {

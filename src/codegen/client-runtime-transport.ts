@@ -246,7 +246,14 @@ async function* subscribeTask<Output>(http: Transport, taskId: string, options: 
   }
 }
 
-function graphClient<Input, Output>(http: Transport, path: string): GraphClient<Input, Output> {
+function graphClient<Input, Output>(http: Transport, path: string, graph: string, version: number): GraphClient<Input, Output> {
+  const taskPath = (id: string) => "/tasks/" + encodeURIComponent(id);
+  // A task id of another graph would come back with another output type: refuse it like an unknown id.
+  const own = (task: Task<Output>): Task<Output> => {
+    if (task.graph === graph && task.version === version) return task;
+    throw new KaygraphApiError({ status: 404, error_code: "NOT_FOUND", message: "Task " + task.id + " belongs to " + task.graph + " v" + task.version + ", not " + graph + " v" + version + "." });
+  };
+  const task = async (id: string, options: RequestOptions = {}) => own(await http.json<Task<Output>>("GET", taskPath(id), { options }));
   return {
     async run(input, options = {}) {
       const body = await http.json<unknown>("POST", path, { body: input, options });
@@ -261,6 +268,12 @@ function graphClient<Input, Output>(http: Transport, path: string): GraphClient<
     },
     stream(input, options = {}) {
       return streamRun<Output>(http, path + "/stream", input, options);
+    },
+    task,
+    async cancel(id, options = {}) {
+      // Checked first: cancelling must never touch another graph's task.
+      await task(id, options);
+      return own(await http.json<Task<Output>>("DELETE", taskPath(id), { options }));
     },
   };
 }

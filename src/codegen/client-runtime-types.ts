@@ -153,6 +153,10 @@ export interface GraphClient<Input, Output> {
    * (typed Output) or error event. Leaving the loop early ends the run on the server.
    */
   stream(input: Input, options?: RequestOptions): AsyncGenerator<RunEvent<Output>, void, undefined>;
+  /** GET /tasks/{id} of a task of this graph version, its result typed; a task of another graph is NOT_FOUND. */
+  task(id: string, options?: RequestOptions): Promise<Task<Output>>;
+  /** DELETE /tasks/{id} of a task of this graph version; one that already ended is a CONFLICT error. */
+  cancel(id: string, options?: RequestOptions): Promise<Task<Output>>;
 }
 
 /** Calls on background tasks of any graph. Output is what you expect the task's graph to return. */

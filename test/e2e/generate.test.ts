@@ -225,7 +225,7 @@ console.log(JSON.stringify({ out, latest, events, code }));
     });
   });
 
-  it("the client calls a real `kaygraph serve`: run() returns the output, invalid input is a KaygraphApiError", async () => {
+  it("the client calls a real `kaygraph serve`: run() returns the output, invalid input is a KaygraphApiError, per-graph task()/cancel()", async () => {
     const cwd = await project();
     expect((await runCli(["generate"], { cwd })).exitCode).toBe(0);
     await writeFile(
@@ -236,7 +236,18 @@ const out = await client.greet.v1.run({ name: "Ada" }, { requestId: "e2e-1" });
 const latest = await client.greet.latest.run({ names: ["x", "y", "z"] });
 const failure = await client.greet.v1.run({ name: 5 } as never).catch((e: unknown) => e);
 const error = failure instanceof KaygraphApiError ? { status: failure.status, code: failure.error_code, id: failure.request_id, details: Array.isArray(failure.details) } : String(failure);
-console.log(JSON.stringify({ out, latest, error }));
+const codeOf = (e: unknown) => (e instanceof KaygraphApiError ? e.error_code : String(e));
+const accepted = await client.graphs.wordCount.v1.submit({ text: "one two three" });
+let task = await client.graphs.wordCount.v1.task(accepted.task_id);
+for (const deadline = Date.now() + 10_000; task.status !== "completed" && Date.now() < deadline; ) {
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  task = await client.graphs.wordCount.v1.task(accepted.task_id);
+}
+const words: number | undefined = task.result?.words;
+const otherGraph = await client.greet.v1.task(accepted.task_id).then(() => "found", codeOf);
+const cancelOther = await client.greet.v1.cancel(accepted.task_id).then(() => "cancelled", codeOf);
+const cancelEnded = await client.graphs.wordCount.v1.cancel(accepted.task_id).then(() => "cancelled", codeOf);
+console.log(JSON.stringify({ out, latest, error, words, otherGraph, cancelOther, cancelEnded }));
 `,
     );
     const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1"], { cwd });
@@ -247,6 +258,11 @@ console.log(JSON.stringify({ out, latest, error }));
       out: { greeting: "Hello, Ada." },
       latest: { count: 3 },
       error: { status: 422, code: "VALIDATION_ERROR", id: expect.any(String), details: true },
+      // Per-graph task calls: typed result; another graph's task is NOT_FOUND and never cancelled; an ended one is a CONFLICT.
+      words: 3,
+      otherGraph: "NOT_FOUND",
+      cancelOther: "NOT_FOUND",
+      cancelEnded: "CONFLICT",
     });
   });
 });

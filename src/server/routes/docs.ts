@@ -24,7 +24,7 @@ const PAGE = `<!doctype html>
 `;
 
 // A separate script file (not inline) so the page works under helmet's Content-Security-Policy.
-const INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs", deepLinking: true, tryItOutEnabled: true, persistAuthorization: true });\n`;
+const INIT = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#docs", deepLinking: true, tryItOutEnabled: true, persistAuthorization: true, validatorUrl: null });\n`;
 
 /**
  * `/openapi.json` (OpenAPI 3.1 from the zod schemas) and `/docs`, an interactive page (Swagger UI) served
