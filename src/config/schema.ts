@@ -1,3 +1,4 @@
+import proxyAddr from "proxy-addr";
 import { z } from "zod";
 
 /** `<n>/<second|minute|hour|day>`, e.g. `100/minute`. */
@@ -6,6 +7,22 @@ export const RATE_SPEC = /^(\d+)\s*\/\s*(second|minute|hour|day)$/;
 const rateSpec = z.string().trim().regex(RATE_SPEC, { message: 'must look like "<n>/<second|minute|hour|day>", e.g. "100/minute"' });
 
 const port = z.number().int().min(0).max(65535);
+
+/** A `trust proxy` list as Express reads it ("loopback, 10.0.0.0/8"): valid when proxy-addr can compile it. */
+const trustedProxies = z
+  .string()
+  .min(1)
+  .refine(
+    (value) => {
+      try {
+        proxyAddr.compile(value.split(",").map((part) => part.trim()));
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'must be true, false, a hop count, or comma-separated addresses/subnets ("loopback", "linklocal", "uniquelocal" or e.g. "10.0.0.0/8")' },
+  );
 
 /** Byte sizes: a number of bytes or a string like "1mb", "512kb". */
 const byteSize = z.union([z.number().int().positive(), z.string().trim().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i, { message: 'must be bytes or a size like "1mb"' })]);
@@ -26,7 +43,7 @@ const serverSchema = z
     /** Browser origins allowed by CORS; empty = CORS closed. `"*"` allows any. */
     corsOrigins: z.array(z.string().min(1)).default([]),
     /** Express `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */
-    trustProxy: z.union([z.boolean(), z.number().int().min(0), z.string().min(1)]).default(false),
+    trustProxy: z.union([z.boolean(), z.number().int().min(0), trustedProxies]).default(false),
     /** Serve `/docs` and `/openapi.json`. */
     docs: z.boolean().default(true),
     /** Answer `/metrics` without a token when auth is on. */

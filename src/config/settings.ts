@@ -45,11 +45,16 @@ const list: Parse = (raw) =>
 
 const workers: Parse = (raw) => (raw.trim() === "auto" ? "auto" : num(raw));
 
+/**
+ * Express `trust proxy` from a string: `true`/`false` as booleans, a number as a hop count (`1` is one proxy,
+ * not "trust everyone"), anything else as a list of addresses, subnets or names (`loopback, 10.0.0.0/8`).
+ */
 const trustProxy: Parse = (raw) => {
-  const b = bool(raw);
-  if (typeof b === "boolean") return b;
+  const v = raw.trim().toLowerCase();
+  if (v === "true") return true;
+  if (v === "false") return false;
   const n = num(raw);
-  return typeof n === "number" ? n : raw;
+  return typeof n === "number" ? n : raw.trim();
 };
 
 /** `--rate-limit <spec|off>` sets both the switch and the anonymous limit. */

@@ -12,7 +12,7 @@ import type { ServerState } from "./context.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createGuard } from "./guard.js";
-import { webSocketSecurity } from "./ws-security.js";
+import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
 import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";
 import { TaskRunner, createTaskStore, type TaskStore } from "../tasks/index.js";
@@ -72,7 +72,8 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const tracker = new ConnectionTracker(server);
   // An upgraded socket is no longer HTTP: the WebSocket drain closes it with 1001, not the keep-alive sweep.
   server.on("upgrade", (req: http.IncomingMessage) => tracker.release(req.socket));
-  const webSockets = attachWebSockets(server, app.locals.kaygraph, options.webSockets ?? webSocketSecurity(config, guard));
+  // WebSockets see the client address exactly as `req.ip` does: the app's own compiled trust-proxy function.
+  const webSockets = attachWebSockets(server, app.locals.kaygraph, options.webSockets ?? webSocketSecurity(config, guard, app.get("trust proxy fn") as ProxyTrust));
   // Keep-alive longer than common proxies' idle timeout, so a proxy never reuses a socket we just closed.
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;

@@ -1,9 +1,11 @@
 import type { IncomingMessage } from "node:http";
+import proxyAddr from "proxy-addr";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { Identity } from "../definition/define.js";
-import { AuthError, LimiterUnavailableError, clientKey, rateTarget, tokenFromUpgrade } from "../security/index.js";
+import { AuthError, LimiterUnavailableError, rateLimitHeaders, rateTarget, tokenFromUpgrade } from "../security/index.js";
 import type { Guard } from "./guard.js";
 import { HttpError } from "./http-error.js";
+import { countFailedAuth } from "./middleware/auth.js";
 import type { WebSocketHooks } from "./ws/index.js";
 
 /**
@@ -11,8 +13,14 @@ import type { WebSocketHooks } from "./ws/index.js";
  * upgrade (from `Authorization`, `Sec-WebSocket-Protocol: bearer, <token>`, or `?token=`; a bad one gets
  * HTTP 401 before any handshake), the connection counts against the caller's limit like a request, and so
  * does every `run` and `subscribe` message (a graph's own `rateLimit` applies to its runs).
+ *
+ * The caller's address is the one Express gives `req.ip`: proxy-addr with `trust`, the app's compiled
+ * `trust proxy` function, so `X-Forwarded-For` is believed exactly as far as it is over HTTP.
+ *
+ * @example
+ * attachWebSockets(server, app.locals.kaygraph, webSocketSecurity(config, guard, app.get("trust proxy fn")));
  */
-export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "verifier" | "limiter">): WebSocketHooks {
+export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "verifier" | "limiter">, trust: ProxyTrust): WebSocketHooks {
   const { verifier, limiter } = guard;
   const settings = config.rateLimit;
 
@@ -22,7 +30,10 @@ export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "ve
     const key = graph?.spec ? `${target.key}:graph:${graph.name}@${graph.version}` : target.key;
     try {
       const decision = await limiter.consume(key, graph?.spec ?? target.spec);
-      if (!decision.allowed) throw new HttpError(429, "RATE_LIMITED", `Rate limit exceeded; retry after ${decision.retryAfterSec} s.`, { headers: { "Retry-After": String(decision.retryAfterSec) } });
+      if (!decision.allowed) {
+        const policy = graph?.spec ? `graph-${graph.name}-v${graph.version}` : target.policy;
+        throw new HttpError(429, "RATE_LIMITED", `Rate limit exceeded; retry after ${decision.retryAfterSec} s.`, { headers: rateLimitHeaders(decision, policy) });
+      }
       return true;
     } catch (error) {
       if (!(error instanceof LimiterUnavailableError)) throw error;
@@ -31,14 +42,8 @@ export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "ve
     }
   };
 
-  const clientIp = (req: IncomingMessage): string => {
-    if (config.server.trustProxy !== false) {
-      const forwarded = req.headers["x-forwarded-for"];
-      const first = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(",")[0]?.trim();
-      if (first) return first;
-    }
-    return req.socket.remoteAddress ?? "";
-  };
+  // What Express's `req.ip` does; an empty string (no socket address) keys as an unknown client.
+  const clientIp = (req: IncomingMessage): string => proxyAddr(req, trust) ?? "";
 
   return {
     clientIp,
@@ -50,8 +55,8 @@ export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "ve
           identity = { sub: verified.sub, tier: verified.tier, claims: verified.claims as Record<string, unknown> };
         } catch (error) {
           if (!AuthError.is(error)) throw error;
-          // A failed attempt counts against the address, as over HTTP.
-          if (limiter) await limiter.consume(clientKey(clientIp(req)), settings.anonymous).catch(() => undefined);
+          // A failed attempt counts against the address, as over HTTP (past the limit: 429, not 401).
+          if (limiter) await countFailedAuth(limiter, clientIp(req), settings.anonymous);
           throw error;
         }
       }
@@ -67,3 +72,6 @@ export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "ve
     },
   };
 }
+
+/** A compiled `trust proxy` setting: is the address `addr`, `i` hops from the socket, a trusted proxy? */
+export type ProxyTrust = (addr: string, i: number) => boolean;

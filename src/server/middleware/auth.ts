@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from "express";
-import { AuthError, bearerFrom, clientKey, LimiterUnavailableError, type RateLimiter, type TokenVerifier } from "../../security/index.js";
+import { ANONYMOUS_POLICY, AuthError, bearerFrom, clientKey, LimiterUnavailableError, rateLimitHeaders, type RateLimiter, type TokenVerifier } from "../../security/index.js";
 import { HttpError } from "../http-error.js";
 
 /**
@@ -21,21 +21,32 @@ export function authenticate(verifier: TokenVerifier, isPublic: (path: string) =
       next();
     } catch (error) {
       if (!AuthError.is(error)) throw error;
-      if (limiter && anonymousSpec) await countFailure(limiter, req.ip, anonymousSpec);
+      if (limiter && anonymousSpec) await countFailedAuth(limiter, req.ip, anonymousSpec);
       throw new HttpError(error.status, error.errorCode, error.message, { headers: { "WWW-Authenticate": error.wwwAuthenticate }, cause: error });
     }
   };
 }
 
-/** A failed authentication counts against the caller's IP; past the limit the answer is 429, not 401. */
-async function countFailure(limiter: RateLimiter, ip: string | undefined, spec: string): Promise<void> {
+/**
+ * Counts a failed authentication against the caller's IP (`spec`: the anonymous limit), over HTTP and at a
+ * WebSocket upgrade alike. Past the limit it throws 429 `RATE_LIMITED` with `RateLimit-Policy`, `RateLimit`
+ * and `Retry-After`, as every other 429; a limiter store outage is ignored, since the caller is refused anyway.
+ *
+ * @example
+ * await countFailedAuth(limiter, req.ip, config.rateLimit.anonymous); // then throw the 401
+ */
+export async function countFailedAuth(limiter: RateLimiter, ip: string | undefined, spec: string): Promise<void> {
+  let decision;
   try {
-    const decision = await limiter.consume(clientKey(ip), spec);
-    if (!decision.allowed) {
-      throw new HttpError(429, "RATE_LIMITED", "Too many failed authentication attempts from this address; retry later.", { headers: { "Retry-After": String(decision.retryAfterSec) } });
-    }
+    decision = await limiter.consume(clientKey(ip), spec);
   } catch (error) {
-    // The limiter store being down must not turn a 401 into a 503 here; the request is refused anyway.
-    if (!(error instanceof LimiterUnavailableError)) throw error;
+    // The limiter store being down must not turn a 401 into a 503 here.
+    if (error instanceof LimiterUnavailableError) return;
+    throw error;
+  }
+  if (!decision.allowed) {
+    throw new HttpError(429, "RATE_LIMITED", `Too many failed authentication attempts from this address; retry after ${decision.retryAfterSec} s.`, {
+      headers: rateLimitHeaders(decision, ANONYMOUS_POLICY),
+    });
   }
 }

@@ -8,6 +8,7 @@ import { createGuard } from "../../../src/server/guard.js";
 import { createLogger } from "../../../src/server/logger.js";
 import { createTaskStore } from "../../../src/tasks/index.js";
 import { postJson, registryOf, serveApp, testConfig } from "../../helpers/app-server.js";
+import { until } from "../../helpers/load.js";
 import { SECRET, bytes, now, rsaKeys, sign } from "../security/support/jwt-keys.js";
 
 class WhoAmI extends Node {
@@ -146,6 +147,33 @@ describe("rate limits over HTTP", () => {
     const statuses = [];
     for (let i = 0; i < 4; i++) statuses.push((await fetch(`${s.base}/api/v1/whoami`, { method: "POST", headers: { authorization: "Bearer nope" } })).status);
     expect(statuses).toEqual([401, 401, 429, 429]);
+    const limited = await fetch(`${s.base}/api/v1/whoami`, { method: "POST", headers: { authorization: "Bearer nope" } });
+    expect(limited.status).toBe(429);
+    expect(((await limited.json()) as { error_code: string }).error_code).toBe("RATE_LIMITED");
+    expect(limited.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(limited.headers.get("ratelimit-policy")).toBe('"anonymous";q=2;w=60');
+    expect(limited.headers.get("ratelimit")).toMatch(/^"anonymous";r=0;t=\d+$/);
     await s.close();
+  });
+});
+
+describe("tokens in logs", () => {
+  it("a ?token= query parameter is redacted from request log lines, on public and protected routes", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", format: "json" }, { destination: { write: (line: string) => void lines.push(line) } });
+    const guard = await createGuard(testConfig({ auth }), logger);
+    const served = await serveApp(registry, { auth }, { guard, logger });
+    const token = await good();
+    const bad = "not.a.valid-token-value";
+    expect((await fetch(`${served.base}/health?token=${token}`)).status).toBe(200);
+    expect((await fetch(`${served.base}/api/v1/whoami?a=1&token=${bad}&b=2`, { method: "POST" })).status).toBe(401);
+    expect((await fetch(`${served.base}/metrics?TOKEN=${bad}`)).status).toBe(401);
+    await until(() => lines.length >= 3, "three request log lines");
+    const logged = lines.join("");
+    expect(logged).not.toContain(token);
+    expect(logged).not.toContain(bad);
+    const urls = lines.map((line) => (JSON.parse(line) as { url: string }).url);
+    expect(urls).toEqual(["/health?token=[redacted]", "/api/v1/whoami?a=1&token=[redacted]&b=2", "/metrics?TOKEN=[redacted]"]);
+    await guard.close();
   });
 });

@@ -84,6 +84,22 @@ export async function openSocket(url: string, options: WebSocket.ClientOptions =
   };
 }
 
+/** How an upgrade was answered: 101 (the socket is closed again at once) or the refusal's status and headers. */
+export function upgradeStatus(url: string, options: WebSocket.ClientOptions = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; challenge: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, options);
+    ws.once("unexpected-response", (_req, res) => {
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, challenge: res.headers["www-authenticate"] as string | undefined });
+      ws.terminate();
+    });
+    ws.once("open", () => {
+      ws.close();
+      resolve({ status: 101, headers: {}, challenge: undefined });
+    });
+    ws.once("error", (e) => (e.message.includes("Unexpected server response") ? undefined : reject(e)));
+  });
+}
+
 /** One server-sent event. */
 export interface SseFrame {
   event?: string;
