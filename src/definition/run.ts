@@ -129,7 +129,8 @@ function classify(error: unknown, at: { timedOut: boolean; caller?: AbortSignal;
   if (at.caller?.aborted) {
     const reason = at.caller.reason as { code?: unknown; message?: unknown } | undefined;
     if (reason?.code === "CANCELLED") return new DefinitionRunError("CANCELLED", String(reason.message ?? "The run was cancelled."), { node, cause: error });
-    return new DefinitionRunError("ABORTED", "The run was aborted.", { node, cause: error });
+    const why = reason instanceof Error && reason.message ? `: ${reason.message}` : "";
+    return new DefinitionRunError("ABORTED", `The run was aborted${why}.`, { node, cause: error });
   }
   const code = (error as { code?: unknown } | null)?.code;
   if (code === "MAX_STEPS") return new DefinitionRunError("MAX_STEPS", (error as Error).message, { node, cause: error });

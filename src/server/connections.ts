@@ -46,6 +46,26 @@ export class ConnectionTracker {
     }
   }
 
+  /**
+   * The drain deadline: aborts the run of every response not yet started (it answers 503 UNAVAILABLE) and
+   * resolves once those responses are sent, or after `graceMs`.
+   */
+  async abortUnanswered(abortRunOf: (res: http.ServerResponse) => ((reason: Error) => void) | undefined, graceMs: number): Promise<void> {
+    const answered: Promise<void>[] = [];
+    for (const state of this.sockets.values()) {
+      for (const res of state.responses) {
+        const abort = res.headersSent ? undefined : abortRunOf(res);
+        if (!abort) continue;
+        answered.push(new Promise((resolve) => res.once("close", () => resolve())));
+        abort(new Error("the server is shutting down; retry the request"));
+      }
+    }
+    if (answered.length === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(answered), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs).unref()))]);
+    clearTimeout(timer);
+  }
+
   /** Closes sockets with nothing in flight that were unused for `idleMs`; returns how many idle sockets remain. */
   sweep(idleMs: number, now = Date.now()): number {
     let idle = 0;

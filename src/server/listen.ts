@@ -12,6 +12,7 @@ import type { ServerState } from "./context.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createGuard } from "./guard.js";
+import { abortRunOf } from "./routes/graphs.js";
 import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
 import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";
@@ -132,6 +133,8 @@ async function openTaskStore(config: ResolvedConfig, logger: Logger): Promise<Ta
 const SWEEP_MS = 25;
 /** A keep-alive socket unused this long during a drain is closed (a client in a request loop never is). */
 const IDLE_CLOSE_MS = 250;
+/** At the drain deadline, how long aborted runs get to send their 503 before every connection closes. */
+const ABORT_GRACE_MS = 1_000;
 
 /**
  * Graceful drain: `/ready` answers 503, the server stops accepting connections (at the net level: http's own
@@ -158,6 +161,8 @@ function drain(server: http.Server, tracker: ConnectionTracker, state: ServerSta
   return Promise.race([closed, deadline]).then(async () => {
     clearInterval(sweep);
     if (!started) onStarted();
+    // Runs still going at the deadline are aborted and answered 503 (retry elsewhere), not cut off silently.
+    await tracker.abortUnanswered(abortRunOf, ABORT_GRACE_MS);
     server.closeAllConnections();
     await closed;
   });

@@ -99,6 +99,19 @@ export default defineGraph({ input: z.object({}), output: z.object({}).optional(
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it("a run still going at the shutdown deadline is aborted and answered 503 UNAVAILABLE, not cut off", async () => {
+    const cwd = await tmpProject(basicProject());
+    const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--shutdown-timeout", "1"], { cwd });
+    const base = `http://127.0.0.1:${await server.ready()}`;
+    const slow = fetch(`${base}/api/v1/echo`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "slow", waitMs: 60_000 }) });
+    await until(async () => /kaygraph_graph_runs_in_progress\{graph="echo",kind="sync"\} 1/.test(await (await fetch(`${base}/metrics`, { headers: { connection: "close" } })).text()), "the run in flight");
+    server.kill("SIGTERM");
+    const res = await slow;
+    expect(res.status).toBe(503);
+    expect(await res.json()).toMatchObject({ error_code: "UNAVAILABLE", error: expect.stringContaining("the server is shutting down") });
+    expect((await server.exited()).exitCode).toBe(0);
+  });
+
   it("SIGHUP under steady load: rolling restart with zero failed requests and all worker pids changed", async () => {
     const cwd = await tmpProject(basicProject());
     const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "2"], { cwd });

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { AppContext } from "../context.js";
+import { abortRunOf } from "../routes/graphs.js";
 import { logRequest, routeOf } from "./http-log.js";
 import { pickRequestId } from "./request-id.js";
 
@@ -18,7 +19,7 @@ export function requestContext(ctx: AppContext, securityHeaders: Record<string, 
     for (const [name, value] of headerEntries) res.setHeader(name, value);
     if (ctx.state.phase === "draining") res.setHeader("Connection", "close");
     res.once("close", () => {
-      if (!res.writableFinished) (res.locals as { onClientGone?: () => void }).onClientGone?.();
+      if (!res.writableFinished) abortRunOf(res)?.(new Error("The client disconnected"));
       const seconds = (performance.now() - started) / 1000;
       ctx.metrics.observeHttp(req.method, routeOf(req), res.statusCode, seconds);
       logRequest(ctx.logger, req, res, seconds * 1000);
