@@ -114,7 +114,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   } else {
     printTable(
       ["graph", "pocketflow /s", "kaygraph /s", "kaygraph+events /s", "kaygraph ÷ pocketflow", "events cost"],
-      rows.map((r) => [r.name, fmt(r.pocketflow), fmt(r.kaygraph), fmt(r.kaygraphEvents), `${fmt(r.ratio, 2)}x`, `+${fmt(r.eventsCost * 100, 0)}%`]),
+      rows.map((r) => [r.name, fmt(r.pocketflow), fmt(r.kaygraph), fmt(r.kaygraphEvents), `${fmt(r.ratio, 2)}x`, `${r.eventsCost < 0 ? "-" : "+"}${fmt(Math.abs(r.eventsCost) * 100, 0)}%`]),
     );
   }
 }

@@ -30,6 +30,11 @@ const table = (headers, rows) => {
 };
 const budgets = [];
 const budget = (name, value, ok, shown) => budgets.push({ name, ok, shown: shown ?? fmt(value, 2) });
+/** A relative change as a signed percentage: 0.05 → "+5%", -0.02 → "-2%", and "0%" when it rounds to zero. */
+const signedPercent = (x) => {
+  const magnitude = fmt(Math.abs(x) * 100);
+  return magnitude === "0" ? "0%" : `${x < 0 ? "-" : "+"}${magnitude}%`;
+};
 
 log("engine (kaygraph vs pocketflow)…");
 const engine = await runEngineBench();
@@ -57,7 +62,7 @@ md("## Engine");
 md();
 md("Same graphs in kaygraph and the `pocketflow` npm package, one process, sides in rotation (`node bench/engine.mjs`):");
 md();
-table(["graph", "pocketflow /s", "kaygraph /s", "kaygraph + events /s", "kaygraph ÷ pocketflow", "events cost"], engine.map((r) => [r.name, fmt(r.pocketflow), fmt(r.kaygraph), fmt(r.kaygraphEvents), `${fmt(r.ratio, 2)}x`, `+${fmt(r.eventsCost * 100)}%`]));
+table(["graph", "pocketflow /s", "kaygraph /s", "kaygraph + events /s", "kaygraph ÷ pocketflow", "events cost"], engine.map((r) => [r.name, fmt(r.pocketflow), fmt(r.kaygraph), fmt(r.kaygraphEvents), `${fmt(r.ratio, 2)}x`, signedPercent(r.eventsCost)]));
 md("Against pocketflow and `@langchain/langgraph`, each side in its own process (`node bench/engine-peers.mjs`;");
 md("LangGraph gets fewer loop steps because a step costs it far more; rates are per second either way):");
 md();
@@ -65,8 +70,8 @@ table(
   ["graph", "kaygraph /s", "pocketflow /s", "langgraph /s", "÷ pocketflow", "÷ langgraph", "peak RSS MB kg / pf / lg"],
   peers.map((r) => [r.label, fmt(r.results.kaygraph.rate), fmt(r.results.pocketflow.rate), fmt(r.results.langgraph.rate), `${fmt(r.results.kaygraph.rate / r.results.pocketflow.rate, 2)}x`, `${fmt(r.results.kaygraph.rate / r.results.langgraph.rate)}x`, `${fmt(r.results.kaygraph.maxRssMb)} / ${fmt(r.results.pocketflow.maxRssMb)} / ${fmt(r.results.langgraph.maxRssMb)}`]),
 );
-const engineRatio = Math.min(...engine.map((r) => r.ratio));
-budget("engine ≥ 1.0x pocketflow (worst graph of bench/engine)", engineRatio, engineRatio >= 1);
+const engineRatio = Math.min(...engine.map((r) => r.ratio), ...peers.map((r) => r.results.kaygraph.rate / r.results.pocketflow.rate));
+budget("engine ≥ 1.0x pocketflow (worst graph of both engine tables)", engineRatio, engineRatio >= 1);
 
 md("## HTTP");
 md();
@@ -77,10 +82,12 @@ const plain = http.find((r) => r.name === "kaygraph serve");
 const secure = http.find((r) => r.name === "kaygraph serve + auth + limits");
 table(["server", "req/s", "p50 ms", "p99 ms", "÷ bare Express", "÷ kaygraph serve"], http.map((r) => [r.name, fmt(r.rps), fmt(r.p50, 1), fmt(r.p99, 1), `${fmt(r.rps / express.rps, 2)}x`, `${fmt(r.rps / plain.rps, 2)}x`]));
 budget("HTTP ≥ 0.80x bare Express (limits off)", plain.rps / express.rps, plain.rps / express.rps >= 0.8);
-budget("HTTP with auth + limits ≥ 0.75x the same server without", secure.rps / plain.rps, secure.rps / plain.rps >= 0.75);
-md("The LangGraph.js row is `@langchain/langgraph-cli`'s `langgraphjs dev` (its in-memory API server, installed on");
-md("first use into bench/.peers/) answering a stateless `POST /runs/wait` of an equivalent one-node graph; LangGraph");
-md("documents it as a development server, and its production server is a hosted service we cannot run here.");
+budget("HTTP with auth + limits ≥ 0.75x bare Express (which has neither)", secure.rps / express.rps, secure.rps / express.rps >= 0.75);
+md("The LangGraph.js row is `@langchain/langgraph-cli`'s `langgraphjs dev` (its in-memory API server) answering a");
+md("stateless `POST /runs/wait` of an equivalent one-node graph. The first run installs `@langchain/langgraph-cli`");
+md("(with `@langchain/langgraph` and `@langchain/core`) into bench/.peers/langgraph, which needs the npm registry once;");
+md("later runs use that install and work offline. LangGraph documents it as a development server, and its");
+md("production server is a hosted service we cannot run here.");
 md();
 
 md("## Background tasks");

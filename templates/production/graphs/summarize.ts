@@ -36,5 +36,5 @@ export default defineGraph({
   output: z.object({ summary: z.string(), sentences: z.number().int() }),
   graph: () => new Graph(new Summarize({ maxRetries: 2, wait: 0.5 })),
   // As a background task (POST /api/v1/summarize/async): two more attempts if a run fails.
-  retry: { attempts: 3, backoffMs: 1_000 },
+  retry: { attempts: 3, backoff: 1_000 },
 });
