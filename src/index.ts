@@ -8,7 +8,7 @@ export * from "./graph/index.js";
 export { KaygraphError, Errors, ExitCode } from "./errors.js";
 export type { ErrorSpec, KaygraphErrorOptions } from "./errors.js";
 export { defineGraph, isDefinition } from "./definition/define.js";
-export type { GraphDefinition, GraphDefinitionSpec, GraphExample, Identity, RunContextInfo, Runnable, Schema } from "./definition/define.js";
+export type { GraphDefinition, GraphDefinitionSpec, GraphExample, Identity, RetryOptions, RunContextInfo, Runnable, Schema } from "./definition/define.js";
 export { runDefinition, CancelledReason } from "./definition/run.js";
 export type { RunDefinitionOptions } from "./definition/run.js";
 export { DefinitionRunError } from "./definition/run-errors.js";

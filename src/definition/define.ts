@@ -42,6 +42,30 @@ export interface GraphExample<I, O> {
   output?: O;
 }
 
+/** Background-task retries of a definition: `retry: { attempts: 3, backoff: 1000 }`. */
+export interface RetryOptions {
+  /** Tries in all, the first run included (1 = no retry). */
+  attempts: number;
+  /** Base delay in ms of the exponential backoff with jitter between tries. Default 1000. */
+  backoff?: number;
+  /** Alias of `backoff` (give one or the other). */
+  backoffMs?: number;
+}
+
+/** Default base delay (ms) of the retry backoff. */
+export const DEFAULT_RETRY_BACKOFF_MS = 1000;
+
+/**
+ * The tries and backoff base (ms) of a definition's background tasks, with the alias `backoffMs` read as `backoff`.
+ *
+ * @example
+ * resolveRetry({ attempts: 3, backoff: 500 }); // { maxAttempts: 3, backoffMs: 500 }
+ * resolveRetry(undefined); // { maxAttempts: 1, backoffMs: 1000 }
+ */
+export function resolveRetry(retry: RetryOptions | undefined): { maxAttempts: number; backoffMs: number } {
+  return { maxAttempts: retry?.attempts ?? 1, backoffMs: retry?.backoff ?? retry?.backoffMs ?? DEFAULT_RETRY_BACKOFF_MS };
+}
+
 /** What `defineGraph` accepts. */
 export interface GraphDefinitionSpec<I extends Schema, O extends Schema> {
   /** URL segment (letters, digits, `-`, `_`). Default: the file name. */
@@ -71,8 +95,8 @@ export interface GraphDefinitionSpec<I extends Schema, O extends Schema> {
   public?: boolean;
   /** Per-graph rate limit, e.g. "5/minute" (overrides the caller's tier limit for this graph). */
   rateLimit?: string;
-  /** Background-task retries of failed runs. */
-  retry?: { attempts: number; backoffMs?: number };
+  /** Background-task retries of failed runs (see {@link RetryOptions}). */
+  retry?: RetryOptions;
   /** Per-attempt timeout of background tasks (ms); default: `timeoutMs`, else none. */
   taskTimeoutMs?: number;
 }
@@ -110,7 +134,11 @@ const specSchema = z
     sunset: z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: "must be an ISO 8601 date" }).optional(),
     public: z.boolean().optional(),
     rateLimit: z.string().regex(RATE_SPEC, { message: 'must look like "<n>/<second|minute|hour|day>"' }).optional(),
-    retry: z.object({ attempts: z.number().int().min(1).max(100), backoffMs: z.number().int().min(0).optional() }).strict().optional(),
+    retry: z
+      .object({ attempts: z.number().int().min(1).max(100), backoff: z.number().int().min(0).optional(), backoffMs: z.number().int().min(0).optional() })
+      .strict()
+      .refine((r) => r.backoff === undefined || r.backoffMs === undefined, { message: "give `backoff` or its alias `backoffMs`, not both" })
+      .optional(),
     taskTimeoutMs: z.number().int().positive().optional(),
   })
   .strict();

@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from "../config/schema.js";
 import { isTerminalEvent, type RunEvent } from "../graph/events.js";
-import type { TaskEvent, TaskStore } from "../tasks/index.js";
+import type { TaskEvent, TaskRecord, TaskStore } from "../tasks/index.js";
 
 /** The message a caller sees instead of a GRAPH_ERROR's own (outside debug), as the sync route does. */
 export const HIDDEN_GRAPH_ERROR = "The graph failed while running; the server log has the details under this request id.";
@@ -19,6 +19,31 @@ export const HIDDEN_GRAPH_ERROR = "The graph failed while running; the server lo
 export function publicEvent(event: RunEvent, debug: boolean): RunEvent {
   if (debug || event.type !== "error" || event.error_code !== "GRAPH_ERROR") return event;
   return { ...event, error: HIDDEN_GRAPH_ERROR };
+}
+
+/**
+ * A stored task event as a caller may see it: {@link publicEvent}, and the same for the message of a `retry`
+ * event (a failed attempt's GRAPH_ERROR). The store keeps the full message for operators.
+ *
+ * @example
+ * sse.send(publicTaskEvent(event, ctx.debug));
+ */
+export function publicTaskEvent(event: TaskEvent, debug: boolean): TaskEvent {
+  if (event.type !== "retry") return publicEvent(event, debug);
+  if (debug || event.error_code !== "GRAPH_ERROR") return event;
+  return { ...event, error: HIDDEN_GRAPH_ERROR };
+}
+
+/**
+ * A task record as a caller may see it: a GRAPH_ERROR's message is replaced outside debug, as in
+ * {@link publicEvent}; `GET /tasks/{id}` thus answers what the task's `error` event says.
+ *
+ * @example
+ * res.json(publicTask(await store.get(id), ctx.debug));
+ */
+export function publicTask(task: TaskRecord, debug: boolean): TaskRecord {
+  if (debug || task.error?.error_code !== "GRAPH_ERROR") return task;
+  return { ...task, error: { ...task.error, message: HIDDEN_GRAPH_ERROR } };
 }
 
 /**

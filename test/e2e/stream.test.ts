@@ -1,8 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli, startCli } from "../helpers/cli.js";
 import { PACKAGE_JSON } from "../helpers/fixtures.js";
 import { until } from "../helpers/load.js";
-import { tmpProject } from "../helpers/tmp-project.js";
+import { linkPackages, tmpProject, writeTree } from "../helpers/tmp-project.js";
 import { openSocket, sseEvents, type Msg, type TestSocket } from "../unit/server/ws-client.js";
 
 /** Emits `n` chunks (`delayMs` apart, with the worker's pid when asked), optionally waits, answers `{ count }`. */
@@ -36,7 +39,8 @@ export default defineGraph({
 });
 `;
 
-const project = () => tmpProject({ "package.json": PACKAGE_JSON, "graphs/tokens.ts": TOKENS_GRAPH, "kaygraph.config.json": { log: { level: "warn" } } });
+const PROJECT_FILES = { "package.json": PACKAGE_JSON, "graphs/tokens.ts": TOKENS_GRAPH, "kaygraph.config.json": { log: { level: "warn" } } };
+const project = () => tmpProject(PROJECT_FILES);
 
 async function serve(cwd: string, args: string[] = []) {
   const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "2", ...args], { cwd });
@@ -164,3 +168,135 @@ describe("streaming on kaygraph serve --workers 2", () => {
     expect((await server.exited()).exitCode).toBe(0);
   });
 });
+
+/** One `serve` worker process (env: e.g. KAYGRAPH_TASKS_CONCURRENCY); stopped when the test ends unless `autoStop` is false. */
+async function serveOne(cwd: string, env: Record<string, string> = {}, autoStop = true) {
+  const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "1"], { cwd, env, autoStop });
+  const port = await server.ready();
+  return { server, base: `http://127.0.0.1:${port}`, wsBase: `ws://127.0.0.1:${port}` };
+}
+
+async function taskRecord(base: string, id: string): Promise<Record<string, any>> {
+  return (await (await fetch(`${base}/tasks/${id}`, { headers: { connection: "close" } })).json()) as Record<string, any>;
+}
+
+describe("WebSocket protocol and task requests on kaygraph serve", () => {
+  // One server for these tests (each uses its own client ids), in a project kept until they all ran.
+  let target: Awaited<ReturnType<typeof serveOne>>;
+  let dir = "";
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-"));
+    await writeTree(dir, PROJECT_FILES);
+    await linkPackages(dir);
+    target = await serveOne(dir, {}, false);
+  });
+  afterAll(async () => {
+    await target?.server.stop();
+    if (process.env.KAYGRAPH_KEEP_TMP !== "1") await rm(dir, { recursive: true, force: true });
+  });
+
+  it("runs two operations at once on one socket, each event carrying its own id", async () => {
+    const socket = await openSocket(`${target.wsBase}/ws/e2e-two`);
+    socket.send({ type: "run", id: "slow", graph: "tokens", input: { n: 2, waitMs: 30_000 } });
+    await socket.next((m) => m.id === "slow" && m.type === "node_start");
+    socket.send({ type: "run", id: "fast", graph: "tokens", input: { n: 5 } });
+    const fast = await socket.operation("fast");
+    // `fast` ran to its end while `slow` was still running on the same socket.
+    expect(socket.messages.some((m) => m.id === "slow" && (m.type === "result" || m.type === "error"))).toBe(false);
+    inOrder(fast);
+    expect(fast.filter((e) => e.type === "data").map((e) => (e.chunk as { i: number }).i)).toEqual([0, 1, 2, 3, 4]);
+    expect(fast.at(-1)).toMatchObject({ type: "result", result: { count: 5 } });
+    socket.send({ type: "cancel", id: "slow" });
+    const slow = await socket.operation("slow");
+    inOrder(slow);
+    expect(slow.filter((e) => e.type === "data")).toHaveLength(2);
+    expect(slow.at(-1)).toMatchObject({ type: "error", error_code: "CANCELLED" });
+    expect(socket.messages.every((m) => m.id === "slow" || m.id === "fast")).toBe(true);
+  });
+
+  it("answers malformed JSON with an error event and keeps the socket open", async () => {
+    const socket = await openSocket(`${target.wsBase}/ws/e2e-malformed`);
+    socket.send("{not json");
+    expect(await socket.next((m) => m.type === "error")).toMatchObject({ type: "error", error_code: "INVALID_JSON" });
+    socket.send({ type: "nonsense", id: "u" });
+    expect(await socket.next((m) => m.id === "u")).toMatchObject({ type: "error", error_code: "VALIDATION_ERROR" });
+    socket.send({ type: "ping", id: "p" });
+    expect(await socket.next((m) => m.id === "p")).toEqual({ type: "pong", id: "p" });
+    socket.send({ type: "run", id: "r", graph: "tokens", input: { n: 1 } });
+    expect((await socket.operation("r")).at(-1)).toMatchObject({ type: "result", result: { count: 1 } });
+    expect(socket.ws.readyState).toBe(socket.ws.OPEN);
+  });
+
+  it("closes a socket that sends a message over 64 KiB with 1009; other sockets keep working", async () => {
+    const bystander = await openSocket(`${target.wsBase}/ws/e2e-bystander`);
+    const socket = await openSocket(`${target.wsBase}/ws/e2e-oversize`);
+    socket.send({ type: "run", id: "big", graph: "tokens", input: { n: 1, pad: "x".repeat(70 * 1024) } });
+    expect((await socket.closed).code).toBe(1009);
+    expect(socket.messages.filter((m) => m.id === "big")).toEqual([]);
+    bystander.send({ type: "ping", id: "p" });
+    expect(await bystander.next((m) => m.id === "p")).toEqual({ type: "pong", id: "p" });
+  });
+
+  it("keeps the X-Request-ID sent to /async as the task's request_id", async () => {
+    const res = await fetch(`${target.base}/api/v1/tokens/async`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-request-id": "e2e-req.42", connection: "close" },
+      body: JSON.stringify({ n: 1 }),
+    });
+    expect(res.status).toBe(202);
+    expect(res.headers.get("x-request-id")).toBe("e2e-req.42");
+    const { task_id: id } = (await res.json()) as { task_id: string };
+    expect(await taskRecord(target.base, id)).toMatchObject({ id, request_id: "e2e-req.42" });
+    await until(async () => (await taskRecord(target.base, id)).status === "completed", "the task to complete");
+    expect(await taskRecord(target.base, id)).toMatchObject({ request_id: "e2e-req.42", result: { count: 1 } });
+  });
+});
+
+describe("tasks run by a separate kaygraph worker process (SQLite)", () => {
+  it("a serve subscriber (WebSocket and SSE) receives every event, in order, of a task the worker runs", async () => {
+    const cwd = await project();
+    // serve and the worker each run one task at a time. A task that waits until cancelled fills serve's slot,
+    // so the task under test can only be claimed by the worker process.
+    const worker = startCli(["worker", "--concurrency", "1"], { cwd });
+    const [{ base, wsBase }] = await Promise.all([serveOne(cwd, { KAYGRAPH_TASKS_CONCURRENCY: "1" }), worker.waitFor("kaygraph: worker ready")]);
+    const servePid = ((await (await fetch(`${base}/health`, { headers: { connection: "close" } })).json()) as { pid: number }).pid;
+    expect(servePid).not.toBe(worker.pid);
+    const cancel = async (id: string) => {
+      expect((await fetch(`${base}/tasks/${id}`, { method: "DELETE", headers: { connection: "close" } })).status).toBe(200);
+      await until(async () => (await taskRecord(base, id)).status === "cancelled", "a blocking task to be cancelled");
+    };
+    let blocker = await submit(base, { n: 1, waitMs: 60_000, withPid: true });
+    if ((await runnerPid(base, blocker)) === worker.pid) {
+      // The worker took it: a second one can only go to serve; then free the worker again.
+      const second = await submit(base, { n: 1, waitMs: 60_000, withPid: true });
+      expect(await runnerPid(base, second)).toBe(servePid);
+      await cancel(blocker);
+      blocker = second;
+    }
+
+    const socket = await openSocket(`${wsBase}/ws/e2e-worker`);
+    const id = await submit(base, { n: 30, delayMs: 5, withPid: true });
+    socket.send({ type: "subscribe", id: "s", task_id: id });
+    const sse = sseEvents(await fetch(`${base}/tasks/${id}/events`, { headers: { connection: "close" } }));
+    const ws = await socket.operation("s");
+    const pids = ws.filter((e) => e.type === "data").map((e) => (e.chunk as { pid: number }).pid);
+    expect(new Set(pids)).toEqual(new Set([worker.pid]));
+    inOrder(ws);
+    expect(ws.map((e) => e.type)).toEqual(["start", "node_start", ...Array(30).fill("data"), "node_end", "result"]);
+    expect(ws.filter((e) => e.type === "data").map((e) => (e.chunk as { i: number }).i)).toEqual([...Array(30).keys()]);
+    expect(ws.at(-1)).toMatchObject({ type: "result", id: "s", result: { count: 30 } });
+    expect(shape(await sse)).toEqual(shape(ws));
+
+    await cancel(blocker);
+    worker.kill("SIGTERM");
+    expect((await worker.exited()).exitCode).toBe(0);
+  });
+});
+
+/** The pid of the process running a `withPid` task: its first data event, read over SSE. */
+async function runnerPid(base: string, id: string): Promise<number> {
+  const done = new AbortController();
+  const events = await sseEvents(await fetch(`${base}/tasks/${id}/events`, { signal: done.signal, headers: { connection: "close" } }), (e) => e.type === "data");
+  done.abort();
+  return (events.at(-1)!.chunk as { pid: number }).pid;
+}

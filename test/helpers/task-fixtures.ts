@@ -34,7 +34,7 @@ class Work extends Node {
 export default defineGraph({
   input: z.object({ tag: z.string(), ms: z.number().int().min(0).default(50), poison: z.boolean().default(false), failTimes: z.number().int().min(0).default(0) }),
   output: z.object({ tag: z.string() }),
-  retry: { attempts: 3, backoffMs: 200 },
+  retry: { attempts: 3, backoff: 200 },
   graph: () => new Graph(new Work()),
 });
 `;

@@ -1,10 +1,11 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
+import { resolveRetry } from "../../definition/define.js";
 import type { LoadedGraph } from "../../definition/registry.js";
 import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
 import { IdempotencyMismatchError, InvalidCursorError, TASK_STATUSES, TaskConflictError, isTerminalStatus, type TaskStore } from "../../tasks/index.js";
 import type { AppContext } from "../context.js";
-import { pauseMark, TaskEventPump } from "../event-flow.js";
+import { pauseMark, publicTask, publicTaskEvent, TaskEventPump } from "../event-flow.js";
 import { HttpError } from "../http-error.js";
 import { methodNotAllowed } from "../middleware/errors.js";
 import { mountGraphPosts } from "./graph-post.js";
@@ -62,8 +63,7 @@ function submitHandler(ctx: AppContext, graph: LoadedGraph) {
         owner: req.user?.sub ?? null,
         requestId: requestIdOf(req),
         ...(key !== undefined && { idempotencyKey: key }),
-        maxAttempts: def.retry?.attempts ?? 1,
-        backoffMs: def.retry?.backoffMs ?? 1000,
+        ...resolveRetry(def.retry),
         timeoutMs: def.taskTimeoutMs ?? def.timeoutMs ?? null,
       })
       .catch(taskError);
@@ -84,7 +84,7 @@ export function taskRoutes(ctx: AppContext, router: Router = Router()): Router {
       const page = await storeOf(ctx)
         .list({ ...scopeOf(ctx, req), ...query.data, status: query.data.status as (typeof TASK_STATUSES)[number] | undefined })
         .catch(taskError);
-      res.json(page);
+      res.json({ ...page, tasks: page.tasks.map((task) => publicTask(task, ctx.debug)) });
     })
     .all(methodNotAllowed(["GET"]));
   router
@@ -92,12 +92,12 @@ export function taskRoutes(ctx: AppContext, router: Router = Router()): Router {
     .get(async (req, res) => {
       const task = await storeOf(ctx).get(String(req.params.id), scopeOf(ctx, req));
       if (!task) throw notFound(String(req.params.id));
-      res.json(task);
+      res.json(publicTask(task, ctx.debug));
     })
     .delete(async (req, res) => {
       const task = await storeOf(ctx).cancel(String(req.params.id), scopeOf(ctx, req)).catch(taskError);
       if (!task) throw notFound(String(req.params.id));
-      res.json(task);
+      res.json(publicTask(task, ctx.debug));
     })
     .all(methodNotAllowed(["GET", "DELETE"]));
   router
@@ -123,7 +123,7 @@ export function taskRoutes(ctx: AppContext, router: Router = Router()): Router {
         after,
         {
           // A catch-up on a large task pauses while the reader is behind instead of buffering it all.
-          write: (event) => sse.send(event) && res.writableLength < mark,
+          write: (event) => sse.send(publicTaskEvent(event, ctx.debug)) && res.writableLength < mark,
           whenWritable: (resume) => res.once("drain", resume),
         },
         () => sse.close(),

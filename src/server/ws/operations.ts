@@ -9,7 +9,7 @@ import { CancelledReason, runDefinition } from "../../definition/run.js";
 import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
 import { isTerminalStatus } from "../../tasks/index.js";
 import { runTimeout } from "../context.js";
-import { pauseMark, publicEvent, TaskEventPump } from "../event-flow.js";
+import { pauseMark, publicEvent, publicTaskEvent, TaskEventPump } from "../event-flow.js";
 import type { ErrorCode } from "../http-error.js";
 import type { ConnectionEnv } from "./connection.js";
 import type { RunMessage, SubscribeMessage } from "./protocol.js";
@@ -141,7 +141,7 @@ export async function startSubscription(host: OperationHost, message: SubscribeM
       store,
       task.id,
       after,
-      { write: (event) => host.sendEvent(message.id, event) && host.buffered < mark, whenWritable: (resume) => host.whenFlushed(resume) },
+      { write: (event) => host.sendEvent(message.id, publicTaskEvent(event, ctx.debug)) && host.buffered < mark, whenWritable: (resume) => host.whenFlushed(resume) },
       () => host.release(message.id, op),
     );
     pump.start();

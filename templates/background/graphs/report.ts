@@ -121,7 +121,7 @@ export default defineGraph({
     return new Graph(plan);
   },
   // Background tasks: a failed run is tried again (3 attempts in all, 2 s apart); each attempt may take 10 min.
-  retry: { attempts: 3, backoffMs: 2_000 },
+  retry: { attempts: 3, backoff: 2_000 },
   taskTimeoutMs: 10 * 60_000,
   // A sync call (POST /api/v1/report) may take this long before it is aborted with 504.
   timeoutMs: 60_000,

@@ -5,12 +5,13 @@ import path from "node:path";
 import { onTestFinished } from "vitest";
 import { z } from "zod";
 import type { KaygraphConfig } from "../../../src/config/schema.js";
-import { Graph, Node, defineGraph } from "../../../src/index.js";
+import type { GraphRegistry } from "../../../src/definition/registry.js";
+import { Graph, Node, defineGraph, type GraphDefinitionSpec } from "../../../src/index.js";
 import { startServer, type ServerHandle, type StartServerOptions } from "../../../src/server/listen.js";
 import { registryOf, testConfig } from "../../helpers/app-server.js";
 
 export { until } from "../../helpers/load.js";
-export { openSocket, sseEvents, sseFrames, type Msg, type SseFrame, type TestSocket } from "./ws-client.js";
+export { openSocket, sseEvents, sseFrames, upgradeStatus, type Msg, type SseFrame, type TestSocket } from "./ws-client.js";
 
 /** Runs that saw their signal fire, by the input's `tag`. */
 export const aborted = new Set<string>();
@@ -76,28 +77,31 @@ const tokenInput = z.object({
   fail: z.boolean().default(false),
 });
 
+/** The `tokens` graph (see {@link Tokens}), answering `version`; `extra` adds definition options. */
+export function tokensDefinition(version: number, extra: Partial<Pick<GraphDefinitionSpec<z.ZodType, z.ZodType>, "timeoutMs" | "retry">> = {}) {
+  return defineGraph({
+    input: tokenInput,
+    output: z.object({ count: z.number(), version: z.number() }),
+    graph: () => new Graph(new Tokens({ nodeId: "tokens" })),
+    result: (shared: { output: { count: number } }) => ({ ...shared.output, version }),
+    ...extra,
+  });
+}
+
 /** `tokens` v1 and v2 (v2 answers `version: 2`), and `short` with a 150 ms timeout. */
 export function streamRegistry() {
-  const def = (version: number, timeoutMs?: number) =>
-    defineGraph({
-      input: tokenInput,
-      output: z.object({ count: z.number(), version: z.number() }),
-      graph: () => new Graph(new Tokens({ nodeId: "tokens" })),
-      result: (shared: { output: { count: number } }) => ({ ...shared.output, version }),
-      ...(timeoutMs !== undefined && { timeoutMs }),
-    });
   return registryOf([
-    ["tokens", 1, def(1)],
-    ["tokens", 2, def(2)],
-    ["short", 1, def(1, 150)],
+    ["tokens", 1, tokensDefinition(1)],
+    ["tokens", 2, tokensDefinition(2)],
+    ["short", 1, tokensDefinition(1, { timeoutMs: 150 })],
   ]);
 }
 
 /** A real server (listen.ts: app, WebSockets, task store and runner) on 127.0.0.1:0, closed after the test. */
-export async function startTestServer(overrides: KaygraphConfig = {}, options: StartServerOptions = {}): Promise<ServerHandle & { base: string; wsBase: string }> {
+export async function startTestServer(overrides: KaygraphConfig = {}, options: StartServerOptions = {}, registry: GraphRegistry = streamRegistry()): Promise<ServerHandle & { base: string; wsBase: string }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-ws-"));
   const config = testConfig({ ...overrides, server: { host: "127.0.0.1", port: 0, ...overrides.server }, tasks: { database: path.join(dir, "kg.db"), ...overrides.tasks }, rateLimit: { database: path.join(dir, "rl.db"), ...overrides.rateLimit } });
-  const handle = await startServer(config, streamRegistry(), { tasks: options.tasks, ...options });
+  const handle = await startServer(config, registry, { tasks: options.tasks, ...options });
   onTestFinished(async () => {
     await handle.close(200);
     await rm(dir, { recursive: true, force: true });
