@@ -16,9 +16,7 @@ export interface InputSources {
  * them and a terminal on stdin, the input is `{}` (schema defaults apply). Bad JSON is a usage error.
  */
 export async function readRunInput(sources: InputSources): Promise<unknown> {
-  if (sources.input !== undefined && sources.inputFile !== undefined) {
-    throw new KaygraphError(Errors.Usage, { message: "Give the input either with --input or with --input-file, not both." });
-  }
+  checkInputFlags(sources);
   if (sources.input !== undefined) return parseJson(sources.input, "--input");
   if (sources.inputFile !== undefined) {
     if (sources.inputFile === "-") return parseJson(await text(sources.stdin), "stdin");
@@ -34,6 +32,13 @@ export async function readRunInput(sources: InputSources): Promise<unknown> {
   if (sources.stdin.isTTY) return {};
   const piped = await text(sources.stdin);
   return piped.trim() === "" ? {} : parseJson(piped, "stdin");
+}
+
+/** A usage error when both `--input` and `--input-file` are given (checked before the project loads). */
+export function checkInputFlags(flags: { input?: string; inputFile?: string }): void {
+  if (flags.input !== undefined && flags.inputFile !== undefined) {
+    throw new KaygraphError(Errors.Usage, { message: "Give the input either with --input or with --input-file, not both." });
+  }
 }
 
 function parseJson(raw: string, from: string): unknown {

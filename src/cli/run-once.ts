@@ -64,7 +64,8 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
 function toCliError(error: unknown, interrupted: boolean, graph: string): unknown {
   if (!(error instanceof DefinitionRunError)) return error;
   if (interrupted) return new KaygraphError(Errors.Interrupted, { message: `The run of ${graph} was interrupted.`, cause: error });
-  const where = error.node ? ` in node ${error.node}` : "";
+  // A MAX_STEPS message already names the node the step guard stopped, which never ran: no "failed in".
+  const where = error.node && error.code !== "MAX_STEPS" ? ` in node ${error.node}` : "";
   switch (error.code) {
     case "VALIDATION_ERROR":
       return new KaygraphError(Errors.InputInvalid, { message: error.message, hint: "Fix the input to match the graph's input schema (see `kaygraph graphs`)." });

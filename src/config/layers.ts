@@ -82,16 +82,21 @@ export function unflatten(layer: Layer): Record<string, unknown> {
   return root;
 }
 
-/** The source of `path`, or of the nearest parent path that was set as a whole. */
+/**
+ * The source of `path`, or of the nearest parent path that was set as a whole, or else of the first
+ * setting under it (an object the user wrote at `path`, such as a misspelt section).
+ */
 export function sourceOf(layer: Layer, path: string): Source | undefined {
   let current = path;
   for (;;) {
     const entry = layer.get(current);
     if (entry) return entry.source;
     const dot = current.lastIndexOf(".");
-    if (dot < 0) return undefined;
+    if (dot < 0) break;
     current = current.slice(0, dot);
   }
+  for (const [key, entry] of layer) if (key.startsWith(`${path}.`)) return entry.source;
+  return undefined;
 }
 
 /** Deep-freezes an object graph of plain objects and arrays. */

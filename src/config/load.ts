@@ -7,6 +7,7 @@ import { readDotenv } from "./dotenv.js";
 import { deepFreeze, describeSource, flatten, mergeLayers, sourceOf, unflatten, type Layer, type Source } from "./layers.js";
 import { configSchema, type KaygraphConfig, type ResolvedConfig } from "./schema.js";
 import { SECRET_PATHS, SETTINGS } from "./settings.js";
+import { closest, knownKeys } from "./suggest.js";
 
 /** Config file names looked up in the project directory, in order. */
 export const CONFIG_FILES = ["kaygraph.config.ts", "kaygraph.config.mts", "kaygraph.config.js", "kaygraph.config.mjs", "kaygraph.config.json"];
@@ -189,13 +190,20 @@ function configError(issues: readonly z.core.$ZodIssue[], merged: Layer, configF
         const source = sourceOf(merged, key);
         const value = merged.get(key)?.value;
         const shown = value === undefined ? "" : `, got ${SECRET_PATHS.has(key) ? "(redacted)" : JSON.stringify(value)}`;
-        const message = issue.code === "unrecognized_keys" ? "is not a kaygraph setting" : issue.message;
-        return `${key}: ${message}${shown}${source ? ` (from ${describeSource(source)})` : ""}`;
+        const message = extra === undefined ? issue.message : "is not a kaygraph setting";
+        const didYouMean = extra === undefined ? "" : suggestion(issue.path, extra);
+        return `${key}: ${message}${shown}${source ? ` (from ${describeSource(source)})` : ""}${didYouMean}`;
       })
       .join("\n");
   });
   if (configFile) lines.push(`config file: ${configFile}`);
   return new KaygraphError(Errors.ConfigInvalid, { message: lines.join("\n") });
+}
+
+/** `; did you mean server?` when a known key at the same place is close to the unknown one. */
+function suggestion(parent: readonly PropertyKey[], unknown: string): string {
+  const match = closest(unknown, knownKeys(configSchema, parent));
+  return match === undefined ? "" : `; did you mean ${[...parent.map(String), match].join(".")}?`;
 }
 
 /** Applies `.env` values to process.env so graph code sees them too (never overriding the real environment). */

@@ -26,7 +26,8 @@ export const END = null;
 const EMPTY_PARAMS: Readonly<Params> = Object.freeze({});
 const NO_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/** @internal True for promises and other thenables: the engine awaits only what needs it. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return value !== null && typeof value === "object" && typeof (value as { then?: unknown }).then === "function";
 }
 
@@ -303,7 +304,8 @@ export class Node<S = any, P = any, E = any> {
     return value.then(undefined, (error: unknown) => this._retryAfter(input, error, 1));
   }
 
-  private async _retryAfter(input: P, firstError: unknown, nextAttempt: number): Promise<E> {
+  /** @internal The attempts after a failed one (`nextAttempt` is the 0-based index of the next), then the fallback. */
+  async _retryAfter(input: P, firstError: unknown, nextAttempt: number): Promise<E> {
     const signal = this.signal;
     let error = firstError;
     for (let attempt = nextAttempt; ; attempt++) {

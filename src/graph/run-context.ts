@@ -73,10 +73,17 @@ export class RunContext {
     if (this.signal.aborted) throw new AbortError(this.signal.reason);
   }
 
-  /** Counts one node step; throws on abort or when `maxSteps` would be exceeded. */
+  /**
+   * Counts one node step; throws on abort or when `maxSteps` would be exceeded. The step guard runs before
+   * the node's own step, so it names the node it stopped (not the enclosing graph, whose step would
+   * otherwise catch the error first).
+   */
   beginStep(nodeId: string): void {
     this.throwIfAborted();
-    if (++this.steps > this.maxSteps) throw new MaxStepsError(this.maxSteps, nodeId);
+    if (++this.steps > this.maxSteps) {
+      this.failedNode ??= nodeId;
+      throw new MaxStepsError(this.maxSteps, nodeId);
+    }
   }
 
   /** Emits `start`. */
@@ -137,6 +144,11 @@ export class RunContext {
       process.emitWarning(`A run event listener threw: ${messageOf(error)}`, { code: "KG_EVENT_LISTENER" });
     }
   }
+}
+
+/** Throws {@link AbortError} with the signal's reason if `signal` has fired (batches check it between items). */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(signal.reason);
 }
 
 /** Sleeps `ms`, rejecting with {@link AbortError} as soon as `signal` aborts. */

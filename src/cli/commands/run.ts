@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { Errors, KaygraphError } from "../../errors.js";
+import { checkInputFlags } from "../input.js";
 import { loadProject } from "../project.js";
 
 interface RunFlags {
@@ -22,6 +23,8 @@ export function runCommand(): Command {
     .option("-q, --quiet", "no progress on stderr")
     .option("--graphs <dir|glob>", "graph definition files")
     .action(async (ref: string, flags: RunFlags, command: Command) => {
+      // A usage error is reported before the project's config and graphs load (and could fail first).
+      checkInputFlags(flags);
       const { config } = await loadProject(command);
       const { runOnce } = await import("../run-once.js");
       const output = await runOnce(config, ref, {

@@ -96,6 +96,17 @@ describe("loadConfig", () => {
     expect(text).toMatch(/rateLimit\.anonymous: must look like.*got "lots" \(from env KAYGRAPH_RATE_LIMIT\)/);
   });
 
+  it("an unknown key names its source and suggests a close known key", async () => {
+    const cwd = await project({ "kaygraph.config.json": JSON.stringify({ sever: { port: 1 }, server: { prot: 3 }, ratelimit: true, zzzzzz: 1 }) });
+    const error = (await loadConfig({ cwd, env: {} }).catch((e: unknown) => e)) as KaygraphError;
+    expect(error).toBeInstanceOf(KaygraphError);
+    const lines = error.message.split("\n");
+    expect(lines).toContain("sever: is not a kaygraph setting (from kaygraph.config.json); did you mean server?");
+    expect(lines).toContain("server.prot: is not a kaygraph setting, got 3 (from kaygraph.config.json); did you mean server.port?");
+    expect(lines).toContain("ratelimit: is not a kaygraph setting, got true (from kaygraph.config.json); did you mean rateLimit?");
+    expect(lines).toContain("zzzzzz: is not a kaygraph setting, got 1 (from kaygraph.config.json)");
+  });
+
   it("never prints a secret's value in errors", async () => {
     const cwd = await project({ "kaygraph.config.json": JSON.stringify({ redis: { url: "http://user:hunter2@host" } }) });
     const error = (await loadConfig({ cwd, env: {} }).catch((e: unknown) => e)) as KaygraphError;

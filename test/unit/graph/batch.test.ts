@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BatchFlow, BatchGraph, BatchNode, Graph, Node, ParallelBatchFlow, ParallelBatchGraph, ParallelBatchNode } from "../../../src/index.js";
+import { AbortError, BatchFlow, BatchGraph, BatchNode, Graph, Node, ParallelBatchFlow, ParallelBatchGraph, ParallelBatchNode, type RunEvent } from "../../../src/index.js";
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -295,5 +295,157 @@ describe("ParallelBatchGraph", () => {
     await new Graph(p).run(shared);
     expect(peak).toBe(4);
     expect(shared.total).toBe(10);
+  });
+});
+
+describe("abort inside batches", () => {
+  /** The run's AbortError, whatever it rejected with. */
+  const failure = (run: Promise<unknown>) => run.then(() => "resolved", (e: unknown) => e);
+
+  it("a sequential BatchNode starts no item after the signal fires and rejects with the abort", async () => {
+    const controller = new AbortController();
+    const ran: number[] = [];
+    let posted = false;
+    class Items extends BatchNode {
+      override prep() {
+        return [1, 2, 3, 4];
+      }
+      override async exec(n: number) {
+        ran.push(n);
+        await Promise.resolve();
+        if (n === 2) controller.abort(new Error("stopped by test"));
+        return n;
+      }
+      override post() {
+        posted = true;
+      }
+    }
+    const err = await failure(new Items().run({}, { signal: controller.signal }));
+    expect(err).toBeInstanceOf(AbortError);
+    expect((err as AbortError).message).toContain("stopped by test");
+    expect(ran).toEqual([1, 2]);
+    expect(posted).toBe(false);
+  });
+
+  it("an abort during the last item still rejects, and the error event reads ABORTED like an abort between nodes", async () => {
+    const controller = new AbortController();
+    class Last extends BatchNode {
+      override prep() {
+        return ["a", "b"];
+      }
+      override exec(item: string) {
+        if (item === "b") controller.abort();
+      }
+    }
+    const events: RunEvent[] = [];
+    const first = new Last({ nodeId: "last" });
+    const err = await failure(new Graph(first).run({}, { signal: controller.signal, onEvent: (e) => void events.push(e) }));
+    expect(err).toBeInstanceOf(AbortError);
+    expect(events.at(-1)).toMatchObject({ type: "error", error_code: "ABORTED", node: "last" });
+  });
+
+  it("a ParallelBatchNode rejects with the abort once its items settle instead of resolving", async () => {
+    const controller = new AbortController();
+    const settled: number[] = [];
+    let posted = false;
+    class All extends ParallelBatchNode {
+      override prep() {
+        return [1, 2, 3, 4];
+      }
+      override async exec(n: number) {
+        await Promise.resolve();
+        if (n === 2) controller.abort();
+        await Promise.resolve();
+        settled.push(n);
+        return n;
+      }
+      override post() {
+        posted = true;
+      }
+    }
+    const err = await failure(new All().run({}, { signal: controller.signal }));
+    expect(err).toBeInstanceOf(AbortError);
+    expect(settled.sort()).toEqual([1, 2, 3, 4]);
+    expect(posted).toBe(false);
+  });
+
+  it("a capped ParallelBatchNode starts no item after the abort", async () => {
+    const controller = new AbortController();
+    const started: number[] = [];
+    class Capped extends ParallelBatchNode {
+      override prep() {
+        return [1, 2, 3, 4, 5, 6];
+      }
+      override async exec(n: number) {
+        started.push(n);
+        if (n === 2) controller.abort();
+        await Promise.resolve();
+        return n;
+      }
+    }
+    await expect(new Capped({ concurrency: 2 }).run({}, { signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
+    expect(started).toEqual([1, 2]);
+  });
+
+  it("batch graphs stop their sub-graph runs after the abort, sequential or parallel", async () => {
+    for (const Batch of [BatchGraph, ParallelBatchGraph]) {
+      const controller = new AbortController();
+      const seen: string[] = [];
+      class First extends Node {
+        override post() {
+          seen.push(`first${String(this.params.i)}`);
+          if (this.params.i === 1) controller.abort();
+        }
+      }
+      class Second extends Node {
+        override post() {
+          seen.push(`second${String(this.params.i)}`);
+        }
+      }
+      class Items extends Batch {
+        override prep() {
+          return [{ i: 1 }, { i: 2 }, { i: 3 }];
+        }
+      }
+      const first = new First();
+      first.next(new Second());
+      await expect(new Items(first).run({}, { signal: controller.signal })).rejects.toBeInstanceOf(AbortError);
+      expect(seen).toEqual(["first1"]);
+    }
+  });
+});
+
+describe("ParallelBatchNode retries", () => {
+  it("gives each concurrent item its own curRetry; afterwards curRetry is the highest attempt index", async () => {
+    let retriedA!: () => void;
+    const aRetried = new Promise<void>((resolve) => (retriedA = resolve));
+    let attemptsA = 0;
+    const seenByB: number[] = [];
+    class Items extends ParallelBatchNode {
+      override prep() {
+        return ["a", "b"];
+      }
+      override async exec(item: string) {
+        if (item === "a") {
+          attemptsA++;
+          if (attemptsA < 3) throw new Error("a fails twice");
+          retriedA();
+          return `a@${this.curRetry}`;
+        }
+        seenByB.push(this.curRetry);
+        await aRetried;
+        seenByB.push(this.curRetry);
+        return `b@${this.curRetry}`;
+      }
+      override post(shared: { r?: string[] }, _p: unknown, r: string[]) {
+        shared.r = r;
+      }
+    }
+    const node = new Items({ maxRetries: 3 });
+    const shared: { r?: string[] } = {};
+    await node.run(shared);
+    expect(shared.r).toEqual(["a@2", "b@0"]);
+    expect(seenByB).toEqual([0, 0]);
+    expect(node.curRetry).toBe(2);
   });
 });

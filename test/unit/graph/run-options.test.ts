@@ -99,6 +99,28 @@ describe("maxSteps", () => {
   });
 });
 
+describe("maxSteps blame", () => {
+  it("names the node the guard stopped, not the nested graph around it", async () => {
+    class Ping extends Node {
+      override post() {
+        return "again";
+      }
+    }
+    // outer steps: sub (1), then a (2), b (3), a (4) … so step 11 is b.
+    const a = new Ping({ nodeId: "a" });
+    const b = new Ping({ nodeId: "b" });
+    a.on("again", b);
+    b.on("again", a);
+    const sub = new Graph(a, { nodeId: "sub" });
+    const { events, onEvent } = collectEvents();
+    const err = await new Graph(sub).run({}, { maxSteps: 10, onEvent }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MaxStepsError);
+    expect((err as MaxStepsError).node).toBe("b");
+    expect((err as Error).message).toContain('exceeded maxSteps (10) before node "b"');
+    expect(events.at(-1)).toMatchObject({ type: "error", error_code: "MAX_STEPS", node: "b" });
+  });
+});
+
 describe("events", () => {
   it("emits start, node events, data and one terminal result with gapless seq", async () => {
     class Talk extends Node<Store> {
