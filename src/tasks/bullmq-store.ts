@@ -166,8 +166,9 @@ export class BullmqTaskStore implements TaskStore {
     return hashToRecord(fromFlat(detail));
   }
 
-  async events(id: string, afterSeq = 0): Promise<TaskEvent[]> {
-    const bodies = await this.redis.lrange(this.keys.events(id), afterSeq, -1);
+  async events(id: string, afterSeq = 0, limit?: number): Promise<TaskEvent[]> {
+    // The list holds seq n at index n - 1.
+    const bodies = await this.redis.lrange(this.keys.events(id), afterSeq, limit === undefined ? -1 : afterSeq + limit - 1);
     return bodies.map((body) => JSON.parse(body) as TaskEvent);
   }
 
@@ -175,7 +176,7 @@ export class BullmqTaskStore implements TaskStore {
     let off: (() => void) | undefined;
     let closed = false;
     const feed: EventFeed = new EventFeed(afterSeq, listener, {
-      read: (seq) => this.events(id, seq),
+      read: (seq, limit) => this.events(id, seq, limit),
       pollMs: this.pollMs,
       onError: this.onError,
       onClose: () => {

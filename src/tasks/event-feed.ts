@@ -9,10 +9,13 @@
 import { isTerminalEvent } from "../graph/events.js";
 import type { TaskEvent, TaskEventListener } from "./types.js";
 
+/** Events read from the store at a time. */
+const READ_PAGE = 128;
+
 /** How a feed reads and is told about trouble. */
 export interface EventFeedOptions {
-  /** Stored events with seq > afterSeq, in order. */
-  read: (afterSeq: number) => Promise<TaskEvent[]>;
+  /** Stored events with seq > afterSeq, in order, at most `limit` of them. */
+  read: (afterSeq: number, limit: number) => Promise<TaskEvent[]>;
   /** Re-read period when no notification comes. */
   pollMs: number;
   onError: (error: unknown) => void;
@@ -24,7 +27,7 @@ export interface EventFeedOptions {
  * Delivers every event with seq > `afterSeq` to `listener`, in order, then closes after the terminal one.
  *
  * @example
- * const feed = new EventFeed(0, (e) => send(e), { read: (s) => store.events(id, s), pollMs: 1000, onError });
+ * const feed = new EventFeed(0, (e) => send(e), { read: (s, limit) => store.events(id, s, limit), pollMs: 1000, onError });
  * feed.start(); // then feed.hint() whenever a notification for this task arrives
  */
 export class EventFeed {
@@ -79,11 +82,16 @@ export class EventFeed {
     try {
       do {
         this.dirty = false;
-        const events = await this.options.read(this.last);
-        for (const event of events) {
-          if (this.closed) return;
-          if (event.seq > this.last) this.deliver(event);
-        }
+        // Page by page: a subscriber that pauses (a slow socket) and resumes later re-reads one page at most,
+        // not everything stored after it.
+        let page: TaskEvent[];
+        do {
+          page = await this.options.read(this.last, READ_PAGE);
+          for (const event of page) {
+            if (this.closed) return;
+            if (event.seq > this.last) this.deliver(event);
+          }
+        } while (page.length === READ_PAGE && !this.closed);
       } while (this.dirty && !this.closed);
     } catch (error) {
       // The next hint or poll reads again from the same seq, so nothing is lost.

@@ -135,15 +135,16 @@ export class SqliteTaskStore implements TaskStore {
     return rowToRecord(this.sql.task(id) as TaskRow);
   }
 
-  async events(id: string, afterSeq = 0): Promise<TaskEvent[]> {
-    const rows = this.sql.prepare("SELECT body FROM kg_task_events WHERE task_id = ? AND seq > ? ORDER BY seq").all(id, afterSeq) as { body: string }[];
+  async events(id: string, afterSeq = 0, limit = -1): Promise<TaskEvent[]> {
+    // LIMIT -1 is SQLite for "no limit".
+    const rows = this.sql.prepare("SELECT body FROM kg_task_events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(id, afterSeq, limit) as { body: string }[];
     return rows.map((r) => JSON.parse(r.body) as TaskEvent);
   }
 
   subscribe(id: string, afterSeq: number, listener: TaskEventListener): () => void {
     let off = (): void => undefined;
     const feed: EventFeed = new EventFeed(afterSeq, listener, {
-      read: (seq) => this.events(id, seq),
+      read: (seq, limit) => this.events(id, seq, limit),
       pollMs: this.pollMs,
       onError: this.onError,
       onClose: () => {

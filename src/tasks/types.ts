@@ -199,8 +199,8 @@ export interface TaskStore {
    * ends cancelled). Undefined when not found; throws TaskConflictError when terminal.
    */
   cancel(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined>;
-  /** Stored events with seq > afterSeq, in order. */
-  events(id: string, afterSeq?: number): Promise<TaskEvent[]>;
+  /** Stored events with seq > afterSeq, in order; at most `limit` of them when given. */
+  events(id: string, afterSeq?: number, limit?: number): Promise<TaskEvent[]>;
   /** Every event with seq > afterSeq, in order, without gap or duplicate, live across processes; ends after the terminal event. */
   subscribe(id: string, afterSeq: number, listener: TaskEventListener): () => void;
 

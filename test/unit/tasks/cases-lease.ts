@@ -39,11 +39,30 @@ export function leaseCases(fresh: Fresh): void {
     expect(events[2]).toEqual({ type: "data", seq: 3, ts: 3, node: "n", chunk: { deep: [1, 0.1, "é"] } });
     expect(events[3]).toMatchObject({ type: "result", seq: 4, result: { out: [] } });
     expect((await store.events(task.id, 2)).map((e) => e.seq)).toEqual([3, 4]);
+    expect((await store.events(task.id, 1, 2)).map((e) => e.seq)).toEqual([2, 3]);
+    expect((await store.events(task.id, 3, 10)).map((e) => e.seq)).toEqual([4]);
     // Terminal states never change; nothing is appended after the terminal event.
     expect(await store.complete(lease, "again")).toBe("fenced");
     expect(await store.appendEvents(lease, [{ type: "data", ts: 4, node: "n", chunk: 1 }])).toBe(false);
     await expect(store.cancel(task.id)).rejects.toBeInstanceOf(TaskConflictError);
     expect(await store.events(task.id)).toHaveLength(4);
+  });
+
+  it("a subscriber reads a log longer than one page: every event once, in order, then the end", async () => {
+    const store = await (await fresh()).open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: {}, maxAttempts: 1, backoffMs: 0, timeoutMs: 5_000 });
+    const lease = await claimNow(store);
+    const data = Array.from({ length: 300 }, (_, i) => ({ type: "data" as const, ts: i, node: "n", chunk: i }));
+    expect(await store.appendEvents(lease, [{ type: "start", ts: 0, run_id: "r" }, ...data])).toBe(true);
+    expect(await store.complete(lease, "done")).toBe("ok");
+    const seen: number[] = [];
+    await new Promise<void>((resolve) => {
+      store.subscribe(task.id, 0, (event) => {
+        seen.push(event.seq);
+        if (event.type === "result") resolve();
+      });
+    });
+    expect(seen).toEqual(Array.from({ length: 302 }, (_, i) => i + 1));
   });
 
   it("wakes a waiting claim when a task is submitted, and an aborted claim resolves undefined", async () => {
