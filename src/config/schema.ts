@@ -93,8 +93,8 @@ const rateLimitSchema = z
 /** Background-task settings. */
 const tasksSchema = z
   .object({
-    /** Tasks one process runs at once. */
-    concurrency: z.number().int().min(1).default(4),
+    /** Tasks one process runs at once; 0 = this server accepts and serves tasks but runs none (`kaygraph worker` does). */
+    concurrency: z.number().int().min(0).default(4),
     /** SQLite database of the embedded store (relative to the project). */
     database: z.string().min(1).default(".kaygraph/kaygraph.db"),
     /** How long a claim holds without renewal before the task goes back to pending. */

@@ -84,7 +84,7 @@ export const SETTINGS: readonly SettingRow[] = [
   { path: "rateLimit.enabled", env: ["KAYGRAPH_RATE_LIMIT_ENABLED"], parse: bool },
   { path: "rateLimit.anonymous", env: ["KAYGRAPH_RATE_LIMIT"], flag: "--rate-limit", arg: "<spec|off>", help: "rate limits on, with this per-IP limit (e.g. 100/minute), or off", parse: str },
   { path: "rateLimit.failOpen", env: ["KAYGRAPH_RATE_LIMIT_FAIL_OPEN"], parse: bool },
-  { path: "tasks.concurrency", env: ["KAYGRAPH_TASKS_CONCURRENCY"], flag: "--concurrency", arg: "<n>", help: "background tasks run at once per process", parse: num },
+  { path: "tasks.concurrency", env: ["KAYGRAPH_TASKS_CONCURRENCY"], flag: "--concurrency", arg: "<n>", help: "background tasks run at once per process (serve: 0 = run none, leave them to kaygraph worker)", parse: num },
   { path: "tasks.database", env: ["KAYGRAPH_DATABASE"], parse: str },
   { path: "tasks.leaseMs", env: ["KAYGRAPH_TASKS_LEASE_MS"], parse: num },
   { path: "tasks.retentionMs", env: ["KAYGRAPH_TASKS_RETENTION_MS"], parse: num },

@@ -91,7 +91,8 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   }
   const port = (server.address() as AddressInfo).port;
   const runner =
-    store && options.runTasks !== false
+    // tasks.concurrency 0: an API-only server (tasks run in `kaygraph worker` processes elsewhere).
+    store && options.runTasks !== false && config.tasks.concurrency > 0
       ? new TaskRunner(store, {
           concurrency: config.tasks.concurrency,
           leaseMs: config.tasks.leaseMs,

@@ -31,6 +31,13 @@ describe("kaygraph CLI error paths", () => {
     expect(r.stderr).toContain("README.md#graph-definitions");
   });
 
+  it("kaygraph worker refuses --concurrency 0 (that is for an API-only serve)", async () => {
+    const cwd = await tmpProject(basicProject());
+    const r = await runCli(["worker", "--concurrency", "0"], { cwd });
+    expectExit2(r, "KG_USAGE");
+    expect(r.stderr).toContain("tasks.concurrency must be at least 1 here");
+  });
+
   it("a missing graphs directory names the directory and how to fix it", async () => {
     const cwd = await tmpProject({ "package.json": PACKAGE_JSON });
     const r = await runCli(["run", "echo"], { cwd });

@@ -1,4 +1,5 @@
 import { Command } from "commander";
+import { Errors, KaygraphError } from "../../errors.js";
 import { loadProject, withSettingFlags } from "../project.js";
 
 /** `kaygraph worker`: background-task workers only, no HTTP. */
@@ -7,6 +8,9 @@ export function workerCommand(): Command {
     .description("run background tasks only (no HTTP): from the SQLite store on this machine, or from Redis with --redis")
     .action(async (_flags: unknown, command: Command) => {
       const { config } = await loadProject(command);
+      if (config.tasks.concurrency < 1) {
+        throw new KaygraphError(Errors.Usage, { message: "kaygraph worker runs tasks: tasks.concurrency must be at least 1 here (0 is for a serve that runs none)." });
+      }
       const { runTaskWorker } = await import("../../process/task-worker.js");
       await runTaskWorker(config);
     });
