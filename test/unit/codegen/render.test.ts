@@ -75,7 +75,7 @@ describe("renderGenerated", () => {
     expect(client.match(/^import (?!type)/gm)).toBeNull();
     expect(client).toContain("    readonly v2: GraphClient<HelloV2Input, HelloV2Output>;\n");
     expect(client).toContain("    readonly latest: GraphClient<HelloV2Input, HelloV2Output>;\n");
-    expect(client).toContain('  const sayHelloV1 = graphClient<SayHelloV1Input, SayHelloV1Output>(http, "/api/v1/say-hello");\n');
+    expect(client).toContain('  const sayHelloV1 = graphClient<SayHelloV1Input, SayHelloV1Output>(http, "/api/v1/say-hello", "say-hello", 1);\n');
     expect(client).toContain('  readonly sayHello: Graphs["sayHello"];\n');
     expect(client).not.toContain('readonly tasks: Graphs["tasks"]');
     expect(client).toContain("return { ...taskClient(http), graphs, g3d: graphs.g3d, hello: graphs.hello, sayHello: graphs.sayHello, wordCount: graphs.wordCount };");
