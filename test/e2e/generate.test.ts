@@ -200,7 +200,8 @@ describe("kaygraph generate", () => {
     const bad = await tsc(cwd, "tsconfig.bad.json");
     expect(bad.exitCode).not.toBe(0);
     expect(bad.stdout.trim().split("\n")).toEqual([expect.stringMatching(/^bad\.ts\(4,\d+\): error TS2353: Object literal may only specify known properties, and 'wrong' does not exist in type '\{ name: string; excited\?: boolean/)]);
-  });
+    // Three full type-checks (lib checks on, @types/node included) take 30–60 s on a slow 2-core machine.
+  }, 240_000);
 
   it("handlers run in-process under tsx, with typed input, events and validation errors", async () => {
     const cwd = await project();
