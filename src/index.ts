@@ -23,6 +23,8 @@ export type { LoadConfigOptions, LoadedConfig } from "./config/load.js";
 export { toMermaid } from "./graph/mermaid.js";
 export { createApp } from "./server/app.js";
 export type { AppOptions } from "./server/app.js";
+export { createGuard } from "./server/guard.js";
+export type { Guard } from "./server/guard.js";
 export { startServer } from "./server/listen.js";
 export type { ServerHandle, StartServerOptions } from "./server/listen.js";
 export { HttpError } from "./server/http-error.js";
