@@ -9,6 +9,8 @@ export interface WorkerOptions {
   debug: boolean;
   /** Show GRAPH_ERROR messages to callers (dev, `--debug`). */
   exposeErrors: boolean;
+  /** During a drain, how long a keep-alive socket stays unused before the worker closes it (default 250 ms). */
+  drainIdleMs?: number;
   /** Regenerate `.kaygraph/generated` after loading (one worker per (re)load does it). */
   generate: boolean;
   /** Ordinal of this worker, for logs. */

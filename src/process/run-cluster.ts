@@ -17,6 +17,14 @@ export interface ClusterOptions {
   load: LoadConfigOptions;
 }
 
+/**
+ * `serve`: an old worker closes a keep-alive socket only after 2 s unused. A client may send a request just as
+ * the server closes its idle socket (the request then fails); a socket in use is instead closed after its
+ * response, which says `Connection: close`. Waiting longer makes that race rare under a stalled client,
+ * at the cost of up to 2 s more per worker in a rolling restart. `dev` keeps 250 ms: reloads stay fast.
+ */
+const SERVE_DRAIN_IDLE_MS = 2_000;
+
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const sentinel = (line: string) => {
   if (process.env.KAYGRAPH_TEST === "1") say(`kaygraph: ${line}`);
@@ -35,7 +43,7 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
   const dev = options.mode === "dev";
   const workers = dev ? 1 : resolveWorkers(config.workers);
   const port = config.server.port === 0 ? await freePort(config.server.host) : config.server.port;
-  const supervisor = new Supervisor({ workers, port, standby: dev, followSettings: !dev, worker: { load: options.load, debug: options.debug, exposeErrors: options.debug || dev }, shutdownTimeoutMs: config.server.shutdownTimeout * 1000, logger, say });
+  const supervisor = new Supervisor({ workers, port, standby: dev, followSettings: !dev, worker: { load: options.load, debug: options.debug, exposeErrors: options.debug || dev, ...(!dev && { drainIdleMs: SERVE_DRAIN_IDLE_MS }) }, shutdownTimeoutMs: config.server.shutdownTimeout * 1000, logger, say });
   const shownHost = config.server.host === "0.0.0.0" || config.server.host === "::" ? "localhost" : config.server.host;
   const announce = (port: number) => say(`kaygraph ${options.mode}: ${workers} worker${workers === 1 ? "" : "s"} serving http://${shownHost}:${port} (docs: http://${shownHost}:${port}/docs)`);
 

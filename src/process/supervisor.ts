@@ -11,7 +11,7 @@ export interface SupervisorOptions {
   /** Worker processes to keep running. */
   workers: number;
   /** How workers load the project (each loads settings and graphs itself, so a reload reads fresh files). */
-  worker: Pick<WorkerOptions, "load" | "debug" | "exposeErrors">;
+  worker: Pick<WorkerOptions, "load" | "debug" | "exposeErrors" | "drainIdleMs">;
   /** The concrete port every worker listens on (see ports.ts). */
   port: number;
   /** Drain deadline for each retiring worker on shutdown and reload. */

@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     draining = true;
     if (!handle) process.exit(0);
     // Once idle clients are sent away, new requests reach other workers: the primary may call a reload done.
-    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" })).then(() => {
+    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" }), options.drainIdleMs).then(() => {
       handle?.logger.flush();
       // The primary may have handed us a connection just before it saw our server close; we answer such a
       // hand-off "not accepted" and the primary gives it to another worker — but only while we are alive to

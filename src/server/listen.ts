@@ -34,9 +34,11 @@ export interface ServerHandle {
   /**
    * Graceful stop: `/ready` answers 503, no new connections, in-flight requests finish until the deadline,
    * then remaining connections are closed. Resolves when the server is closed; `onStarted` runs once idle
-   * keep-alive clients have been sent away (new requests then reach other workers).
+   * keep-alive clients have been sent away (new requests then reach other workers). A keep-alive socket is
+   * closed by the server once unused for `idleCloseMs` (default 250 ms); a longer wait makes it rarer that a
+   * client sends a request just as its idle socket closes.
    */
-  close(deadlineMs?: number, onStarted?: () => void): Promise<void>;
+  close(deadlineMs?: number, onStarted?: () => void, idleCloseMs?: number): Promise<void>;
 }
 
 /** Options of {@link startServer}. */
@@ -106,9 +108,9 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   state.phase = "ready";
 
   let closing: Promise<void> | undefined;
-  const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined): Promise<void> => {
+  const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined, idleCloseMs = IDLE_CLOSE_MS): Promise<void> => {
     // HTTP and tasks drain together: unfinished tasks are handed back to the store at the deadline.
-    closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted), webSockets.drain(deadlineMs), runner?.stop({ deadlineMs })]).then(async () => {
+    closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted, idleCloseMs), webSockets.drain(deadlineMs), runner?.stop({ deadlineMs })]).then(async () => {
       if (ownStore) await store?.close();
       await guard.close();
     });
@@ -132,7 +134,7 @@ async function openTaskStore(config: ResolvedConfig, logger: Logger): Promise<Ta
 
 /** How often a drain looks at keep-alive sockets. */
 const SWEEP_MS = 25;
-/** A keep-alive socket unused this long during a drain is closed (a client in a request loop never is). */
+/** A keep-alive socket unused this long during a drain is closed (a client in a request loop never is): dev's wait. */
 const IDLE_CLOSE_MS = 250;
 /** At the drain deadline, how long aborted runs get to send their 503 before every connection closes. */
 const ABORT_GRACE_MS = 1_000;
@@ -144,16 +146,16 @@ const ABORT_GRACE_MS = 1_000;
  * socket is left (busy ones close after their response), so new requests reach other workers from then on.
  * At the deadline everything left closes.
  */
-function drain(server: http.Server, tracker: ConnectionTracker, state: ServerState, deadlineMs: number, onStarted: () => void): Promise<void> {
+function drain(server: http.Server, tracker: ConnectionTracker, state: ServerState, deadlineMs: number, onStarted: () => void, idleCloseMs: number): Promise<void> {
   state.phase = "draining";
   tracker.beginDrain();
   const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
   let started = false;
   const began = Date.now();
   const sweep = setInterval(() => {
-    const idleLeft = tracker.sweep(IDLE_CLOSE_MS);
+    const idleLeft = tracker.sweep(idleCloseMs);
     // One more sweep after the last idle socket closed, so clients have seen the close before anyone is told.
-    if (!started && (idleLeft === 0 || Date.now() - began > IDLE_CLOSE_MS + 2 * SWEEP_MS)) {
+    if (!started && (idleLeft === 0 || Date.now() - began > idleCloseMs + 2 * SWEEP_MS)) {
       started = true;
       setTimeout(onStarted, SWEEP_MS).unref();
     }
