@@ -3,13 +3,13 @@
 //   node bench/http.mjs [--rounds 3] [--duration 5] [--connections 50] [--all]   (--all adds the --workers 2 rows)
 import autocannon from "autocannon";
 import path from "node:path";
-import { fmt, machineLine, median, printTable } from "./lib.mjs";
+import { fmt, machineLine, median, numberFlag, printTable } from "./lib.mjs";
 import { benchDir, startKaygraph, startServer } from "./servers.mjs";
 import { signToken } from "../dist/security/index.js";
 import { startLangGraph } from "./langgraph-server.mjs";
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
+const opt = (name, dflt) => numberFlag(args, name, dflt);
 const ROUNDS = opt("rounds", 3);
 const DURATION = opt("duration", 5);
 const CONNECTIONS = opt("connections", 50);

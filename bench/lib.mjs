@@ -45,3 +45,9 @@ export function machineLine() {
 
 /** Formats a number with thousands separators. */
 export const fmt = (n, digits = 0) => Number(n).toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** `--name <n>` from `args` as a number, else `dflt`. */
+export function numberFlag(args, name, dflt) {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? Number(args[at + 1]) : dflt;
+}

@@ -5,11 +5,11 @@ import autocannon from "autocannon";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fmt, machineLine, median, percentile } from "./lib.mjs";
+import { fmt, machineLine, median, numberFlag, percentile } from "./lib.mjs";
 import { benchDir, root, startKaygraph, startServer } from "./servers.mjs";
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
+const opt = (name, dflt) => numberFlag(args, name, dflt);
 const EDITS = opt("edits", 20);
 // Pause between edits: a person saves seconds apart; 0 measures back-to-back saves.
 const PAUSE = opt("pause", 1000);

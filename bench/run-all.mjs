@@ -1,7 +1,7 @@
 // npm run bench: every benchmark in one run, side by side with its baselines, written to BENCHMARKS.md, then
 // the budgets checked (exit 1 when one is missed — a benchmark verdict, never part of the test suite).
 //   npm run bench            (needs `npm run build` first and Redis on 127.0.0.1:6379 for the Redis rows)
-import { existsSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { fmt, machineLine } from "./lib.mjs";
@@ -17,7 +17,7 @@ const { runTasksBench } = await import("./tasks.mjs");
 const { runReloadBench } = await import("./reload.mjs");
 const { runColdStartBench } = await import("./cold-start.mjs");
 const { runMemoryBench } = await import("./memory.mjs");
-const stream = existsSync(path.join(root, "bench/stream.mjs")) ? await import("./stream.mjs") : undefined;
+const { runStreamBench } = await import("./stream.mjs");
 
 const log = (text) => process.stderr.write(`${text}\n`);
 const out = [];
@@ -50,7 +50,8 @@ log("cold start…");
 const cold = runColdStartBench();
 log("memory…");
 const memory = await runMemoryBench();
-const streamRows = stream ? (log("streaming…"), await stream.runStreamBench()) : undefined;
+log("streaming…");
+const streamRows = await runStreamBench();
 
 md("# Benchmarks");
 md();
@@ -96,13 +97,11 @@ md("A trivial graph submitted over HTTP (`node bench/tasks.mjs`); latency = `com
 md();
 table(["store, workers", "tasks/s", "submit→complete p50 ms", "p99 ms"], tasks.map((r) => [r.name, fmt(r.rate), fmt(r.p50), fmt(r.p99)]));
 
-if (streamRows) {
-  md("## Streaming");
-  md();
-  md("`node bench/stream.mjs`:");
-  md();
-  table(["measure", "value"], streamRows.map((r) => [r.name, r.value]));
-}
+md("## Streaming");
+md();
+md("`node bench/stream.mjs`:");
+md();
+table(["measure", "value"], streamRows.map((r) => [r.name, r.value]));
 
 md("## Reload and workers");
 md();

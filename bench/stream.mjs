@@ -7,11 +7,11 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node
 import os from "node:os";
 import path from "node:path";
 import WebSocket from "ws";
-import { fmt, machineLine, median, percentile, printTable } from "./lib.mjs";
+import { fmt, machineLine, median, numberFlag, percentile, printTable } from "./lib.mjs";
 import { root, startKaygraph } from "./servers.mjs";
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
+const opt = (name, dflt) => numberFlag(args, name, dflt);
 const CHUNKS = opt("chunks", 100_000);
 const ROUNDS = opt("rounds", 3);
 const SAMPLES = opt("samples", 400);

@@ -4,11 +4,11 @@
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { Redis } from "ioredis";
-import { fmt, machineLine, percentile, printTable } from "./lib.mjs";
+import { fmt, machineLine, numberFlag, percentile, printTable } from "./lib.mjs";
 import { benchDir, startKaygraph } from "./servers.mjs";
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : dflt);
+const opt = (name, dflt) => numberFlag(args, name, dflt);
 const TASKS = opt("tasks", 500);
 const SUBMITTERS = opt("submitters", 8);
 const REDIS_URL = process.env.KAYGRAPH_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -63,7 +63,7 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
   }
 
   const reloadOnce = async (reason: string) => {
-    const result = started ? await supervisor.reload(reason) : await supervisor.start().then(
+    const result = started ? await supervisor.reload() : await supervisor.start().then(
       (port) => ({ ok: true as const, ms: 0, port }),
       (error: unknown) => ({ ok: false as const, ms: 0, error: error instanceof WorkerLoadError ? error : new WorkerLoadError(String(error), 1) }),
     );
@@ -101,8 +101,9 @@ export async function runCluster(config: ResolvedConfig, options: ClusterOptions
   const watcher = scope ? watchProject({ ...scope, onChange: (paths) => void reload(describeChange(paths)), onReady: () => sentinel("watcher ready"), onError: (error) => logger.warn({ err: error }, "file watcher error") }) : undefined;
   // Modules imported from outside the project (a monorepo's shared package) are watched file by file.
   const watchOutside = () => {
-    const outside = supervisor.moduleFiles.filter((file) => !scope?.dirs.some((dir) => file.startsWith(`${dir}${path.sep}`)));
-    if (outside.length > 0) watcher?.add(outside);
+    if (!watcher || !scope) return;
+    const outside = supervisor.moduleFiles.filter((file) => !scope.dirs.some((dir) => file.startsWith(`${dir}${path.sep}`)));
+    if (outside.length > 0) watcher.add(outside);
   };
   watchOutside();
 

@@ -66,8 +66,6 @@ export class Supervisor {
   private readonly port: number;
   private nextIndex = 1;
   private stopping = false;
-  private reloading: Promise<ReloadResult> | undefined;
-  private pendingReload: string | undefined;
   private fatal: ((error: KaygraphError) => void) | undefined;
   private standby: { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } | undefined;
   /** The user's modules the serving code imported; after a failed load, the failed attempt's too. */
@@ -129,25 +127,13 @@ export class Supervisor {
   }
 
   /**
-   * Replaces every worker with one on fresh code, one at a time. Serialised: a reload requested while one
-   * runs schedules exactly one more. On a load failure the old workers keep serving. With `followSettings`,
-   * the first new worker's settings decide how many workers there are afterwards and their drain deadline.
+   * Replaces every worker with one on fresh code, one at a time. On a load failure the old workers keep
+   * serving. With `followSettings`, the first new worker's settings decide how many workers there are
+   * afterwards and their drain deadline. The caller runs one reload at a time (see run-cluster.ts, which
+   * folds the changes that arrive during a reload into exactly one more).
    */
-  reload(reason: string): Promise<ReloadResult> {
-    if (this.reloading) {
-      this.pendingReload = this.pendingReload ? `${this.pendingReload}, ${reason}` : reason;
-      return this.reloading;
-    }
-    const run = async (): Promise<ReloadResult> => {
-      let result = await this.rollingRestart();
-      while (this.pendingReload !== undefined && !this.stopping) {
-        this.pendingReload = undefined;
-        result = await this.rollingRestart();
-      }
-      return result;
-    };
-    this.reloading = run().finally(() => (this.reloading = undefined));
-    return this.reloading;
+  reload(): Promise<ReloadResult> {
+    return this.rollingRestart();
   }
 
   /** Tells every worker to drain, waits for them (up to the deadline plus a margin), then kills stragglers. */

@@ -12,7 +12,7 @@ import type { ServerState } from "./context.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createGuard } from "./guard.js";
-import { abortRunOf } from "./routes/graphs.js";
+import { abortRunOf } from "./run-abort.js";
 import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
 import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";

@@ -5,12 +5,10 @@ import type { RunEvent } from "../graph/events.js";
 /** The server's Prometheus metrics (one registry per app; the cluster primary aggregates workers). */
 export interface Metrics {
   registry: Registry;
-  httpDuration: Histogram<"method" | "route" | "status">;
-  graphRunDuration: Histogram<"graph" | "version" | "outcome">;
-  nodeDuration: Histogram<"graph" | "node">;
-  /** Runs in progress by graph and kind (sync, stream, task). */
-  runsInProgress: Gauge<"graph" | "kind">;
-  /** The metrics of runs of one graph version through one route kind, with their label sets bound once. */
+  /**
+   * The metrics of runs of one graph version through one route kind, with their label sets bound once: the
+   * same meter for every call with the same graph, version and kind.
+   */
   runMeter(graph: { name: string; version: number }, kind: "sync" | "stream" | "ws" | "task"): RunMeter;
   /** Records one HTTP request's duration (label sets bound once per method, route and status). */
   observeHttp(method: string, route: string, status: number, seconds: number): void;
@@ -42,33 +40,39 @@ export function createMetrics(): Metrics {
   // prom-client hashes a label object on every call; bound children skip that on the hot path.
   const nodeChildren = new Map<string, ReturnType<typeof nodeDuration.labels>>();
   const httpChildren = new Map<string, ReturnType<typeof httpDuration.labels>>();
+  const meters = new Map<string, RunMeter>();
+  const newMeter = (graph: { name: string; version: number }, kind: string): RunMeter => {
+    const version = String(graph.version);
+    const progress = runsInProgress.labels({ graph: graph.name, kind });
+    const durations = new Map<string, ReturnType<typeof graphRunDuration.labels>>();
+    return {
+      begin: () => {
+        progress.inc();
+        return performance.now();
+      },
+      end: (started, outcome) => {
+        progress.dec();
+        if (outcome === "validation_error") return;
+        let child = durations.get(outcome);
+        if (!child) durations.set(outcome, (child = graphRunDuration.labels({ graph: graph.name, version, outcome })));
+        child.observe((performance.now() - started) / 1000);
+      },
+      onEvent: (event) => {
+        if (event.type !== "node_end") return;
+        const key = `${graph.name}\n${event.node}`;
+        let child = nodeChildren.get(key);
+        if (!child) nodeChildren.set(key, (child = nodeDuration.labels({ graph: graph.name, node: event.node })));
+        child.observe(event.duration_ms / 1000);
+      },
+    };
+  };
   return {
     registry,
-    runsInProgress,
     runMeter: (graph, kind) => {
-      const version = String(graph.version);
-      const progress = runsInProgress.labels({ graph: graph.name, kind });
-      const durations = new Map<string, ReturnType<typeof graphRunDuration.labels>>();
-      return {
-        begin: () => {
-          progress.inc();
-          return performance.now();
-        },
-        end: (started, outcome) => {
-          progress.dec();
-          if (outcome === "validation_error") return;
-          let child = durations.get(outcome);
-          if (!child) durations.set(outcome, (child = graphRunDuration.labels({ graph: graph.name, version, outcome })));
-          child.observe((performance.now() - started) / 1000);
-        },
-        onEvent: (event) => {
-          if (event.type !== "node_end") return;
-          const key = `${graph.name}\n${event.node}`;
-          let child = nodeChildren.get(key);
-          if (!child) nodeChildren.set(key, (child = nodeDuration.labels({ graph: graph.name, node: event.node })));
-          child.observe(event.duration_ms / 1000);
-        },
-      };
+      const key = `${kind}\n${graph.name}\n${graph.version}`;
+      let meter = meters.get(key);
+      if (!meter) meters.set(key, (meter = newMeter(graph, kind)));
+      return meter;
     },
     observeHttp: (method, route, status, seconds) => {
       const key = `${method} ${route} ${status}`;
@@ -76,9 +80,6 @@ export function createMetrics(): Metrics {
       if (!child) httpChildren.set(key, (child = httpDuration.labels({ method, route, status: String(status) })));
       child.observe(seconds);
     },
-    httpDuration,
-    graphRunDuration,
-    nodeDuration,
   };
 }
 

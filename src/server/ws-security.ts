@@ -48,6 +48,7 @@ export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "ve
   return {
     clientIp,
     async authenticate(req) {
+      const ip = clientIp(req);
       let identity: Identity | undefined;
       if (verifier) {
         try {
@@ -56,11 +57,11 @@ export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "ve
         } catch (error) {
           if (!AuthError.is(error)) throw error;
           // A failed attempt counts against the address, as over HTTP (past the limit: 429, not 401).
-          if (limiter) await countFailedAuth(limiter, clientIp(req), settings.anonymous);
+          if (limiter) await countFailedAuth(limiter, ip, settings.anonymous);
           throw error;
         }
       }
-      await count(identity, clientIp(req));
+      await count(identity, ip);
       return identity;
     },
     async onMessageLimit(identity, ip, message) {

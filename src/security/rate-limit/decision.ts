@@ -1,4 +1,5 @@
 /** What the limiter answers for one request, and the error it raises when its store is down. */
+import type { LimiterStore } from "./store.js";
 
 /** The outcome of one `consume`. */
 export interface Decision {
@@ -27,9 +28,9 @@ export interface Decision {
 export class LimiterUnavailableError extends Error {
   readonly code = "LIMITER_UNAVAILABLE";
   /** Which store failed. */
-  readonly store: "sqlite" | "redis" | "cluster";
+  readonly store: LimiterStore["kind"];
 
-  constructor(store: "sqlite" | "redis" | "cluster", cause: unknown) {
+  constructor(store: LimiterStore["kind"], cause: unknown) {
     super(`The rate-limit store (${store}) is unavailable: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.name = "LimiterUnavailableError";
     this.store = store;

@@ -33,7 +33,7 @@ export interface RateLimiter {
   /** The settings' `failOpen`: what the HTTP layer does on {@link LimiterUnavailableError}. */
   readonly failOpen: boolean;
   /** Which store counts. */
-  readonly storeKind: "sqlite" | "redis" | "cluster";
+  readonly storeKind: LimiterStore["kind"];
   /** Closes what the limiter opened (the SQLite file); a caller's Redis client stays open. */
   close(): Promise<void>;
 }

@@ -9,7 +9,7 @@ export function cors(origins: readonly string[]) {
   const allowed = new Set(origins);
   return (req: Request, res: Response, next: NextFunction): void => {
     const origin = req.headers.origin;
-    if (origin === undefined || origins.length === 0) {
+    if (origin === undefined) {
       next();
       return;
     }

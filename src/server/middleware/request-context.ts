@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { AppContext } from "../context.js";
-import { abortRunOf } from "../routes/graphs.js";
+import { abortRunOf } from "../run-abort.js";
 import { logRequest, routeOf } from "./http-log.js";
 import { pickRequestId } from "./request-id.js";
 

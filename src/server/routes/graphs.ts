@@ -5,26 +5,7 @@ import { DefinitionRunError } from "../../definition/run-errors.js";
 import { runTimeout, type AppContext } from "../context.js";
 import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
-
-/**
- * An AbortController aborted when the client goes away before the response is sent (the request-context
- * middleware's own close listener fires it: one listener per response instead of two), or when the server's
- * drain deadline comes before the run ends (see {@link abortRunOf}).
- */
-export function clientGone(res: Response): AbortController {
-  const controller = new AbortController();
-  (res.locals as RunLocals).abortRun = (reason) => controller.abort(reason);
-  return controller;
-}
-
-interface RunLocals {
-  abortRun?: (reason: Error) => void;
-}
-
-/** The function that aborts the run answering `res`, if a run answers it. */
-export function abortRunOf(res: object): ((reason: Error) => void) | undefined {
-  return ((res as { locals?: RunLocals }).locals)?.abortRun;
-}
+import { clientGone } from "../run-abort.js";
 
 /** `POST /api/v{V}/{G}` for every graph version: validate, run with the request's signal, answer. */
 export function graphRoutes(ctx: AppContext, router: Router = Router()): Router {
