@@ -2,10 +2,10 @@ import type { IncomingMessage } from "node:http";
 import proxyAddr from "proxy-addr";
 import type { ResolvedConfig } from "../config/schema.js";
 import type { Identity } from "../definition/define.js";
-import { AuthError, LimiterUnavailableError, rateLimitHeaders, rateTarget, tokenFromUpgrade } from "../security/index.js";
+import { AuthError, tokenFromUpgrade } from "../security/index.js";
 import type { Guard } from "./guard.js";
-import { HttpError } from "./http-error.js";
 import { countFailedAuth } from "./middleware/auth.js";
+import { enforceLimit, type GraphLimit } from "./middleware/rate-limit.js";
 import type { WebSocketHooks } from "./ws/index.js";
 
 /**
@@ -24,22 +24,9 @@ export function webSocketSecurity(config: ResolvedConfig, guard: Pick<Guard, "ve
   const { verifier, limiter } = guard;
   const settings = config.rateLimit;
 
-  const count = async (identity: Identity | undefined, ip: string, graph?: { name: string; version: number; spec?: string }): Promise<boolean> => {
-    if (!limiter) return true;
-    const target = rateTarget(settings, { ip, identity });
-    const key = graph?.spec ? `${target.key}:graph:${graph.name}@${graph.version}` : target.key;
-    try {
-      const decision = await limiter.consume(key, graph?.spec ?? target.spec);
-      if (!decision.allowed) {
-        const policy = graph?.spec ? `graph-${graph.name}-v${graph.version}` : target.policy;
-        throw new HttpError(429, "RATE_LIMITED", `Rate limit exceeded; retry after ${decision.retryAfterSec} s.`, { headers: rateLimitHeaders(decision, policy) });
-      }
-      return true;
-    } catch (error) {
-      if (!(error instanceof LimiterUnavailableError)) throw error;
-      if (limiter.failOpen) return true;
-      throw new HttpError(503, "UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", { headers: { "Retry-After": "1" } });
-    }
+  const count = async (identity: Identity | undefined, ip: string, graph?: GraphLimit): Promise<boolean> => {
+    if (limiter) await enforceLimit(limiter, settings, { ip, identity }, graph);
+    return true;
   };
 
   // What Express's `req.ip` does; an empty string (no socket address) keys as an unknown client.

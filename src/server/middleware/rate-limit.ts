@@ -11,38 +11,61 @@ import { HttpError } from "../http-error.js";
  * counter store is down: 503 `UNAVAILABLE`, or pass with `rateLimit.failOpen`.
  */
 export function rateLimit(limiter: RateLimiter, settings: RateLimitSettings, registry: GraphRegistry, isLimited: (path: string) => boolean) {
-  const graphSpecs = new Map<string, { spec: string; graph: string }>();
+  const graphSpecs = new Map<string, GraphLimit>();
   for (const graph of registry.list()) {
     const spec = graph.definition.rateLimit;
     if (!spec) continue;
-    for (const route of Object.values(routesOf(graph))) graphSpecs.set(route, { spec, graph: `${graph.name}@${graph.version}` });
+    for (const route of Object.values(routesOf(graph))) graphSpecs.set(route, { spec, name: graph.name, version: graph.version });
   }
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (!isLimited(req.path)) {
       next();
       return;
     }
-    const target = rateTarget(settings, { ip: req.ip, identity: req.user });
     const own = graphSpecs.get(req.path);
-    const key = own ? `${target.key}:graph:${own.graph}` : target.key;
-    const spec = own?.spec ?? target.spec;
-    const policy = own ? `graph-${own.graph.replace("@", "-v")}` : target.policy;
-    let decision;
-    try {
-      decision = await limiter.consume(key, spec);
-    } catch (error) {
-      if (!(error instanceof LimiterUnavailableError)) throw error;
-      if (limiter.failOpen) {
-        req.log?.warn({ err: error }, "rate-limit store unavailable; letting the request through (failOpen)");
-        next();
-        return;
-      }
-      throw new HttpError(503, "UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", { headers: { "Retry-After": "1" }, cause: error });
-    }
-    for (const [name, value] of Object.entries(rateLimitHeaders(decision, policy))) res.setHeader(name, value);
-    if (!decision.allowed) {
-      throw new HttpError(429, "RATE_LIMITED", `Rate limit exceeded: ${spec}. Retry after ${decision.retryAfterSec} s.`, { headers: { "Retry-After": String(decision.retryAfterSec) } });
-    }
+    const headers = await enforceLimit(limiter, settings, { ip: req.ip, identity: req.user }, own, (error) =>
+      req.log?.warn({ err: error }, "rate-limit store unavailable; letting the request through (failOpen)"),
+    );
+    for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
     next();
   };
+}
+
+/** A graph's own `rateLimit`: its own counter per caller, under the policy `graph-<name>-v<version>`. */
+export interface GraphLimit {
+  name: string;
+  version: number;
+  spec: string;
+}
+
+/**
+ * Counts one request (HTTP) or one connection or message (WebSocket) of `caller` — against `graph`'s own
+ * limit when given, else the caller's tier or the anonymous limit — and answers the RateLimit headers to
+ * send. Over the limit: 429 `RATE_LIMITED` (with `RateLimit-Policy`, `RateLimit`, `Retry-After`). Store down:
+ * 503 `UNAVAILABLE`, or, with `failOpen`, no headers after telling `onFailOpen`.
+ */
+export async function enforceLimit(
+  limiter: RateLimiter,
+  settings: RateLimitSettings,
+  caller: { ip?: string | undefined; identity?: { sub: string; tier: string } | undefined },
+  graph: GraphLimit | undefined,
+  onFailOpen: (error: unknown) => void = () => undefined,
+): Promise<Record<string, string>> {
+  const target = rateTarget(settings, caller);
+  const key = graph ? `${target.key}:graph:${graph.name}@${graph.version}` : target.key;
+  const spec = graph?.spec ?? target.spec;
+  let decision;
+  try {
+    decision = await limiter.consume(key, spec);
+  } catch (error) {
+    if (!(error instanceof LimiterUnavailableError)) throw error;
+    if (limiter.failOpen) {
+      onFailOpen(error);
+      return {};
+    }
+    throw new HttpError(503, "UNAVAILABLE", "Rate limiting is temporarily unavailable; retry shortly.", { headers: { "Retry-After": "1" }, cause: error });
+  }
+  const headers = rateLimitHeaders(decision, graph ? `graph-${graph.name}-v${graph.version}` : target.policy);
+  if (!decision.allowed) throw new HttpError(429, "RATE_LIMITED", `Rate limit exceeded: ${spec}. Retry after ${decision.retryAfterSec} s.`, { headers });
+  return headers;
 }
