@@ -90,6 +90,11 @@ export type BatchGraphOptions = GraphOptions;
  * returns (default undefined). An abort stops it between steps, as in any graph, and between items.
  */
 export class BatchGraph<S = any> extends Graph<S> {
+  // At the top of a run a batch is one step: an interrupt or a crash re-runs the whole batch.
+  override get _stepwise(): boolean {
+    return false;
+  }
+
   override async _execute(shared: S, prepRes: unknown): Promise<undefined> {
     const signal = this.signal;
     for (const item of toItems(prepRes, this.nodeId)) {

@@ -46,14 +46,30 @@ export interface ErrorEvent extends EventBase {
   node?: string;
 }
 
+/**
+ * Terminal for this attempt: `node` called `this.interrupt(value)`; the run waits for a resume value.
+ * A served run that became a task carries its `task_id`.
+ */
+export interface InterruptEvent extends EventBase {
+  type: "interrupt";
+  node: string;
+  value: unknown;
+  task_id?: string;
+}
+
 /** Any run event. */
-export type RunEvent = StartEvent | NodeStartEvent | NodeEndEvent | DataEvent | ResultEvent | ErrorEvent;
+export type RunEvent = StartEvent | NodeStartEvent | NodeEndEvent | DataEvent | ResultEvent | ErrorEvent | InterruptEvent;
 
 /** The type names of run events. */
 export type RunEventType = RunEvent["type"];
 
-/** True for `result` and `error`, the events that end a run. */
+/** True for `result`, `error` and `interrupt`, the events that end a run (an interrupt ends the attempt). */
 export function isTerminalEvent(event: { type: string }): boolean {
+  return event.type === "result" || event.type === "error" || event.type === "interrupt";
+}
+
+/** True for `result` and `error`, the events that end a task for good (a task goes on after an interrupt). */
+export function isFinalEvent(event: { type: string }): boolean {
   return event.type === "result" || event.type === "error";
 }
 

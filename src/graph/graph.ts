@@ -1,4 +1,7 @@
+import { nodeKeys } from "./checkpoint.js";
+import { GraphInterrupt } from "./interrupt.js";
 import { Node, cloneNode, runStep, type Action, type MaybePromise, type Params } from "./node.js";
+import type { RunContext } from "./run-context.js";
 
 /** Options of a {@link Graph}. */
 export interface GraphOptions {
@@ -42,8 +45,13 @@ export class Graph<S = any> extends Node<S, any, any> {
     return true;
   }
 
+  override get _stepwise(): boolean {
+    return true;
+  }
+
   override _execute(shared: S, _prepRes: unknown): Promise<any> {
-    return this._orch(shared, this._params);
+    const ctx = this._ctx;
+    return ctx !== undefined && ctx.top === this ? this._orchTop(shared, this._params, ctx) : this._orch(shared, this._params);
   }
 
   /** @internal Runs from the start node until no edge matches; resolves to the last action. */
@@ -63,14 +71,63 @@ export class Graph<S = any> extends Node<S, any, any> {
     }
     return last;
   }
+
+  /**
+   * @internal The top-level orchestration: like {@link _orch}, and it starts at the run's checkpoint (`from`),
+   * takes checkpoints between nodes when asked, scopes resume values to one node, and tells an interrupt
+   * where it stopped. Nested graphs run inside one of its steps, so they re-run from their start.
+   */
+  async _orchTop(shared: S, params: Readonly<Params>, ctx: RunContext): Promise<Action> {
+    // Keys are needed only to name a checkpoint's node: computed on first use.
+    let keys: Map<Node, string> | undefined;
+    const keyOf = (node: Node): string => (keys ??= nodeKeys(this.startNode)).get(node) as string;
+    let original = this.startNode;
+    const from = ctx.from;
+    ctx.from = undefined;
+    if (from !== undefined && from.next_node !== null) original = findNode((keys ??= nodeKeys(this.startNode)), from.next_node, this.nodeId);
+    if (original !== undefined && ctx.checkpointing && from === undefined) await ctx.saveCheckpoint(keyOf(original), shared, params);
+    let last: Action;
+    let startAt = -1;
+    let first = true;
+    while (original !== undefined) {
+      if (!first) ctx.nextTopStep();
+      first = false;
+      const current = cloneNode(original);
+      current._params = params;
+      current._ctx = ctx;
+      const step = ctx.steps;
+      try {
+        last = await runStep(current, shared, ctx, startAt);
+      } catch (error) {
+        if (error instanceof GraphInterrupt) ctx.locate(error, keyOf(original), step, shared, params);
+        throw error;
+      }
+      startAt = ctx.lastClock;
+      original = nextTarget(current, last);
+      if (original !== undefined && ctx.checkpointing) await ctx.saveCheckpoint(keyOf(original), shared, params);
+    }
+    return last;
+  }
+}
+
+function findNode(keys: Map<Node, string>, key: string, graph: string): Node {
+  for (const [node, k] of keys) if (k === key) return node;
+  const known = [...keys.values()].map((k) => `"${k}"`).join(", ");
+  throw new Error(`The checkpoint names node "${key}", which graph ${graph} does not have (its nodes: ${known}); was the graph changed since the checkpoint was taken?`);
+}
+
+/** The copy of the node that follows `node` after `action`, or undefined at the end of the graph. */
+function nextNode(node: Node, action: Action): Node | undefined {
+  const target = nextTarget(node, action);
+  return target === undefined ? undefined : cloneNode(target);
 }
 
 /**
- * The copy of the node that follows `node` after `action`, or undefined at the end of the graph.
+ * The node (not a copy) that follows `node` after `action`, or undefined at the end of the graph.
  * A node with successors but none for the action ends the graph with a `KG_GRAPH_ENDS` warning;
  * a node without successors, or an edge bound to `END`, ends it silently.
  */
-function nextNode(node: Node, action: Action): Node | undefined {
+function nextTarget(node: Node, action: Action): Node | undefined {
   const successors = node._succ;
   if (successors.size === 0) return undefined;
   const key = action ? String(action) : "default";
@@ -80,5 +137,5 @@ function nextNode(node: Node, action: Action): Node | undefined {
     process.emitWarning(`Graph ends: action '${key}' of node ${node.nodeId} not found in [${known}]`, { code: "KG_GRAPH_ENDS" });
     return undefined;
   }
-  return target === null ? undefined : cloneNode(target);
+  return target === null ? undefined : target;
 }

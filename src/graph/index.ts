@@ -14,8 +14,11 @@ export type { MetricsNodeOptions, NodeStats } from "./metrics-node.js";
 export { RunContext, NEVER_ABORTED, abortableSleep } from "./run-context.js";
 export type { RunOptions } from "./run-context.js";
 export { AbortError, MaxStepsError, errorCodeOf, messageOf } from "./run-errors.js";
-export { isTerminalEvent } from "./events.js";
-export type { RunEvent, RunEventType, RunEventListener, StartEvent, NodeStartEvent, NodeEndEvent, DataEvent, ResultEvent, ErrorEvent } from "./events.js";
+export { isTerminalEvent, isFinalEvent } from "./events.js";
+export type { RunEvent, RunEventType, RunEventListener, StartEvent, NodeStartEvent, NodeEndEvent, DataEvent, ResultEvent, ErrorEvent, InterruptEvent } from "./events.js";
+export { GraphInterrupt, CheckpointError } from "./interrupt.js";
+export type { Checkpoint } from "./interrupt.js";
+export { checkpointJson, findNonJson, nodeKeys } from "./checkpoint.js";
 // KayGraph and PocketFlow names, so code ports 1:1 (every node is async here).
 export { Node as AsyncNode } from "./node.js";
 export { Graph as AsyncGraph, Graph as Flow } from "./graph.js";

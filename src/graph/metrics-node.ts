@@ -1,3 +1,4 @@
+import { GraphInterrupt } from "./interrupt.js";
 import { Node, type Action, type NodeOptions } from "./node.js";
 
 /** What {@link MetricsNode.getStats} returns. */
@@ -52,7 +53,8 @@ export class MetricsNode<S = any, P = any, E = any> extends Node<S, P, E> {
       this.record(started, true);
       return action;
     } catch (error) {
-      this.record(started, false);
+      // An interrupt is a pause, not a failed execution.
+      if (!(error instanceof GraphInterrupt)) this.record(started, false);
       throw error;
     }
   }

@@ -1,3 +1,4 @@
+import { GraphInterrupt } from "./interrupt.js";
 import { AbortError } from "./run-errors.js";
 import { NEVER_ABORTED, RunContext, abortableSleep, type RunOptions } from "./run-context.js";
 
@@ -194,6 +195,26 @@ export class Node<S = any, P = any, E = any> {
     if (ctx !== undefined && ctx.observed) ctx.data(this.nodeId, chunk);
   }
 
+  /**
+   * Stops the run to ask for a value (human in the loop): the first time, the run ends with a
+   * {@link GraphInterrupt} carrying `value` (a served run is stored as an interrupted task). When the run is
+   * resumed, this node runs again from `prep` and this call returns the resume value instead. Several calls in
+   * one node are matched to resume values by order. `exec` retries and `onError` never see the interrupt.
+   *
+   * @example
+   * class Approve extends Node {
+   *   post(shared) {
+   *     const answer = this.interrupt<{ approved: boolean }>({ question: "Publish this draft?", draft: shared.draft });
+   *     return answer.approved ? "publish" : "revise";
+   *   }
+   * }
+   */
+  interrupt<T = unknown>(value: unknown): T {
+    const ctx = this._ctx;
+    if (ctx === undefined) throw new Error(`Node ${this.nodeId}: interrupt() works only while the node runs (in prep, exec or post).`);
+    return ctx.interrupt(this.nodeId, value) as T;
+  }
+
   /** The run's AbortSignal; one that never fires when the caller gave none. */
   get signal(): AbortSignal {
     return this._ctx?.signal ?? NEVER_ABORTED;
@@ -238,6 +259,11 @@ export class Node<S = any, P = any, E = any> {
     return false;
   }
 
+  /** @internal True when, run at the top, this node checkpoints between its own nodes (plain graphs). */
+  get _stepwise(): boolean {
+    return false;
+  }
+
   /**
    * @internal One step of this node: setup, hooks, prep, exec (with retries), post, cleanup. With
    * `nodeEvents`, emits `node_start`/`node_end` around it (`startAt`: a clock reading to start from).
@@ -263,6 +289,8 @@ export class Node<S = any, P = any, E = any> {
         action = this.post(shared, prepRes as P, execRes as E) as Action;
         if (isThenable(action)) action = (await action) as Action;
       } catch (error) {
+        // An interrupt is not a failure: no onError, no failed node.
+        if (error instanceof GraphInterrupt) throw error;
         if (ctx !== undefined && ctx.failedNode === undefined) ctx.failedNode = this.nodeId;
         let suppressed = this.onError(shared, error);
         if (isThenable(suppressed)) suppressed = await suppressed;
@@ -309,6 +337,8 @@ export class Node<S = any, P = any, E = any> {
     const signal = this.signal;
     let error = firstError;
     for (let attempt = nextAttempt; ; attempt++) {
+      // An interrupt is a question, not a failure: never retried, never handed to the fallback.
+      if (error instanceof GraphInterrupt) throw error;
       if (signal.aborted) throw AbortError.is(error) ? error : new AbortError(signal.reason);
       if (attempt >= this.maxRetries) {
         const fallback = this.execFallback(input, error);
@@ -351,8 +381,22 @@ export async function runInContext(node: Node, shared: unknown, ctx: RunContext)
   ctx.throwIfAborted();
   const copy = cloneNode(node);
   copy._ctx = ctx;
+  ctx.top = copy;
+  const from = ctx.from;
+  if (from !== undefined) copy._params = Object.freeze({ ...from.params });
   try {
-    return copy._isGraph ? await copy._run(shared) : await runStep(copy, shared, ctx);
+    if (copy._stepwise) return await copy._run(shared);
+    // A single node (or a batch graph) is one top-level step: its checkpoint is "from the start" (null).
+    if (from !== undefined && from.next_node !== null) throw new Error(`The checkpoint names node "${from.next_node}", but ${copy.nodeId} is not a graph; resume it from a checkpoint with next_node null.`);
+    ctx.from = undefined;
+    const step = ctx.steps;
+    if (ctx.checkpointing) await ctx.saveCheckpoint(null, shared, copy._params);
+    try {
+      return copy._isGraph ? await copy._run(shared) : await runStep(copy, shared, ctx);
+    } catch (error) {
+      if (error instanceof GraphInterrupt) ctx.locate(error, null, step, shared, copy._params);
+      throw error;
+    }
   } finally {
     node.curRetry = copy.curRetry;
   }

@@ -1,5 +1,8 @@
 import { randomUUID } from "node:crypto";
+import { checkpointJson } from "./checkpoint.js";
 import type { RunEvent, RunEventListener } from "./events.js";
+import { GraphInterrupt, type Checkpoint } from "./interrupt.js";
+import type { Params } from "./node.js";
 import { AbortError, MaxStepsError, errorCodeOf, messageOf } from "./run-errors.js";
 
 /** Options accepted by `run()` on every node and graph. */
@@ -14,7 +17,20 @@ export interface RunOptions {
   runId?: string;
   /** Read-only information for nodes, visible as `this.context` (a served graph gets the caller and request id). */
   context?: Readonly<Record<string, unknown>>;
+  /**
+   * Checkpoints: `true` takes a JSON copy of the shared store before the first node and after every node of
+   * the top-level graph (so an interrupted node is resumed on the store as it was before it ran); a function
+   * also receives each checkpoint, and the next node waits for it (store it durably there). A store that does
+   * not round-trip through JSON rejects the run with `CheckpointError` (code `CHECKPOINT_FAILED`). Off by default.
+   */
+  checkpoint?: boolean | ((checkpoint: Checkpoint) => unknown);
+  /** Start from a checkpoint (a `GraphInterrupt`'s, or one saved earlier): pass its `shared` as run's first argument. */
+  from?: Checkpoint;
+  /** Resume values for the first node that runs, matched by order to its `this.interrupt()` calls. */
+  resume?: readonly unknown[];
 }
+
+const NO_RESUME: readonly unknown[] = Object.freeze([]);
 
 const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -39,6 +55,18 @@ export class RunContext {
   lastClock = -1;
   /** The nodeId of the innermost node whose error is escaping, for the `error` event. */
   failedNode: string | undefined;
+  /** True when checkpoints are taken (the `checkpoint` option). */
+  readonly checkpointing: boolean;
+  /** Where the run starts (the `from` option); cleared once the top-level orchestration used it. */
+  from: Checkpoint | undefined;
+  /** @internal The top-level node copy of the run: its orchestration takes the checkpoints. */
+  top: unknown;
+  private readonly onCheckpoint: ((checkpoint: Checkpoint) => unknown) | undefined;
+  /** Resume values of the current top-level step, and how many `interrupt()` calls it made so far. */
+  private resumeValues: readonly unknown[];
+  private interrupts = 0;
+  /** The latest checkpoint, as JSON text of the shared store: an interrupted step is resumed from it. */
+  private snapshot: { nextNode: string | null; step: number; params: Params; shared: string } | undefined;
   private readonly listener: RunEventListener | undefined;
   private seq = 0;
   private ended = false;
@@ -56,7 +84,53 @@ export class RunContext {
       throw new RangeError(`maxSteps must be a whole number >= 1, got ${String(options.maxSteps)}`);
     }
     this.maxSteps = maxSteps;
+    const checkpoint = options.checkpoint;
+    this.checkpointing = checkpoint !== undefined && checkpoint !== false;
+    this.onCheckpoint = typeof checkpoint === "function" ? checkpoint : undefined;
+    this.from = options.from;
+    this.resumeValues = options.resume ?? NO_RESUME;
+    if (options.from) this.steps = options.from.step;
   }
+
+  // #region interrupts and checkpoints
+
+  /**
+   * A node's `this.interrupt(value)`: the resume value of this call (matched by order within the current
+   * top-level step), or throws {@link GraphInterrupt} when there is none yet.
+   */
+  interrupt(node: string, value: unknown): unknown {
+    const index = this.interrupts++;
+    if (index < this.resumeValues.length) return this.resumeValues[index];
+    throw new GraphInterrupt(value, node, this.resumeValues.slice(0, index));
+  }
+
+  /** The top-level orchestration moved on to another node: resume values belonged to the one before. */
+  nextTopStep(): void {
+    this.resumeValues = NO_RESUME;
+    this.interrupts = 0;
+  }
+
+  /** Takes a checkpoint before `nextNode` (see {@link RunOptions.checkpoint}); resolves once it is stored. */
+  saveCheckpoint(nextNode: string | null, shared: unknown, params: Params): unknown {
+    const json = checkpointJson(shared, "shared");
+    this.snapshot = { nextNode, step: this.steps, params, shared: json };
+    if (this.onCheckpoint === undefined) return undefined;
+    return this.onCheckpoint({ next_node: nextNode, step: this.steps, shared: JSON.parse(json), params, resume: [] });
+  }
+
+  /**
+   * Fills in where `interrupt` resumes: the latest checkpoint when it is the one before the interrupted step
+   * (writes the step made before it stopped are rolled back), else the live store at that step.
+   */
+  locate(interrupt: GraphInterrupt, nextNode: string | null, step: number, shared: unknown, params: Params): void {
+    const snap = this.snapshot;
+    interrupt.checkpoint =
+      snap !== undefined && snap.nextNode === nextNode && snap.step === step
+        ? { next_node: nextNode, step, shared: JSON.parse(snap.shared), params: snap.params, resume: interrupt.checkpoint.resume }
+        : { next_node: nextNode, step, shared, params, resume: interrupt.checkpoint.resume };
+  }
+
+  // #endregion
 
   /** The run's id: the `runId` option, or a random UUID. */
   get runId(): string {
@@ -120,9 +194,14 @@ export class RunContext {
     this.ended = true;
   }
 
-  /** Emits the terminal `error`; nothing is emitted after it. */
+  /** Emits the terminal `error` (or `interrupt` for a {@link GraphInterrupt}); nothing is emitted after it. */
   fail(error: unknown): void {
     if (this.listener === undefined) return;
+    if (GraphInterrupt.is(error)) {
+      this.push({ type: "interrupt", seq: 0, ts: 0, node: error.node, value: error.value });
+      this.ended = true;
+      return;
+    }
     const event: RunEvent = { type: "error", seq: 0, ts: 0, error: messageOf(error), error_code: errorCodeOf(error) };
     if (this.failedNode !== undefined) event.node = this.failedNode;
     this.push(event);

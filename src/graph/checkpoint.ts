@@ -1,0 +1,101 @@
+/**
+ * Checkpoint helpers: the JSON round-trip check of a shared store, JSON copies, and the stable keys that name
+ * a graph's nodes in a checkpoint.
+ */
+import { CheckpointError } from "./interrupt.js";
+import type { Node } from "./node.js";
+
+/**
+ * The first value under `value` that does not survive `JSON.parse(JSON.stringify(value))` unchanged, as
+ * `[path, problem]`; undefined when it all round-trips. A property whose value is `undefined` is fine (it is
+ * simply absent afterwards); `undefined` inside an array is not (it comes back as `null`).
+ *
+ * @example
+ * findNonJson({ a: [1, new Date()] }, "shared"); // ["shared.a[1]", "is a Date"]
+ */
+export function findNonJson(value: unknown, path: string): [string, string] | undefined {
+  return walk(value, path, new Set());
+}
+
+function walk(value: unknown, path: string, seen: Set<object>): [string, string] | undefined {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return undefined;
+    case "number":
+      return Number.isFinite(value) ? undefined : [path, `is ${String(value)}, which JSON stores as null`];
+    case "undefined":
+      return [path, "is undefined inside an array (JSON stores it as null)"];
+    case "bigint":
+      return [path, "is a BigInt (store it as a string)"];
+    case "function":
+      return [path, "is a function"];
+    case "symbol":
+      return [path, "is a symbol"];
+  }
+  if (value === null) return undefined;
+  const object = value as object;
+  if (seen.has(object)) return [path, "is a circular reference"];
+  seen.add(object);
+  try {
+    if (Array.isArray(object)) {
+      for (let i = 0; i < object.length; i++) {
+        const found = walk(object[i], `${path}[${i}]`, seen);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    const proto = Object.getPrototypeOf(object) as object | null;
+    if (proto !== Object.prototype && proto !== null) {
+      const kind = (object as { constructor?: { name?: string } }).constructor?.name || "an object with a prototype";
+      return [path, `is ${/^[A-Z]/.test(kind) ? `a ${kind}` : kind}${kind === "Date" ? " (store date.toISOString() instead)" : " (a class instance or built-in, which JSON turns into a plain object or string)"}`];
+    }
+    for (const key in object) {
+      const child = (object as Record<string, unknown>)[key];
+      if (child === undefined) continue;
+      const found = walk(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
+      if (found) return found;
+    }
+    return undefined;
+  } finally {
+    seen.delete(object);
+  }
+}
+
+/**
+ * `value` as JSON text, after checking it round-trips; throws {@link CheckpointError} naming the first key
+ * that does not. `path` names the root in the message (`shared`, `interrupt value`).
+ *
+ * @example
+ * const text = checkpointJson(shared, "shared");
+ */
+export function checkpointJson(value: unknown, path: string): string {
+  const found = findNonJson(value, path);
+  if (found) throw new CheckpointError(found[0], found[1]);
+  return JSON.stringify(value ?? null);
+}
+
+/**
+ * Stable names for the nodes reachable from `start`, in a deterministic walk (depth first, edges in the
+ * order they were wired): a node's `nodeId`, or `nodeId#2`, `nodeId#3`… for later nodes sharing an id.
+ * A graph built the same way (a definition's factory) gets the same keys in every process.
+ *
+ * @example
+ * nodeKeys(graph.startNode); // Map { loadNode → "Load", draftNode → "Draft", otherDraft → "Draft#2" }
+ */
+export function nodeKeys(start: Node | undefined): Map<Node, string> {
+  const keys = new Map<Node, string>();
+  const counts = new Map<string, number>();
+  // An explicit stack (not recursion): a long chain of nodes must not overflow the call stack.
+  const stack: Node[] = start ? [start] : [];
+  while (stack.length > 0) {
+    const node = stack.pop() as Node;
+    if (keys.has(node)) continue;
+    const n = (counts.get(node.nodeId) ?? 0) + 1;
+    counts.set(node.nodeId, n);
+    keys.set(node, n === 1 ? node.nodeId : `${node.nodeId}#${n}`);
+    const next = [...node._succ.values()].filter((s): s is Node => s !== null);
+    for (let i = next.length - 1; i >= 0; i--) stack.push(next[i] as Node);
+  }
+  return keys;
+}
