@@ -36,6 +36,8 @@ const serverSchema = z
     port: port.default(8000),
     /** Largest accepted JSON body. */
     bodyLimit: byteSize.default("1mb"),
+    /** Deepest nesting of objects and arrays accepted in JSON input (bodies, WebSocket messages): 400 INVALID_JSON beyond. */
+    maxJsonDepth: z.number().int().min(1).max(10_000).default(64),
     /** Default per-run timeout of sync and streaming runs (a definition's `timeoutMs` wins). */
     requestTimeoutMs: z.number().int().positive().default(30_000),
     /** Seconds to drain in-flight work on SIGTERM/SIGINT before exiting. */

@@ -66,6 +66,7 @@ export const SETTINGS: readonly SettingRow[] = [
   { path: "server.host", env: ["KAYGRAPH_HOST", "HOST"], flag: "--host", arg: "<host>", help: "interface to listen on", parse: str },
   { path: "server.port", env: ["KAYGRAPH_PORT", "PORT"], flag: "--port", arg: "<port>", help: "port to listen on (0 = any free port)", parse: num },
   { path: "server.bodyLimit", env: ["KAYGRAPH_BODY_LIMIT"], parse: (raw) => num(raw) },
+  { path: "server.maxJsonDepth", env: ["KAYGRAPH_MAX_JSON_DEPTH"], parse: num },
   { path: "server.requestTimeoutMs", env: ["KAYGRAPH_REQUEST_TIMEOUT_MS"], parse: num },
   { path: "server.shutdownTimeout", env: ["KAYGRAPH_SHUTDOWN_TIMEOUT"], flag: "--shutdown-timeout", arg: "<seconds>", help: "time to drain in-flight work on shutdown", parse: num },
   { path: "server.corsOrigins", env: ["KAYGRAPH_CORS_ORIGINS"], parse: list },

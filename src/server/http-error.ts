@@ -1,6 +1,7 @@
 /** The error codes of the HTTP API (DESIGN.md section 5). */
 export type ErrorCode =
   | "INVALID_JSON"
+  | "BAD_REQUEST"
   | "UNAUTHORIZED"
   | "FORBIDDEN"
   | "NOT_FOUND"

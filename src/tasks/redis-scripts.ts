@@ -141,7 +141,11 @@ return { 'claimed', redis.call('HGETALL', h) }
 
 /** KEYS: task. ARGV: P id token leaseMs. */
 const RENEW = `
-if not holds(KEYS[1], ARGV[3]) then return { 0, 0 } end
+if not holds(KEYS[1], ARGV[3]) then
+  -- Cancelled while this attempt ran: it is told so (it stops and hands its job on), not that it lost the lease.
+  if redis.call('HGET', KEYS[1], 'cancelled_token') == ARGV[3] then return { 1, 1 } end
+  return { 0, 0 }
+end
 local lease_until = server_ms() + tonumber(ARGV[4])
 redis.call('HSET', KEYS[1], 'lease_until', lease_until)
 redis.call('ZADD', P .. ':idx:leases', lease_until, ARGV[2])
@@ -159,7 +163,10 @@ return n
 /** KEYS: task. ARGV: P id token now mode(complete|fail|retry|release) payload body. */
 const TRANSITION = `
 local h, id, now, mode = KEYS[1], ARGV[2], ARGV[4], ARGV[5]
-if not holds(h, ARGV[3]) then return 'fenced' end
+if not holds(h, ARGV[3]) then
+  if redis.call('HGET', h, 'status') == 'cancelled' and redis.call('HGET', h, 'cancelled_token') == ARGV[3] then return 'cancelled' end
+  return 'fenced'
+end
 if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return 'cancelled' end
 if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7])
 elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7])
@@ -186,7 +193,10 @@ if status == 'pending' then
   finish_cancelled(h, id, now)
   return { 'cancelled', redis.call('HGETALL', h) }
 end
-redis.call('HSET', h, 'cancel', 1)
+-- Running: cancelled at once. Ending it clears the lease token, which fences the attempt still running; the
+-- token is kept as cancelled_token so that attempt is told it was cancelled and still hands its BullMQ job on.
+redis.call('HSET', h, 'cancel', 1, 'cancelled_token', redis.call('HGET', h, 'token') or '')
+finish_cancelled(h, id, now)
 redis.call('PUBLISH', P .. ':ch:cancel', id)
 return { 'requested', redis.call('HGETALL', h) }
 `;

@@ -126,12 +126,16 @@ export class SqliteTaskStore implements TaskStore {
       const row = this.sql.task(id);
       if (!visible(row, scope)) return undefined;
       if (isTerminalStatus(row.status)) throw new TaskConflictError(id, row.status);
-      if (row.status === "pending") finishCancelled(this.sql, row, Date.now());
-      else this.sql.prepare("UPDATE kg_tasks SET cancel_requested = 1 WHERE pos = ?").run(row.pos);
+      // Cancelled at once, running or not: ending the task clears its lease token, which fences the attempt
+      // still running (its late result and events are refused); the cancel ring fires that attempt's signal.
+      finishCancelled(this.sql, row, Date.now());
+      // The cancelled attempt's token stays on the (terminal) row, so that attempt is told "cancelled", not "lost".
+      if (row.status !== "pending") this.sql.prepare("UPDATE kg_tasks SET cancel_requested = 1, lease_token = ? WHERE pos = ?").run(row.lease_token, row.pos);
       return row.status;
     }).immediate();
     if (outcome === undefined) return undefined;
-    this.bell.ring(outcome === "pending" ? "event" : "cancel", id);
+    this.bell.ring("event", id);
+    if (outcome !== "pending") this.bell.ring("cancel", id);
     return rowToRecord(this.sql.task(id) as TaskRow);
   }
 
@@ -183,6 +187,7 @@ export class SqliteTaskStore implements TaskStore {
   async renew(lease: Lease, leaseMs: number): Promise<RenewResult> {
     const changed = this.sql.prepare("UPDATE kg_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?").run(Date.now() + leaseMs, lease.task.id, lease.token).changes;
     if (changed === 0) {
+      if (this.cancelledUnder(lease)) return { ok: true, cancelRequested: true };
       this.leases.drop(lease);
       return { ok: false, cancelRequested: false };
     }
@@ -286,6 +291,12 @@ export class SqliteTaskStore implements TaskStore {
     }).immediate();
   }
 
+  /** Was the task cancelled while `lease`'s attempt ran (cancel ends it at once and fences that attempt)? */
+  private cancelledUnder(lease: Lease): boolean {
+    const row = this.sql.task(lease.task.id);
+    return row !== undefined && row.status === "cancelled" && row.lease_token === lease.token;
+  }
+
   /** A transition that ends the lease; a requested cancel turns it into `cancelled`. `requeues`: it may go back to pending. */
   private async end(lease: Lease, requeues: boolean, change: (row: TaskRow, now: number) => void): Promise<TransitionOutcome> {
     const outcome = this.fenced(lease, (row, now): TransitionOutcome => {
@@ -296,7 +307,9 @@ export class SqliteTaskStore implements TaskStore {
       change(row, now);
       return "ok";
     });
+    const ended = outcome === "fenced" && this.cancelledUnder(lease) ? "cancelled" : outcome;
     this.leases.drop(lease);
+    if (ended !== outcome) return ended;
     if (outcome !== "fenced") this.bell.ring("event", lease.task.id);
     if (outcome === "ok" && requeues) this.bell.ring("task");
     return outcome;

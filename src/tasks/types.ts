@@ -195,8 +195,9 @@ export interface TaskStore {
   /** Tasks newest first, filtered, with an opaque cursor. */
   list(query?: ListTasksQuery): Promise<TaskPage>;
   /**
-   * Pending → cancelled at once; running → cancellation requested (the worker's signal fires and the task
-   * ends cancelled). Undefined when not found; throws TaskConflictError when terminal.
+   * Cancelled at once, pending or running: a running attempt is fenced (its late events and result are
+   * discarded, its transitions answer `cancelled`) and its signal fires. Undefined when not found; throws
+   * TaskConflictError when terminal.
    */
   cancel(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined>;
   /** Stored events with seq > afterSeq, in order; at most `limit` of them when given. */

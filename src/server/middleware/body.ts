@@ -1,12 +1,23 @@
 import express, { type NextFunction, type Request, type Response } from "express";
 import { HttpError } from "../http-error.js";
+import { exceedsJsonDepth, JsonTooDeepError } from "../json-depth.js";
 
 /**
- * JSON bodies for POST routes: limited to `limit` (413), malformed JSON is 400 `INVALID_JSON`, a body of
+ * JSON bodies for POST routes: limited to `limit` (413), malformed JSON or JSON nested deeper than `maxDepth`
+ * is 400 `INVALID_JSON`, a body of
  * another media type is 415. A POST without a body is `{}` (so graphs whose input is all defaults run).
  */
-export function jsonBody(limit: string | number) {
-  const parse = express.json({ limit, strict: false, type: (req) => isJsonType(req.headers["content-type"]) });
+export function jsonBody(limit: string | number, maxDepth: number) {
+  const parse = express.json({
+    limit,
+    strict: false,
+    type: (req) => isJsonType(req.headers["content-type"]),
+    // Refused before parsing: a body nested deeper than the limit never reaches a validator or a run.
+    verify: (_req, _res, buf, encoding) => {
+      const text = encoding === "utf-8" || encoding === "utf8" ? buf : new TextDecoder(encoding).decode(buf);
+      if (exceedsJsonDepth(text, maxDepth)) throw new JsonTooDeepError(maxDepth);
+    },
+  });
   // One middleware (not three): it runs on every graph request.
   return [
     (req: Request, res: Response, next: NextFunction): void => {
@@ -41,6 +52,7 @@ function isJsonType(contentType: string | undefined): boolean {
 export function bodyParserError(error: unknown): HttpError | undefined {
   const type = (error as { type?: unknown } | null)?.type;
   if (type === "entity.too.large") return new HttpError(413, "PAYLOAD_TOO_LARGE", "The request body is larger than the server accepts.", { cause: error });
+  if (type === "entity.too.deep") return new HttpError(400, "INVALID_JSON", (error as Error).message, { details: { max_depth: (error as JsonTooDeepError).limit }, cause: error });
   if (type === "entity.parse.failed") return new HttpError(400, "INVALID_JSON", `The request body is not valid JSON: ${(error as Error).message}`, { cause: error });
   if (type === "charset.unsupported" || type === "encoding.unsupported") return new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", (error as Error).message, { cause: error });
   if (type === "request.aborted") return new HttpError(400, "INVALID_JSON", "The request body was cut off.", { cause: error });

@@ -25,6 +25,8 @@ export function toHttpError(error: unknown, debug: boolean): HttpError {
   if (error instanceof HttpError) return error;
   const parsed = bodyParserError(error);
   if (parsed) return parsed;
+  // The router decodes path parameters and throws URIError on malformed percent-encoding (`/tasks/%ZZ`).
+  if (error instanceof URIError) return new HttpError(400, "BAD_REQUEST", "The request path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8).", { cause: error });
   if (error instanceof DefinitionRunError) {
     switch (error.code) {
       case "VALIDATION_ERROR":

@@ -1,16 +1,12 @@
 import type { Request, Response } from "express";
 import type { Logger } from "pino";
+import { redactUrl } from "../secret-query.js";
 import { requestIdOf } from "./request-id.js";
 
 /** The route pattern that matched (for logs and metric labels), or `unmatched`. */
 export function routeOf(req: Request): string {
   const route = (req as Request & { route?: { path?: unknown } }).route?.path;
   return typeof route === "string" ? `${req.baseUrl}${route}` : "unmatched";
-}
-
-/** The URL with a `token` query parameter (WebSocket auth) redacted. */
-export function safeUrl(url: string): string {
-  return url.replace(/([?&]token=)[^&]*/gi, "$1[redacted]");
 }
 
 /**
@@ -33,13 +29,13 @@ export function installRequestLogger(requestPrototype: object, logger: Logger): 
 
 /**
  * Writes the one structured line of a finished request: request id, method, url, route, status, duration.
- * Headers are not logged, so tokens never reach the log. Level: error for 5xx, warn for 4xx, info otherwise.
+ * Headers are not logged and secret query parameters are redacted, so tokens never reach the log. Level: error for 5xx, warn for 4xx, info otherwise.
  */
 export function logRequest(logger: Logger, req: Request, res: Response, durationMs: number): void {
   const status = res.statusCode;
   const level = status >= 500 ? "error" : status >= 400 ? "warn" : "info";
   if (!logger.isLevelEnabled(level)) return;
-  const url = safeUrl(req.originalUrl);
+  const url = redactUrl(req.originalUrl);
   logger[level](
     { request_id: requestIdOf(req), method: req.method, url, route: routeOf(req), status, duration_ms: Math.round(durationMs * 1000) / 1000, ...(res.writableFinished ? {} : { aborted: true }) },
     `${req.method} ${url} ${status}`,

@@ -11,7 +11,7 @@ import { methodNotAllowed } from "../middleware/errors.js";
  * the JSON body, then the handler; any other method answers 405 with `Allow: POST`.
  */
 export function mountGraphPosts(ctx: AppContext, router: Router, kind: keyof GraphRoutes, handler: (ctx: AppContext, graph: LoadedGraph) => (req: Request, res: Response) => Promise<void>): Router {
-  const body = jsonBody(ctx.config.server.bodyLimit);
+  const body = jsonBody(ctx.config.server.bodyLimit, ctx.config.server.maxJsonDepth);
   for (const graph of ctx.registry.list()) {
     const pre: RequestHandler[] = [deprecationHeaders(graph)].filter((m) => m !== undefined);
     router.route(routesOf(graph)[kind]).post(...pre, ...body, handler(ctx, graph)).all(methodNotAllowed(["POST"]));

@@ -119,7 +119,7 @@ export class WsConnection implements OperationHost {
       this.close(CloseCode.policy, `message rate limit exceeded (${this.env.ctx.config.ws.messagesPerSecond}/s)`);
       return;
     }
-    const parsed = parseClientMessage(rawText(data));
+    const parsed = parseClientMessage(rawText(data), this.env.ctx.config.server.maxJsonDepth);
     if (!parsed.ok) {
       this.send(parsed.error);
       return;

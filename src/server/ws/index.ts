@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AppContext } from "../context.js";
 import { HttpError, type ErrorCode } from "../http-error.js";
+import { redactUrl } from "../secret-query.js";
 import { CloseCode, WsConnection, type ConnectionEnv } from "./connection.js";
 import { wsMetrics } from "./metrics.js";
 import type { ConnectionInfo, WebSocketHooks } from "./types.js";
@@ -115,6 +116,7 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
   };
 
   const upgrade = async (req: http.IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+    const started = performance.now();
     // Errors on a socket not yet handed to ws (a client gone mid-handshake) need nothing but its end.
     const ignore = (): void => undefined;
     socket.on("error", ignore);
@@ -122,30 +124,36 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
     const requestId = typeof header === "string" && VALID_REQUEST_ID.test(header) ? header : randomUUID();
     const path = (req.url ?? "/").split("?")[0]!;
     const clientId = WS_PATH.exec(path)?.[1];
+    const log = (status: number, code?: ErrorCode): void => logUpgrade(ctx, req, { requestId, clientId, status, code, durationMs: performance.now() - started });
+    const refuse = (error: HttpError): void => {
+      log(error.status, error.code);
+      refuseUpgrade(socket, requestId, error);
+    };
     if (clientId === undefined) {
-      refuse(socket, requestId, new HttpError(404, "NOT_FOUND", `No WebSocket endpoint at ${path.slice(0, 200)}; connect to /ws/{client_id} (client_id: 1–128 characters of A-Z a-z 0-9 . _ : -).`));
+      refuse(new HttpError(404, "NOT_FOUND", `No WebSocket endpoint at ${path.slice(0, 200)}; connect to /ws/{client_id} (client_id: 1–128 characters of A-Z a-z 0-9 . _ : -).`));
       return;
     }
     if (draining || ctx.state.phase !== "ready") {
-      refuse(socket, requestId, new HttpError(503, "UNAVAILABLE", `The server is ${draining ? "draining" : ctx.state.phase}; reconnect shortly.`, { headers: { "Retry-After": "1" } }));
+      refuse(new HttpError(503, "UNAVAILABLE", `The server is ${draining ? "draining" : ctx.state.phase}; reconnect shortly.`, { headers: { "Retry-After": "1" } }));
       return;
     }
     let identity;
     try {
       identity = await hooks.authenticate?.(req);
     } catch (error) {
-      refuse(socket, requestId, refusalOf(error, ctx, requestId));
+      refuse(refusalOf(error, ctx, requestId));
       return;
     }
     if (socket.destroyed) return;
     if (draining) {
-      refuse(socket, requestId, new HttpError(503, "UNAVAILABLE", "The server is draining; reconnect shortly.", { headers: { "Retry-After": "1" } }));
+      refuse(new HttpError(503, "UNAVAILABLE", "The server is draining; reconnect shortly.", { headers: { "Retry-After": "1" } }));
       return;
     }
     const ip = hooks.clientIp?.(req) ?? req.socket.remoteAddress ?? "";
     requestIds.set(req, requestId);
     wss.handleUpgrade(req, socket, head, (ws) => {
       socket.off("error", ignore);
+      log(101);
       accept(ws, { clientId, identity, ip, requestId });
     });
   };
@@ -226,8 +234,32 @@ function refusalOf(error: unknown, ctx: AppContext, requestId: string): HttpErro
   return new HttpError(e.status, code, typeof e.message === "string" && e.message ? e.message : http.STATUS_CODES[e.status] ?? "Refused", { headers });
 }
 
+/**
+ * The one log line of a WebSocket upgrade, accepted (101, info) or refused (warn for 4xx, error for 5xx), with
+ * the request id and the URL with secret query parameters redacted, as the HTTP request log writes them.
+ */
+function logUpgrade(ctx: AppContext, req: http.IncomingMessage, entry: { requestId: string; clientId: string | undefined; status: number; code?: ErrorCode; durationMs: number }): void {
+  const level = entry.status >= 500 ? "error" : entry.status >= 400 ? "warn" : "info";
+  if (!ctx.logger.isLevelEnabled(level)) return;
+  const url = redactUrl(req.url ?? "/");
+  ctx.logger[level](
+    {
+      request_id: entry.requestId,
+      method: "GET",
+      url,
+      route: "/ws/:client_id",
+      status: entry.status,
+      websocket: entry.status === 101 ? "accepted" : "refused",
+      ...(entry.clientId !== undefined && { client_id: entry.clientId }),
+      ...(entry.code !== undefined && { error_code: entry.code }),
+      duration_ms: Math.round(entry.durationMs * 1000) / 1000,
+    },
+    `WS ${url} ${entry.status === 101 ? "101 accepted" : `${entry.status} refused`}`,
+  );
+}
+
 /** Answers an upgrade with an HTTP error (the API's JSON body) instead of a handshake, and closes. */
-function refuse(socket: Duplex, requestId: string, error: HttpError): void {
+function refuseUpgrade(socket: Duplex, requestId: string, error: HttpError): void {
   if (socket.destroyed) return;
   const body = JSON.stringify({ error: error.message, error_code: error.code, request_id: requestId });
   const headers: Record<string, string> = {

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { ErrorCode } from "../http-error.js";
+import { exceedsJsonDepth, JsonTooDeepError } from "../json-depth.js";
 
 const messageId = z.string().min(1).max(256);
 
@@ -61,13 +62,18 @@ export function errorMessage(id: string | undefined, code: ErrorCode, error: str
 }
 
 /**
- * Parses one client frame: malformed JSON is `INVALID_JSON`; an object of an unknown type or shape is
+ * Parses one client frame: malformed JSON, or JSON whose payload nests deeper than `maxJsonDepth`, is
+ * `INVALID_JSON`; an object of an unknown type or shape is
  * `VALIDATION_ERROR` with the zod issues. The error echoes the frame's `id` when it has a usable one.
  *
  * @example
  * const parsed = parseClientMessage('{"type":"ping","id":"p1"}'); // { ok: true, message: { type: "ping", id: "p1" } }
  */
-export function parseClientMessage(text: string): { ok: true; message: ClientMessage } | { ok: false; error: ErrorMessage } {
+export function parseClientMessage(text: string, maxJsonDepth = 64): { ok: true; message: ClientMessage } | { ok: false; error: ErrorMessage } {
+  // The message object itself is one level: the limit applies to what it carries (a run's input).
+  if (exceedsJsonDepth(text, maxJsonDepth + 1)) {
+    return { ok: false, error: errorMessage(undefined, "INVALID_JSON", new JsonTooDeepError(maxJsonDepth).message, { max_depth: maxJsonDepth }) };
+  }
   let raw: unknown;
   try {
     raw = JSON.parse(text);

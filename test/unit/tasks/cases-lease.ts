@@ -125,15 +125,16 @@ export function leaseCases(fresh: Fresh): void {
     expect((await claimNow(store)).task.attempts).toBe(2);
   });
 
-  it("cancelling a running task fires the holder's signal and ends it cancelled", async () => {
+  it("cancelling a running task answers it cancelled at once, fires the holder's signal and fences the attempt", async () => {
     const store = await (await fresh()).open();
     const { task } = await store.submit({ graph: "g", version: 1, input: null });
     const lease = await claimNow(store);
-    expect(await store.cancel(task.id)).toMatchObject({ status: "running" });
+    expect(await store.cancel(task.id)).toMatchObject({ status: "cancelled", error: { error_code: "CANCELLED" } });
     await until(() => lease.signal.aborted);
     expect(lease.signal.reason).toMatchObject({ code: "CANCELLED" });
     expect((await store.renew(lease, 10_000)).cancelRequested).toBe(true);
-    // A requested cancel wins over whatever the worker reports next.
+    // The attempt still running is fenced: its events and late result are discarded.
+    expect(await store.appendEvents(lease, [{ type: "data", ts: Date.now(), node: "n", chunk: "late" }])).toBe(false);
     expect(await store.complete(lease, "done anyway")).toBe("cancelled");
     expect(await store.get(task.id)).toMatchObject({ status: "cancelled", result: null, error: { error_code: "CANCELLED" } });
     checkEventLog(await store.events(task.id));
@@ -143,7 +144,7 @@ export function leaseCases(fresh: Fresh): void {
     const store = await (await fresh()).open();
     const { task } = await store.submit({ graph: "g", version: 1, input: null });
     await claimNow(store, SHORT_LEASE);
-    expect(await store.cancel(task.id)).toMatchObject({ status: "running" });
+    expect(await store.cancel(task.id)).toMatchObject({ status: "cancelled" });
     expect(await sweptOut(store, task.id)).toMatchObject({ status: "cancelled", error: { error_code: "CANCELLED" } });
     checkEventLog(await store.events(task.id));
     expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(300) })).toBeUndefined();
