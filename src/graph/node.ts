@@ -136,6 +136,32 @@ export class Node<S = any, P = any, E = any> {
     return this;
   }
 
+  /** PocketFlow-TS name of {@link successors}. */
+  get _successors(): Map<string, Node | null> {
+    return this.successors;
+  }
+
+  /**
+   * The node that follows after `action` (PocketFlow-TS `getNextNode`): undefined when there is no edge for it
+   * (with the `KG_GRAPH_ENDS` warning if the node has other edges) or when the edge is `END`.
+   */
+  getNextNode(action = "default"): Node | undefined {
+    const key = action || "default";
+    const target = this._succ.get(key);
+    if (target === undefined && this._succ.size > 0) {
+      const known = [...this._succ.keys()].map((k) => `'${k}'`).join(", ");
+      process.emitWarning(`Graph ends: action '${key}' of node ${this.nodeId} not found in [${known}]`, { code: "KG_GRAPH_ENDS" });
+    }
+    return target ?? undefined;
+  }
+
+  /** A shallow copy of this node with its own successors map (PocketFlow-TS `clone`); params are frozen, so shared. */
+  clone(): this {
+    const copy = cloneNode(this);
+    copy.successors = new Map(this._succ);
+    return copy;
+  }
+
   // #endregion
 
   // #region lifecycle (override these)
