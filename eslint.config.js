@@ -25,4 +25,12 @@ export default tseslint.config(
       "@typescript-eslint/no-misused-promises": ["error", { checksVoidReturn: { arguments: false, attributes: false } }],
     },
   },
+  {
+    // kaygraph/client runs in browsers and is copied into generated clients: web platform only, relative imports only.
+    files: ["src/client/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "^(?!\\./)", message: "kaygraph/client imports only its own modules (./x.js): it runs in browsers and is copied into generated clients." }] }],
+      "no-restricted-globals": ["error", "process", "Buffer", "setImmediate", "require", "__dirname", "__filename"],
+    },
+  },
 );

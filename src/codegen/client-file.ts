@@ -1,11 +1,10 @@
-import { CLIENT_TRANSPORT } from "./client-runtime-transport.js";
-import { CLIENT_TYPES } from "./client-runtime-types.js";
+import { clientRuntimeSource } from "./client-runtime.js";
 import type { CodegenModel, GraphGroup } from "./model.js";
 import { deprecatedTag, isDeprecated } from "./routes-file.js";
 import { banner, docComment, propertyKey } from "./source-text.js";
 
 /** Members of the client itself: a graph with one of these keys is reachable only as `client.graphs.<key>`. */
-export const RESERVED_CLIENT_KEYS: ReadonlySet<string> = new Set(["graphs", "task", "cancel", "tasks", "subscribe"]);
+export const RESERVED_CLIENT_KEYS: ReadonlySet<string> = new Set(["graphs", "task", "cancel", "tasks", "subscribe", "resume", "state"]);
 
 /**
  * client.ts: a typed fetch client with no runtime imports (types come from routes.ts with `import type`).
@@ -19,7 +18,7 @@ export function renderClientFile(model: CodegenModel): string {
     parts.push(`import type { ${types.join(", ")} } from "./routes.js";\n`);
     parts.push(`export type { ${types.join(", ")} } from "./routes.js";\n`);
   }
-  parts.push(`\n${CLIENT_TYPES}\n${CLIENT_TRANSPORT}\n`);
+  parts.push(`\n${clientRuntimeSource()}\n`);
   parts.push(graphsInterface(model.groups));
   parts.push(clientInterface(model.groups));
   parts.push(createClient(model));

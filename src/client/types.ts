@@ -1,9 +1,7 @@
 /**
- * The public types and the error class of every generated client (TypeScript source, emitted verbatim).
- * It uses only the web platform's fetch types, so it compiles with the DOM lib or @types/node.
- * Written without backquotes or dollar-brace so that it can live in a raw template string.
+ * The public types and the error class of the kaygraph client (`kaygraph/client`, and copied into every
+ * generated client). Web platform only: it compiles with the DOM lib or @types/node.
  */
-export const CLIENT_TYPES = String.raw`// #region types — the same in every generated client
 
 /** Options of createClient(). */
 export interface ClientOptions {
@@ -55,8 +53,8 @@ export interface TaskQuery {
   cursor?: string | undefined;
 }
 
-/** pending → running → completed | failed | cancelled; terminal states never change. */
-export type TaskStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+/** pending → running → (interrupted → pending → running →)* completed | failed | cancelled; terminal states never change. */
+export type TaskStatus = "pending" | "running" | "interrupted" | "completed" | "failed" | "cancelled";
 
 /** A background task (GET /tasks/{id}); result is the graph's output once completed. */
 export interface Task<Output = unknown> {
@@ -71,6 +69,18 @@ export interface Task<Output = unknown> {
   result: Output | null;
   error: { error_code: string; message: string } | null;
   request_id?: string | null;
+  /** What an interrupted task waits for: the node that called interrupt() and the value it passed. */
+  interrupt?: { node: string; value: unknown } | null;
+}
+
+/** The latest checkpoint of a task (GET /tasks/{id}/state). */
+export interface TaskState {
+  /** The shared store after the last completed node. */
+  shared: unknown;
+  /** The node the run continues with, or null when it ended. */
+  next_node: string | null;
+  /** Node steps completed so far. */
+  step: number;
 }
 
 /** A page of tasks (GET /tasks), newest first. */
@@ -86,7 +96,7 @@ export interface TaskAccepted {
   check_url: string;
 }
 
-interface EventBase {
+export interface EventBase {
   /** 1, 2, 3… per run (per task for task events), no gaps. */
   seq: number;
   /** Epoch milliseconds. */
@@ -100,7 +110,8 @@ export type RunEvent<Output = unknown> =
   | (EventBase & { type: "node_end"; node: string; action: string; duration_ms: number })
   | (EventBase & { type: "data"; node: string; chunk: unknown })
   | (EventBase & { type: "result"; result: Output })
-  | (EventBase & { type: "error"; error: string; error_code: string; node?: string });
+  | (EventBase & { type: "error"; error: string; error_code: string; node?: string })
+  | (EventBase & { type: "interrupt"; node: string; value: unknown; task_id?: string });
 
 /** Between two attempts of a task that failed and will be retried. */
 export type RetryEvent = EventBase & { type: "retry"; attempt: number; error: string; error_code: string; delay_ms: number };
@@ -150,7 +161,7 @@ export interface GraphClient<Input, Output> {
   submit(input: Input, options?: SubmitOptions): Promise<TaskAccepted>;
   /**
    * POST /api/v{V}/{G}/stream: runs the graph and yields its events as they happen, ending after the result
-   * (typed Output) or error event. Leaving the loop early ends the run on the server.
+   * (typed Output), error or interrupt event. Leaving the loop early ends the run on the server.
    */
   stream(input: Input, options?: RequestOptions): AsyncGenerator<RunEvent<Output>, void, undefined>;
   /** GET /tasks/{id} of a task of this graph version, its result typed; a task of another graph is NOT_FOUND. */
@@ -168,10 +179,13 @@ export interface TaskClient {
   /** GET /tasks: a page of tasks, newest first; pass next_cursor as cursor for the next page. */
   tasks<Output = unknown>(query?: TaskQuery, options?: RequestOptions): Promise<TaskPage<Output>>;
   /**
-   * GET /tasks/{id}/events: the task's events, stored then live, ending after its final event. A dropped
-   * connection is resumed after the last event seen (Last-Event-ID): no gap, no duplicate.
+   * GET /tasks/{id}/events: the task's events, stored then live, ending after its final event (result or
+   * error) or an interrupt (the task then waits for resume(); subscribe again with `after` to follow it). A
+   * dropped connection is resumed after the last event seen (Last-Event-ID): no gap, no duplicate.
    */
   subscribe<Output = unknown>(taskId: string, options?: SubscribeOptions): AsyncGenerator<TaskEvent<Output>, void, undefined>;
+  /** POST /tasks/{id}/resume: answers an interrupted task with `value`; a task that is not interrupted is a CONFLICT error. */
+  resume<Output = unknown>(id: string, value: unknown, options?: SubmitOptions): Promise<Task<Output>>;
+  /** GET /tasks/{id}/state: the task's latest checkpoint. */
+  state(id: string, options?: RequestOptions): Promise<TaskState>;
 }
-// #endregion
-`;
