@@ -153,6 +153,19 @@ const logSchema = z
   .strict()
   .prefault({});
 
+/** The worker threads that run graphs (`execution: "thread"`), one pool per server or worker process. */
+const threadsSchema = z
+  .object({
+    /** Threads per process: a number or `auto` (one per CPU, at least 2, at most 8). */
+    count: z.union([z.number().int().min(1).max(256), z.literal("auto")]).default("auto"),
+    /** Heap limit of each thread (MB): a run that exhausts it ends RESOURCE_EXHAUSTED and its thread is replaced. */
+    maxHeapMb: z.number().int().min(16).default(512),
+    /** After a run's timeout or cancel, how long it gets to end by itself before its thread is terminated (ms). */
+    killGraceMs: z.number().int().min(0).default(1000),
+  })
+  .strict()
+  .prefault({});
+
 /** Every kaygraph setting, with its default. */
 export const configSchema = z
   .object({
@@ -167,6 +180,9 @@ export const configSchema = z
     redis: redisSchema,
     ws: wsSchema,
     log: logSchema,
+    /** Where runs execute: `thread` (worker threads: timeouts, cancels and memory enforced) or `inline`. */
+    execution: z.enum(["thread", "inline"]).default("thread"),
+    threads: threadsSchema,
   })
   .strict();
 

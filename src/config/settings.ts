@@ -93,6 +93,9 @@ export const SETTINGS: readonly SettingRow[] = [
   { path: "redis.prefix", env: ["KAYGRAPH_REDIS_PREFIX"], parse: str },
   { path: "ws.maxMessageBytes", env: ["KAYGRAPH_WS_MAX_MESSAGE_BYTES"], parse: num },
   { path: "ws.heartbeatMs", env: ["KAYGRAPH_WS_HEARTBEAT_MS"], parse: num },
+  { path: "execution", env: ["KAYGRAPH_EXECUTION"], parse: str },
+  { path: "threads.count", env: ["KAYGRAPH_THREADS"], parse: workers },
+  { path: "threads.maxHeapMb", env: ["KAYGRAPH_THREAD_MAX_HEAP_MB"], parse: num },
   { path: "log.level", env: ["KAYGRAPH_LOG_LEVEL"], flag: "--log-level", arg: "<level>", help: "fatal, error, warn, info, debug, trace or silent", parse: str },
   { path: "log.format", env: ["KAYGRAPH_LOG_FORMAT"], flag: "--log-format", arg: "<json|pretty>", help: "log format", parse: str },
 ];

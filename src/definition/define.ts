@@ -99,6 +99,8 @@ export interface GraphDefinitionSpec<I extends Schema, O extends Schema> {
   retry?: RetryOptions;
   /** Per-attempt timeout of background tasks (ms); default: `timeoutMs`, else none. */
   taskTimeoutMs?: number;
+  /** Where its runs execute: `thread` (contained, timeouts enforced) or `inline`; default the `execution` setting. */
+  execution?: "thread" | "inline";
 }
 
 /** A validated definition, as returned by `defineGraph`. */
@@ -140,6 +142,7 @@ const specSchema = z
       .refine((r) => r.backoff === undefined || r.backoffMs === undefined, { message: "give `backoff` or its alias `backoffMs`, not both" })
       .optional(),
     taskTimeoutMs: z.number().int().positive().optional(),
+    execution: z.enum(["thread", "inline"]).optional(),
   })
   .strict();
 

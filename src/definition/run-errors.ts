@@ -1,5 +1,5 @@
 /** Why a definition run failed, with the code every transport (HTTP, WS, SSE, tasks, CLI) reports. */
-export type RunErrorCode = "VALIDATION_ERROR" | "GRAPH_ERROR" | "TIMEOUT" | "ABORTED" | "CANCELLED" | "MAX_STEPS";
+export type RunErrorCode = "VALIDATION_ERROR" | "GRAPH_ERROR" | "TIMEOUT" | "ABORTED" | "CANCELLED" | "MAX_STEPS" | "RESOURCE_EXHAUSTED";
 
 /**
  * A failed definition run. `message` is safe to show the caller for VALIDATION_ERROR, TIMEOUT and aborts;

@@ -22,6 +22,8 @@ export interface RunDefinitionOptions {
   taskId?: string;
   /** Timeout in ms (the caller resolves definition vs config defaults); none when left out. */
   timeoutMs?: number;
+  /** The input was already parsed by the definition's input schema (it is not parsed again). */
+  inputValidated?: boolean;
 }
 
 /** The signal of a definition run, for cancel/abort reasons. */
@@ -44,10 +46,7 @@ export class CancelledReason extends Error {
  */
 export async function runDefinition(graph: LoadedGraph, rawInput: unknown, options: RunDefinitionOptions = {}): Promise<unknown> {
   const def = graph.definition;
-  const parsed = def.input.safeParse(rawInput);
-  if (!parsed.success) {
-    throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
-  }
+  const input = options.inputValidated ? rawInput : validateInput(graph, rawInput);
   const requestId = options.requestId ?? randomUUID();
   const abort = new RunAbort(options.signal, options.timeoutMs, options.controller);
   const signal = abort.signal;
@@ -56,7 +55,7 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
 
   try {
     const runnable = await instantiate(def.graph);
-    const shared = def.shared ? await def.shared(parsed.data, ctx) : { input: parsed.data };
+    const shared = def.shared ? await def.shared(input, ctx) : { input };
     await runnable.run(shared, { signal, onEvent: events.listener, maxSteps: def.maxSteps, runId: events.runId, context: ctx });
     const raw = def.result ? await def.result(shared) : (shared as { output?: unknown }).output;
     const output = def.output.safeParse(raw);
@@ -72,6 +71,19 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
   } finally {
     abort.dispose();
   }
+}
+
+/**
+ * The input parsed by the definition's input schema (defaults applied), or a VALIDATION_ERROR naming each
+ * problem: the one input check of every transport.
+ *
+ * @example
+ * const input = validateInput(registry.get("hello"), req.body); // throws DefinitionRunError (VALIDATION_ERROR)
+ */
+export function validateInput(graph: LoadedGraph, rawInput: unknown): unknown {
+  const parsed = graph.definition.input.safeParse(rawInput);
+  if (parsed.success) return parsed.data;
+  throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
 }
 
 /**

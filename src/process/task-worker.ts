@@ -3,6 +3,8 @@ import { loadGraphs } from "../definition/load.js";
 import { createLogger } from "../server/logger.js";
 import { createMetrics } from "../server/metrics.js";
 import { createTaskExecutor } from "../server/task-executor.js";
+import { meterObserver } from "../server/run-metering.js";
+import { createRunService } from "../runs/service.js";
 import { TaskRunner, createTaskStore } from "../tasks/index.js";
 import { Errors, KaygraphError } from "../errors.js";
 
@@ -17,11 +19,12 @@ export async function runTaskWorker(config: ResolvedConfig): Promise<void> {
   const store = await createTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store") }).catch((error: unknown) => {
     throw new KaygraphError(Errors.StoreUnavailable, { message: `Cannot open the task store: ${(error as Error).message}`, cause: error });
   });
+  const runs = createRunService({ config, registry, logger, observers: [meterObserver(createMetrics())] });
   const runner = new TaskRunner(store, {
     concurrency: config.tasks.concurrency,
     leaseMs: config.tasks.leaseMs,
     pruneEveryMs: config.tasks.pruneIntervalMs,
-    execute: createTaskExecutor(registry, { metrics: createMetrics(), logger }),
+    execute: createTaskExecutor(runs),
     onError: (error) => logger.warn({ err: error }, "task runner"),
   });
   runner.start();
@@ -42,6 +45,7 @@ export async function runTaskWorker(config: ResolvedConfig): Promise<void> {
     process.on("SIGTERM", onSignal);
     process.on("SIGINT", onSignal);
   });
+  await runs.close();
   await store.close();
   logger.info("task worker stopped");
   logger.flush();

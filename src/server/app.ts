@@ -21,6 +21,8 @@ import type { Guard } from "./guard.js";
 import { authenticate } from "./middleware/auth.js";
 import { rateLimit } from "./middleware/rate-limit.js";
 import { routeAccess } from "./route-access.js";
+import { createRunService, type RunService } from "../runs/service.js";
+import { meterObserver } from "./run-metering.js";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -34,6 +36,11 @@ export interface AppOptions {
   tasks?: TaskStore;
   /** JWT verification and rate limits (see createGuard); without it neither is applied. */
   guard?: Pick<Guard, "verifier" | "limiter">;
+  /**
+   * The run service every route runs graphs through (see createRunService). Default: one that runs inline
+   * and meters into `metrics` (startServer passes one with the worker-thread pool).
+   */
+  runs?: RunService;
 }
 
 /**
@@ -44,14 +51,18 @@ export interface AppOptions {
  * http.createServer(app).listen(0);
  */
 export function createApp(config: ResolvedConfig, registry: GraphRegistry, options: AppOptions = {}): Express & { locals: { kaygraph: AppContext } } {
+  const logger = options.logger ?? createLogger(config.log);
+  const metrics = options.metrics ?? createMetrics();
+  const debug = options.debug ?? false;
   const ctx: AppContext = {
     config,
     registry,
-    logger: options.logger ?? createLogger(config.log),
-    metrics: options.metrics ?? createMetrics(),
+    logger,
+    metrics,
     state: options.state ?? { phase: "ready" },
-    debug: options.debug ?? false,
+    debug,
     tasks: options.tasks,
+    runs: options.runs ?? createRunService({ config, registry, debug, logger, observers: [meterObserver(metrics)] }),
     startedAt: Date.now(),
   };
   const app = express();

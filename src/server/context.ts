@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { ResolvedConfig } from "../config/schema.js";
-import type { GraphRegistry, LoadedGraph } from "../definition/registry.js";
+import type { GraphRegistry } from "../definition/registry.js";
+import type { RunService } from "../runs/service.js";
 import type { TaskStore } from "../tasks/index.js";
 import type { Metrics } from "./metrics.js";
 
@@ -20,10 +21,7 @@ export interface AppContext {
   tasks: TaskStore | undefined;
   /** Show GRAPH_ERROR messages to callers (dev, --debug). */
   debug: boolean;
+  /** The one way every transport runs a graph (validation, execution, metering, error mapping). */
+  runs: RunService;
   startedAt: number;
-}
-
-/** The timeout of a sync or streaming run: the definition's, else the server default. */
-export function runTimeout(ctx: AppContext, graph: LoadedGraph): number {
-  return graph.definition.timeoutMs ?? ctx.config.server.requestTimeoutMs;
 }

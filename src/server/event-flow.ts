@@ -3,23 +3,12 @@
  * and a task-event pump that respects the consumer's pace.
  */
 import type { ResolvedConfig } from "../config/schema.js";
-import { isTerminalEvent, type RunEvent } from "../graph/events.js";
+import { isTerminalEvent } from "../graph/events.js";
+import { HIDDEN_GRAPH_ERROR, publicEvent } from "../runs/public.js";
 import type { TaskEvent, TaskRecord, TaskStore } from "../tasks/index.js";
 
-/** The message a caller sees instead of a GRAPH_ERROR's own (outside debug), as the sync route does. */
-export const HIDDEN_GRAPH_ERROR = "The graph failed while running; the server log has the details under this request id.";
-
-/**
- * The event as a caller may see it: a GRAPH_ERROR's message can carry internals, so outside debug it is
- * replaced by a generic one (the log has the real one), exactly as the sync route answers.
- *
- * @example
- * sse.send(publicEvent(event, ctx.debug));
- */
-export function publicEvent(event: RunEvent, debug: boolean): RunEvent {
-  if (debug || event.type !== "error" || event.error_code !== "GRAPH_ERROR") return event;
-  return { ...event, error: HIDDEN_GRAPH_ERROR };
-}
+// The public view of run events is the run service's (runs/public.ts); re-exported for the task routes.
+export { HIDDEN_GRAPH_ERROR, publicEvent };
 
 /**
  * A stored task event as a caller may see it: {@link publicEvent}, and the same for the message of a `retry`

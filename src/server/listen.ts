@@ -15,6 +15,8 @@ import { createGuard } from "./guard.js";
 import { abortRunOf } from "./run-abort.js";
 import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
+import { createRunService } from "../runs/service.js";
+import { meterObserver } from "./run-metering.js";
 import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";
 import { TaskRunner, createTaskStore, type TaskStore } from "../tasks/index.js";
 
@@ -70,7 +72,8 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const guard = await createGuard(config, logger);
   const ownStore = options.tasks === undefined;
   const store = options.tasks === false ? undefined : (options.tasks ?? (await openTaskStore(config, logger)));
-  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, guard });
+  const runs = createRunService({ config, registry, debug: options.debug, logger, observers: [meterObserver(metrics)] });
+  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, guard, runs });
   const server = http.createServer(app);
   const tracker = new ConnectionTracker(server);
   // An upgraded socket is no longer HTTP: the WebSocket drain closes it with 1001, not the keep-alive sweep.
@@ -85,6 +88,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error as Error))]);
   } catch (error) {
     webSockets.close();
+    await runs.close();
     if (ownStore) await store?.close();
     await guard.close();
     const code = (error as NodeJS.ErrnoException).code;
@@ -99,7 +103,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
           concurrency: config.tasks.concurrency,
           leaseMs: config.tasks.leaseMs,
           pruneEveryMs: config.tasks.pruneIntervalMs,
-          execute: createTaskExecutor(registry, { metrics, logger }),
+          execute: createTaskExecutor(runs),
           onError: (error) => logger.warn({ err: error }, "task runner"),
         })
       : undefined;
@@ -111,6 +115,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined, idleCloseMs = IDLE_CLOSE_MS): Promise<void> => {
     // HTTP and tasks drain together: unfinished tasks are handed back to the store at the deadline.
     closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted, idleCloseMs), webSockets.drain(deadlineMs), runner?.stop({ deadlineMs })]).then(async () => {
+      await runs.close();
       if (ownStore) await store?.close();
       await guard.close();
     });

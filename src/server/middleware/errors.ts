@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
 import { DefinitionRunError } from "../../definition/run-errors.js";
+import { publicRunError } from "../../runs/public.js";
 import { HttpError, type ErrorBody } from "../http-error.js";
 import { bodyParserError } from "./body.js";
 import { requestIdOf } from "./request-id.js";
@@ -28,21 +29,9 @@ export function toHttpError(error: unknown, debug: boolean): HttpError {
   // The router decodes path parameters and throws URIError on malformed percent-encoding (`/tasks/%ZZ`).
   if (error instanceof URIError) return new HttpError(400, "BAD_REQUEST", "The request path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8).", { cause: error });
   if (error instanceof DefinitionRunError) {
-    switch (error.code) {
-      case "VALIDATION_ERROR":
-        return new HttpError(422, "VALIDATION_ERROR", error.message, { details: error.details, cause: error });
-      case "TIMEOUT":
-        return new HttpError(504, "TIMEOUT", error.message, { cause: error });
-      case "CANCELLED":
-      case "ABORTED":
-        return new HttpError(503, "UNAVAILABLE", error.message, { cause: error });
-      default:
-        // GRAPH_ERROR and MAX_STEPS: the message may carry internals; shown only in debug/dev.
-        return new HttpError(500, "GRAPH_ERROR", debug ? error.message : "The graph failed while running; the server log has the details under this request id.", {
-          cause: error,
-          details: debug && error.node ? { node: error.node } : undefined,
-        });
-    }
+    // The run service's one mapping (GRAPH_ERROR messages are shown only in debug/dev).
+    const answer = publicRunError(error, debug);
+    return new HttpError(answer.status, answer.code, answer.message, { details: answer.details, cause: error });
   }
   return new HttpError(500, "INTERNAL_ERROR", "Internal server error; the server log has the details under this request id.", { cause: error });
 }

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { resolveRetry } from "../../definition/define.js";
 import type { LoadedGraph } from "../../definition/registry.js";
-import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
+import { formatIssues } from "../../definition/run-errors.js";
 import { IdempotencyMismatchError, InvalidCursorError, TASK_STATUSES, TaskConflictError, isTerminalStatus, type TaskStore } from "../../tasks/index.js";
 import type { AppContext } from "../context.js";
 import { pauseMark, publicTask, publicTaskEvent, TaskEventPump } from "../event-flow.js";
@@ -49,10 +49,8 @@ function submitHandler(ctx: AppContext, graph: LoadedGraph) {
   const def = graph.definition;
   return async (req: Request, res: Response): Promise<void> => {
     const store = storeOf(ctx);
-    const parsed = def.input.safeParse(req.body);
-    if (!parsed.success) {
-      throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
-    }
+    // The raw input is stored (the run validates it again, with the definition of its time).
+    ctx.runs.check(graph, req.body);
     const key = req.get("idempotency-key");
     if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new HttpError(422, "VALIDATION_ERROR", "Idempotency-Key must be 1–255 visible ASCII characters.");
     const { task, replayed } = await store

@@ -2,7 +2,7 @@ import type { Duplex } from "node:stream";
 import type { Logger } from "pino";
 import WebSocket, { type RawData } from "ws";
 import type { AppContext } from "../context.js";
-import type { ErrorCode } from "../http-error.js";
+import { refusalOf, type ErrorCode } from "../http-error.js";
 import type { WsMetrics } from "./metrics.js";
 import { startRun, startSubscription, type Operation, type OperationHost } from "./operations.js";
 import { errorMessage, parseClientMessage, type ClientMessage } from "./protocol.js";
@@ -30,6 +30,7 @@ const FRAME_ERROR_CODES: Record<string, number> = { WS_ERR_UNSUPPORTED_MESSAGE_L
  */
 export class WsConnection implements OperationHost {
   readonly log: Logger;
+  readonly ctx: AppContext;
   private readonly ops = new Map<string, Operation>();
   private runs = 0;
   private alive = true;
@@ -46,6 +47,7 @@ export class WsConnection implements OperationHost {
     readonly info: ConnectionInfo,
     readonly env: ConnectionEnv,
   ) {
+    this.ctx = env.ctx;
     this.log = env.ctx.logger.child({ ws_client: info.clientId, request_id: info.requestId });
     this.tokens = env.ctx.config.ws.messagesPerSecond;
     this.out = env.metrics.messages.labels("out");
@@ -191,12 +193,14 @@ export class WsConnection implements OperationHost {
       if (await hook(this.info.identity, this.info.ip, message)) return true;
       this.sendError(message.id, "RATE_LIMITED", "Rate limit exceeded; retry later.");
     } catch (error) {
-      const refusal = error as { status?: unknown; message?: unknown; headers?: Record<string, string> };
-      if (typeof refusal.status !== "number") this.log.error({ err: error }, "websocket message limit hook failed");
-      const code: ErrorCode = refusal.status === 429 ? "RATE_LIMITED" : refusal.status === 401 ? "UNAUTHORIZED" : refusal.status === 403 ? "FORBIDDEN" : "UNAVAILABLE";
-      const retryAfter = Number(refusal.headers?.["Retry-After"] ?? Number.NaN);
-      const text = typeof refusal.status === "number" && typeof refusal.message === "string" ? refusal.message : "The request could not be checked against the rate limits; retry shortly.";
-      this.sendError(message.id, code, text, Number.isFinite(retryAfter) ? { retry_after: retryAfter } : undefined);
+      const refusal = refusalOf(error);
+      if (refusal === undefined) {
+        this.log.error({ err: error }, "websocket message limit hook failed");
+        this.sendError(message.id, "UNAVAILABLE", "The request could not be checked against the rate limits; retry shortly.");
+        return false;
+      }
+      const retryAfter = Number(refusal.headers["Retry-After"] ?? Number.NaN);
+      this.sendError(message.id, refusal.code, refusal.message, Number.isFinite(retryAfter) ? { retry_after: retryAfter } : undefined);
     }
     return false;
   }

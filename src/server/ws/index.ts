@@ -8,7 +8,7 @@ import http from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { AppContext } from "../context.js";
-import { HttpError, type ErrorCode } from "../http-error.js";
+import { HttpError, refusalOf, type ErrorCode } from "../http-error.js";
 import { redactUrl } from "../secret-query.js";
 import { CloseCode, WsConnection, type ConnectionEnv } from "./connection.js";
 import { wsMetrics } from "./metrics.js";
@@ -141,7 +141,7 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
     try {
       identity = await hooks.authenticate?.(req);
     } catch (error) {
-      refuse(refusalOf(error, ctx, requestId));
+      refuse(refusalAnswer(error, ctx, requestId));
       return;
     }
     if (socket.destroyed) return;
@@ -217,21 +217,12 @@ function capKey(info: ConnectionInfo): string {
   return `${info.identity?.sub ?? ""}\n${info.clientId}`;
 }
 
-const CODE_OF_STATUS: Record<number, ErrorCode> = { 401: "UNAUTHORIZED", 403: "FORBIDDEN", 404: "NOT_FOUND", 429: "RATE_LIMITED", 503: "UNAVAILABLE" };
-
 /** The HTTP answer to an `authenticate` hook's refusal (see {@link WebSocketHooks.authenticate}). */
-function refusalOf(error: unknown, ctx: AppContext, requestId: string): HttpError {
-  if (error instanceof HttpError) return error;
-  const e = (error ?? {}) as { status?: unknown; code?: unknown; errorCode?: unknown; message?: unknown; headers?: unknown; wwwAuthenticate?: unknown };
-  if (typeof e.status !== "number" || e.status < 400 || e.status > 599) {
-    ctx.logger.error({ err: error, request_id: requestId }, "websocket authenticate hook failed");
-    return new HttpError(500, "INTERNAL_ERROR", "Internal server error; the server log has the details under this request id.");
-  }
-  const code = [e.code, e.errorCode].find((c): c is ErrorCode => typeof c === "string" && /^[A-Z_]+$/.test(c)) ?? CODE_OF_STATUS[e.status] ?? (e.status >= 500 ? "INTERNAL_ERROR" : "FORBIDDEN");
-  const headers: Record<string, string> = {};
-  if (typeof e.headers === "object" && e.headers !== null) for (const [k, v] of Object.entries(e.headers)) if (typeof v === "string" && /^[A-Za-z0-9-]+$/.test(k)) headers[k] = v;
-  if (typeof e.wwwAuthenticate === "string") headers["WWW-Authenticate"] = e.wwwAuthenticate;
-  return new HttpError(e.status, code, typeof e.message === "string" && e.message ? e.message : http.STATUS_CODES[e.status] ?? "Refused", { headers });
+function refusalAnswer(error: unknown, ctx: AppContext, requestId: string): HttpError {
+  const refusal = refusalOf(error);
+  if (refusal) return refusal;
+  ctx.logger.error({ err: error, request_id: requestId }, "websocket authenticate hook failed");
+  return new HttpError(500, "INTERNAL_ERROR", "Internal server error; the server log has the details under this request id.");
 }
 
 /**

@@ -5,13 +5,13 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { GraphRegistry } from "../../definition/registry.js";
-import { CancelledReason, runDefinition } from "../../definition/run.js";
-import { DefinitionRunError, formatIssues } from "../../definition/run-errors.js";
+import { CancelledReason } from "../../definition/run.js";
+import type { DefinitionRunError } from "../../definition/run-errors.js";
+import { publicRunError } from "../../runs/public.js";
 import { isTerminalStatus } from "../../tasks/index.js";
-import { runTimeout } from "../context.js";
-import { pauseMark, publicEvent, publicTaskEvent, TaskEventPump } from "../event-flow.js";
+import type { AppContext } from "../context.js";
+import { pauseMark, publicTaskEvent, TaskEventPump } from "../event-flow.js";
 import type { ErrorCode } from "../http-error.js";
-import type { ConnectionEnv } from "./connection.js";
 import type { RunMessage, SubscribeMessage } from "./protocol.js";
 import type { ConnectionInfo, LimitedMessage } from "./types.js";
 
@@ -27,7 +27,7 @@ export interface Operation {
 /** What operations need from their connection. */
 export interface OperationHost {
   readonly info: ConnectionInfo;
-  readonly env: ConnectionEnv;
+  readonly ctx: AppContext;
   readonly log: Logger;
   readonly buffered: number;
   send(message: object): boolean;
@@ -43,49 +43,42 @@ export interface OperationHost {
 }
 
 /**
- * `{"type":"run"}`: validates the graph and input (errors are answered as protocol errors, no run starts),
- * then runs it and sends each event with the message's id; the last one is the terminal `result` or `error`.
+ * `{"type":"run"}`: finds the graph and validates the input (errors are answered as protocol errors, no run
+ * starts), then runs it through the run service and sends each event with the message's id; the last one is
+ * the terminal `result` or `error` (the service logs failures).
  */
 export async function startRun(host: OperationHost, message: RunMessage): Promise<void> {
-  const { ctx } = host.env;
-  const graph = ctx.registry.find(message.graph, message.version);
+  const { runs } = host.ctx;
+  const graph = runs.find(message.graph, message.version);
   if (!graph) {
-    host.sendError(message.id, "NOT_FOUND", graphNotFound(ctx.registry, message.graph, message.version));
+    host.sendError(message.id, "NOT_FOUND", graphNotFound(runs.registry, message.graph, message.version));
     return;
   }
-  const input = message.input ?? {};
-  const parsed = graph.definition.input.safeParse(input);
-  if (!parsed.success) {
-    host.sendError(message.id, "VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, parsed.error.issues);
+  let input: unknown;
+  try {
+    input = runs.check(graph, message.input ?? {});
+  } catch (error) {
+    const refusal = publicRunError(error as DefinitionRunError, runs.debug);
+    host.sendError(message.id, refusal.code, refusal.message, refusal.details);
     return;
   }
   const controller = new AbortController();
   const op: Operation = { kind: "run", cancel: () => controller.abort(new CancelledReason("The run was cancelled by the client.")), stop: (reason) => controller.abort(reason) };
   if (!host.register(message.id, op)) return;
-  const meter = ctx.metrics.runMeter(graph, "ws");
-  const requestId = randomUUID();
-  let started = -1;
-  let outcome = "error";
   try {
     if (!(await host.allowed({ type: "run", id: message.id, graph }))) return;
-    // A cancel while the hook was asked still runs through runDefinition: the client gets start + CANCELLED.
-    started = meter.begin();
-    await runDefinition(graph, input, {
+    // A cancel while the hook was asked still starts the run: the client gets start + CANCELLED.
+    await runs.start(graph, input, {
+      transport: "ws",
+      validated: true,
       signal: controller.signal,
-      requestId,
-      timeoutMs: runTimeout(ctx, graph),
+      requestId: randomUUID(),
       user: host.info.identity,
-      onEvent: (event) => {
-        meter.onEvent(event);
-        host.sendEvent(message.id, publicEvent(event, ctx.debug));
-      },
+      onEvent: (event) => host.sendEvent(message.id, event),
     });
-    outcome = "completed";
-  } catch (error) {
-    if (error instanceof DefinitionRunError) outcome = error.code.toLowerCase();
-    if (outcome === "graph_error" || outcome === "error") host.log.error({ err: (error as Error).cause ?? error, run_request_id: requestId, graph: graph.name, message_id: message.id }, "websocket run failed");
+  } catch {
+    // Already told: the terminal error event went out through onEvent.
   } finally {
-    if (started >= 0) meter.end(started, outcome);
     host.release(message.id, op);
   }
 }
@@ -96,7 +89,7 @@ export async function startRun(host: OperationHost, message: RunMessage): Promis
  * subscription pauses and resumes from the last seq sent.
  */
 export async function startSubscription(host: OperationHost, message: SubscribeMessage): Promise<void> {
-  const { ctx } = host.env;
+  const { ctx } = host;
   const store = ctx.tasks;
   if (!store) {
     host.sendError(message.id, "UNAVAILABLE", "Background tasks are not available on this server.");

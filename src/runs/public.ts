@@ -1,0 +1,58 @@
+/**
+ * What a caller may see of a run: its events and its failure, with the status and public code every
+ * transport answers (HTTP, SSE, WebSocket, task records). The one place that maps run failures.
+ */
+import { DefinitionRunError, type RunErrorCode } from "../definition/run-errors.js";
+import type { RunEvent } from "../graph/events.js";
+
+/** The message a caller sees instead of a GRAPH_ERROR's own (outside debug); the log has the real one. */
+export const HIDDEN_GRAPH_ERROR = "The graph failed while running; the server log has the details under this request id.";
+
+/**
+ * The event as a caller may see it: a GRAPH_ERROR's message can carry internals, so outside debug it is
+ * replaced by a generic one (the log has the real one), exactly as the sync route answers.
+ *
+ * @example
+ * sse.send(publicEvent(event, ctx.debug));
+ */
+export function publicEvent(event: RunEvent, debug: boolean): RunEvent {
+  if (debug || event.type !== "error" || event.error_code !== "GRAPH_ERROR") return event;
+  return { ...event, error: HIDDEN_GRAPH_ERROR };
+}
+
+/** The public error codes a run failure answers with (a subset of the HTTP API's codes). */
+export type PublicRunCode = "VALIDATION_ERROR" | "TIMEOUT" | "UNAVAILABLE" | "GRAPH_ERROR" | "RESOURCE_EXHAUSTED";
+
+/** A run failure as every transport answers it. */
+export interface PublicRunError {
+  status: number;
+  code: PublicRunCode;
+  message: string;
+  details?: unknown;
+}
+
+const STATUS: Record<RunErrorCode, { status: number; code: PublicRunCode }> = {
+  VALIDATION_ERROR: { status: 422, code: "VALIDATION_ERROR" },
+  TIMEOUT: { status: 504, code: "TIMEOUT" },
+  // Aborted (client gone, drain deadline, a neighbour's thread terminated) or cancelled: try again.
+  CANCELLED: { status: 503, code: "UNAVAILABLE" },
+  ABORTED: { status: 503, code: "UNAVAILABLE" },
+  RESOURCE_EXHAUSTED: { status: 500, code: "RESOURCE_EXHAUSTED" },
+  GRAPH_ERROR: { status: 500, code: "GRAPH_ERROR" },
+  MAX_STEPS: { status: 500, code: "GRAPH_ERROR" },
+};
+
+/**
+ * The status, public code, message and details of a failed run. GRAPH_ERROR and MAX_STEPS messages may carry
+ * internals: outside debug the message is {@link HIDDEN_GRAPH_ERROR} and no node is named.
+ *
+ * @example
+ * const { status, code, message } = publicRunError(error, false); // 504 TIMEOUT "The run exceeded…"
+ */
+export function publicRunError(error: DefinitionRunError, debug: boolean): PublicRunError {
+  const { status, code } = STATUS[error.code] ?? STATUS.GRAPH_ERROR;
+  if (code === "VALIDATION_ERROR") return { status, code, message: error.message, details: error.details };
+  if (code !== "GRAPH_ERROR") return { status, code, message: error.message };
+  if (!debug) return { status, code, message: HIDDEN_GRAPH_ERROR };
+  return error.node === undefined ? { status, code, message: error.message } : { status, code, message: error.message, details: { node: error.node } };
+}

@@ -1,0 +1,212 @@
+/**
+ * The run service: the one way any transport (HTTP sync, SSE, WebSocket, background tasks, `kaygraph run`)
+ * runs a graph. It owns finding the graph, validating the input, picking the execution (a worker thread or
+ * inline), timeouts, observing (metrics, and whatever else is registered), logging failures, the events
+ * a caller may see, and mapping failures to public codes (see public.ts). Transports only translate.
+ *
+ * Hooks, for features built on it:
+ * - **Observers** ({@link RunObserver}): `begin(run)` is called once per validated run and returns a watch
+ *   that sees every raw event (`onEvent`) and the outcome (`end`). Metrics are one; tracing adds another
+ *   (a span per run from begin to end, a span per node from `node_start`/`node_end`).
+ * - **Events** flow through {@link RunService.start} only: the executor's events reach observers first,
+ *   then the caller's `onEvent` (as the caller may see them: GRAPH_ERROR messages hidden outside debug for
+ *   HTTP, SSE and WebSocket callers; raw for tasks and the CLI, which keep them for operators).
+ *   A check of what a transport can send (serialisability) belongs in that one listener.
+ * - **Requests** ({@link RunRequest}) are plain data and reach a worker thread as they are: new per-run
+ *   inputs (a resume value, a checkpoint to start from) are fields there, read by `runDefinition` in the
+ *   thread (thread-entry.ts) exactly as inline.
+ *
+ * @example
+ * const runs = createRunService({ config, registry, observers: [meterObserver(metrics)] });
+ * const output = await runs.start(runs.get("hello"), { name: "Ada" }, { transport: "sync", requestId });
+ */
+import type { Logger } from "pino";
+import type { ResolvedConfig } from "../config/schema.js";
+import type { Identity } from "../definition/define.js";
+import type { GraphRegistry, LoadedGraph } from "../definition/registry.js";
+import { validateInput } from "../definition/run.js";
+import { DefinitionRunError } from "../definition/run-errors.js";
+import type { RunEvent } from "../graph/events.js";
+import { messageOf } from "../graph/run-errors.js";
+import { InlineExecutor, type RunControl, type RunExecutor, type RunRequest } from "./executor.js";
+import { publicEvent } from "./public.js";
+
+/** Who asked for a run. */
+export type RunTransport = "sync" | "stream" | "ws" | "task" | "cli";
+
+/** Where runs execute: a worker thread of the pool (default) or the calling thread. */
+export type Execution = "thread" | "inline";
+
+/** Options of {@link RunService.start}. */
+export interface StartRunOptions extends RunControl {
+  transport: RunTransport;
+  requestId: string;
+  /** `start.run_id`; default the request id. */
+  runId?: string;
+  user?: Identity;
+  taskId?: string;
+  /**
+   * The run's timeout in ms. Left out: the definition's `timeoutMs`, else `server.requestTimeoutMs` (tasks:
+   * none, their runner enforces `taskTimeoutMs` through the signal). `null`: none.
+   */
+  timeoutMs?: number | null;
+  /** The input already went through {@link RunService.check}. */
+  validated?: boolean;
+}
+
+/** One run, as observers see it. */
+export interface RunInfo {
+  readonly graph: LoadedGraph;
+  readonly transport: RunTransport;
+  readonly requestId: string;
+  readonly runId: string;
+  readonly taskId: string | undefined;
+  readonly execution: Execution;
+}
+
+/** Watches runs: metrics, tracing. */
+export interface RunObserver {
+  /** A validated run begins; returns what watches it (or nothing). */
+  begin(run: RunInfo): RunWatch | undefined;
+}
+
+/** What watches one run. */
+export interface RunWatch {
+  /** Every event of the run as produced (messages not hidden), in order. */
+  onEvent?(event: RunEvent): void;
+  /** The run ended: `completed`, or the lower-case error code (`graph_error`, `timeout`…). */
+  end(outcome: string, error?: DefinitionRunError): void;
+}
+
+/** Options of {@link createRunService}. */
+export interface RunServiceOptions {
+  config: Pick<ResolvedConfig, "server" | "execution">;
+  registry: GraphRegistry;
+  /** Show GRAPH_ERROR messages to callers (dev, --debug). */
+  debug?: boolean;
+  observers?: readonly RunObserver[];
+  /** Failures of runs no HTTP error handler logs (SSE, WebSocket, tasks) are logged here. */
+  logger?: Logger;
+  /** The thread pool's executor; without it every run is inline. */
+  threads?: RunExecutor;
+}
+
+/** Transports whose callers see events as the public API shows them; tasks and the CLI keep them raw. */
+const PUBLIC_TRANSPORTS = new Set<RunTransport>(["sync", "stream", "ws"]);
+
+/**
+ * The run service (see the module comment).
+ */
+export class RunService {
+  readonly registry: GraphRegistry;
+  readonly debug: boolean;
+  private readonly inline = new InlineExecutor();
+  private readonly observers: readonly RunObserver[];
+
+  constructor(private readonly options: RunServiceOptions) {
+    this.registry = options.registry;
+    this.debug = options.debug ?? false;
+    this.observers = options.observers ?? [];
+  }
+
+  /** The graph `name` at `version` (the highest when left out). */
+  find(name: string, version?: number): LoadedGraph | undefined {
+    return this.registry.find(name, version);
+  }
+
+  /** Validates `input` against the graph's input schema: the parsed input, or a VALIDATION_ERROR. */
+  check(graph: LoadedGraph, input: unknown): unknown {
+    return validateInput(graph, input);
+  }
+
+  /** Where runs of `graph` execute: its definition's `execution`, else the setting (thread without a pool: inline). */
+  executionOf(graph: LoadedGraph): Execution {
+    if (this.options.threads === undefined) return "inline";
+    return graph.definition.execution ?? this.options.config.execution;
+  }
+
+  /**
+   * Runs `graph` once: validates (unless `validated`), observes, executes, and resolves to the validated
+   * output or rejects with a {@link DefinitionRunError} (map it with `publicRunError`). The caller's
+   * `onEvent` gets exactly one terminal event last, failures included.
+   */
+  async start(graph: LoadedGraph, input: unknown, options: StartRunOptions): Promise<unknown> {
+    const parsed = options.validated ? input : this.check(graph, input);
+    const execution = this.executionOf(graph);
+    const runId = options.runId ?? options.requestId;
+    const info: RunInfo = { graph, transport: options.transport, requestId: options.requestId, runId, taskId: options.taskId, execution };
+    const watches = this.begin(info);
+    const request: RunRequest = { input: parsed, requestId: options.requestId, runId, ...(options.user && { user: options.user }), ...(options.taskId && { taskId: options.taskId }) };
+    const timeoutMs = this.timeoutOf(graph, options);
+    if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+    const executor = execution === "thread" ? (this.options.threads as RunExecutor) : this.inline;
+    const control: RunControl = { signal: options.signal, controller: options.controller, onEvent: this.listener(watches, options) };
+    try {
+      const output = await executor.execute(graph, request, control);
+      for (const watch of watches) watch.end("completed");
+      return output;
+    } catch (error) {
+      const failure = error instanceof DefinitionRunError ? error : new DefinitionRunError("GRAPH_ERROR", messageOf(error), { cause: error });
+      const outcome = failure.code.toLowerCase();
+      for (const watch of watches) watch.end(outcome, failure);
+      this.logFailure(info, failure);
+      throw failure;
+    }
+  }
+
+  /** Stops the thread pool (runs still going there fail). */
+  async close(): Promise<void> {
+    await this.options.threads?.close();
+  }
+
+  private begin(info: RunInfo): RunWatch[] {
+    const watches: RunWatch[] = [];
+    for (const observer of this.observers) {
+      const watch = observer.begin(info);
+      if (watch) watches.push(watch);
+    }
+    return watches;
+  }
+
+  private timeoutOf(graph: LoadedGraph, options: StartRunOptions): number | undefined {
+    if (options.timeoutMs === null) return undefined;
+    if (options.timeoutMs !== undefined) return options.timeoutMs;
+    if (options.transport === "task") return undefined;
+    return graph.definition.timeoutMs ?? this.options.config.server.requestTimeoutMs;
+  }
+
+  /** The one listener of a run's events: observers first, then the caller. */
+  private listener(watches: readonly RunWatch[], options: StartRunOptions): ((event: RunEvent) => void) | undefined {
+    const onEvent = options.onEvent;
+    const watching = watches.filter((w) => w.onEvent !== undefined);
+    if (onEvent === undefined && watching.length === 0) return undefined;
+    const hide = PUBLIC_TRANSPORTS.has(options.transport) && !this.debug;
+    if (watching.length === 1 && onEvent === undefined) return (event) => watching[0]?.onEvent?.(event);
+    return (event) => {
+      for (const watch of watching) watch.onEvent?.(event);
+      onEvent?.(hide ? publicEvent(event, false) : event);
+    };
+  }
+
+  private logFailure(info: RunInfo, failure: DefinitionRunError): void {
+    const logger = this.options.logger;
+    // Sync runs are logged once by the HTTP error handler; the CLI prints its own.
+    if (logger === undefined || info.transport === "sync" || info.transport === "cli") return;
+    const fields = { err: failure.cause ?? failure, request_id: info.requestId, graph: info.graph.name, version: info.graph.version, transport: info.transport, error_code: failure.code, ...(info.taskId && { task_id: info.taskId }) };
+    if (info.transport === "task") {
+      if (failure.code === "GRAPH_ERROR" || failure.code === "RESOURCE_EXHAUSTED") logger.warn(fields, "task attempt failed");
+    } else if (failure.code === "GRAPH_ERROR" || failure.code === "RESOURCE_EXHAUSTED") {
+      logger.error(fields, info.transport === "ws" ? "websocket run failed" : "streamed run failed");
+    }
+  }
+}
+
+/**
+ * Creates the {@link RunService} of a server or worker.
+ *
+ * @example
+ * const runs = createRunService({ config, registry, logger, observers: [meterObserver(metrics)] });
+ */
+export function createRunService(options: RunServiceOptions): RunService {
+  return new RunService(options);
+}
