@@ -113,6 +113,29 @@ describe("kaygraph/pocketflow runtime", () => {
     }
   });
 
+  it("interrupts and resumes a params-typed node from its checkpoint, flow params included", async () => {
+    type Review = { draft: string; verdict?: string };
+    class Approve extends pf.Node<Review, { reviewer: string }> {
+      override async post(shared: Review): Promise<string | undefined> {
+        const answer = this.interrupt<{ ok: boolean }>({ ask: this._params.reviewer, draft: shared.draft });
+        shared.verdict = `${this._params.reviewer}:${answer.ok ? "yes" : "no"}`;
+        return undefined;
+      }
+    }
+    const flow = new pf.Flow<Review, { reviewer: string }>(new Approve()).setParams({ reviewer: "ed" });
+    const interrupt = await flow.run({ draft: "text" }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(interrupt).toBeInstanceOf(kg.GraphInterrupt);
+    const stopped = interrupt as kg.GraphInterrupt;
+    expect(stopped.value).toEqual({ ask: "ed", draft: "text" });
+    expect(stopped.checkpoint.params).toEqual({ reviewer: "ed" });
+    const shared = stopped.checkpoint.shared as Review;
+    await new pf.Flow<Review>(new Approve()).run(shared, stopped.resumeWith({ ok: true }));
+    expect(shared.verdict).toBe("ed:yes");
+  });
+
   it("keeps params a frozen copy: setParams copies, and the object given stays the caller's", () => {
     const params = { filename: "a.txt" };
     const node = new CountWords().setParams(params);
