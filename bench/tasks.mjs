@@ -1,71 +1,188 @@
-// bench/tasks: background-task throughput (tasks/second) and submit→complete latency (p50/p99, from each
-// task's created_at/completed_at) for a trivial graph: SQLite vs Redis, --workers 1 vs 2, in one run.
-//   node bench/tasks.mjs [--tasks 500] [--submitters 8]
+// bench/tasks: background-task throughput on a trivial one-node graph, measured from the tasks' own stored
+// timestamps after each run (nothing polls while the load runs). Per store (SQLite, Redis) and `--workers N`:
+//   sync       the same server's sync runs/s of the same graph (POST /api/v1/echo), the yardstick;
+//   submit     POST /async with `tasks.concurrency 0` (accept and store only): tasks created per second;
+//   drain      that backlog run by N `kaygraph worker` processes: tasks completed per second;
+//   e2e        submit and run on one `serve --workers N`: tasks completed per second while submitters run;
+//   half load  the e2e server at half its e2e rate: submit→complete p50/p99 (completed_at - created_at).
+// Plus a raw BullMQ row (Queue.add from keep-alive loops, N processes with a no-op Worker, same concurrency).
+// Rates count the timestamps inside the steady window (the first second of load is warm-up, left out).
+//   node bench/tasks.mjs [--duration 5] [--connections 20] [--concurrency 4] [--workers 1,2] [--stores sqlite,redis]
+import autocannon from "autocannon";
+import { Queue } from "bullmq";
 import { randomUUID } from "node:crypto";
+import { rmSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
 import { fmt, machineLine, numberFlag, percentile, printTable } from "./lib.mjs";
-import { benchDir, startKaygraph } from "./servers.mjs";
+import { benchDir, root, startKaygraph, startServer } from "./servers.mjs";
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => numberFlag(args, name, dflt);
-const TASKS = opt("tasks", 500);
-const SUBMITTERS = opt("submitters", 8);
+const list = (name, dflt) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1].split(",") : dflt;
+};
+const DURATION = opt("duration", 5);
+const CONNECTIONS = opt("connections", 20);
+const CONCURRENCY = opt("concurrency", 4);
+const WORKERS = list("workers", ["1", "2"]).map(Number);
+const STORES = list("stores", ["sqlite", "redis"]);
+const WARMUP_MS = 1000;
 const REDIS_URL = process.env.KAYGRAPH_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
+const PROJECT = path.join(benchDir, "project");
+const BODY = JSON.stringify({ text: "hello graph", n: 41 });
 
-async function submitAll(base) {
-  let next = 0;
-  const ids = [];
-  const one = async () => {
-    while (next < TASKS) {
-      const n = next++;
-      const res = await fetch(`${base}/api/v1/echo/async`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: `t${n}`, n }) });
-      if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
-      ids.push((await res.json()).task_id);
-    }
-  };
-  await Promise.all(Array.from({ length: SUBMITTERS }, one));
-  return ids;
+/** autocannon against one path for DURATION seconds; `rate` caps the total requests per second. */
+function load(port, urlPath, rate) {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url: `http://127.0.0.1:${port}${urlPath}`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: CONNECTIONS, duration: DURATION, ...(rate && { overallRate: Math.max(1, Math.round(rate)) }) },
+      (error, result) => {
+        if (error) return reject(error);
+        if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${urlPath}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
+        resolve(result);
+      },
+    );
+  });
 }
 
-async function waitAll(base, ids) {
-  const deadline = Date.now() + 300_000;
+/** Runs a load and returns the wall-clock window it covered (ms since epoch). */
+async function timedLoad(port, urlPath, rate) {
+  const start = Date.now();
+  const result = await load(port, urlPath, rate);
+  return { start, end: Date.now(), result };
+}
+
+const getJson = async (url) => (await fetch(url)).json();
+
+/** Waits until the server reports no pending or running task (polled 4×/s, after the load ended). */
+async function waitIdle(base, deadlineMs = 600_000) {
+  const deadline = Date.now() + deadlineMs;
   for (;;) {
-    const page = await (await fetch(`${base}/tasks?status=completed&limit=1`)).json();
-    // Count completions cheaply: poll the records of the last submitted tasks only.
-    const tail = await Promise.all(ids.slice(-20).map(async (id) => (await (await fetch(`${base}/tasks/${id}`)).json()).status));
-    if (page.tasks.length > 0 && tail.every((s) => s === "completed")) break;
-    if (Date.now() > deadline) throw new Error("tasks did not complete in time");
-    await new Promise((r) => setTimeout(r, 100));
+    const [pending, running] = await Promise.all([getJson(`${base}/tasks?status=pending&limit=1`), getJson(`${base}/tasks?status=running&limit=1`)]);
+    if (pending.tasks.length === 0 && running.tasks.length === 0) return;
+    if (Date.now() > deadline) throw new Error("tasks did not finish in time");
+    await sleep(250);
   }
-  const records = [];
-  for (let i = 0; i < ids.length; i += 50) records.push(...(await Promise.all(ids.slice(i, i + 50).map(async (id) => (await fetch(`${base}/tasks/${id}`)).json()))));
-  const pending = records.filter((r) => r.status !== "completed");
-  if (pending.length) throw new Error(`${pending.length} tasks not completed`);
-  return records;
 }
 
-async function measure({ workers, redis }) {
+/** Every task record created at or after `since` (the list is newest first). */
+async function recordsSince(base, since) {
+  const out = [];
+  let cursor = null;
+  for (;;) {
+    const page = await getJson(`${base}/tasks?graph=echo&limit=100${cursor ? `&cursor=${cursor}` : ""}`);
+    for (const task of page.tasks) {
+      if (Date.parse(task.created_at) < since) return out;
+      out.push(task);
+    }
+    if (!page.next_cursor) return out;
+    cursor = page.next_cursor;
+  }
+}
+
+/** Timestamps inside [from, to] per second. */
+const perSecond = (stamps, from, to) => stamps.filter((t) => t >= from && t <= to).length / ((to - from) / 1000);
+/** The rate over the middle 90 % of a burst of timestamps (a drain has no load window of its own). */
+function burstRate(stamps) {
+  const sorted = [...stamps].sort((a, b) => a - b);
+  const lo = sorted[Math.floor(sorted.length * 0.05)];
+  const hi = sorted[Math.ceil(sorted.length * 0.95) - 1];
+  return (Math.ceil(sorted.length * 0.95) - Math.floor(sorted.length * 0.05)) / Math.max(1, hi - lo) * 1000;
+}
+const stamp = (records, field) => records.map((r) => Date.parse(r[field]));
+
+function storeEnv(store) {
   const prefix = `kg-bench-${randomUUID().slice(0, 8)}`;
-  const env = redis ? { KAYGRAPH_REDIS_URL: REDIS_URL, KAYGRAPH_REDIS_PREFIX: prefix } : {};
-  const dir = path.join(benchDir, "project");
-  // A fresh SQLite file per run.
-  const db = path.join(dir, ".kaygraph", `bench-${prefix}.db`);
-  const server = await startKaygraph(["--workers", String(workers)], { env: { ...env, KAYGRAPH_DATABASE: db } });
+  const db = path.join(PROJECT, ".kaygraph", `bench-${prefix}.db`);
+  const env = { KAYGRAPH_DATABASE: db, KAYGRAPH_TASKS_CONCURRENCY: String(CONCURRENCY), ...(store === "redis" && { KAYGRAPH_REDIS_URL: REDIS_URL, KAYGRAPH_REDIS_PREFIX: prefix }) };
+  const cleanup = async () => {
+    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${db}${suffix}`, { force: true });
+    if (store === "redis") await cleanRedis(prefix);
+  };
+  return { env, cleanup };
+}
+
+function startWorker(env) {
+  return startServer([path.join(root, "bin/kaygraph.js"), "worker", "--cwd", PROJECT], { env, readyPattern: /kaygraph: worker (ready)/ });
+}
+
+/** submit, drain: one server that stores tasks without running them, then N workers on the backlog. */
+async function submitAndDrain(store, workers) {
+  const { env, cleanup } = storeEnv(store);
+  const server = await startKaygraph(["--workers", String(workers)], { env: { ...env, KAYGRAPH_TASKS_CONCURRENCY: "0" } });
   try {
     const base = `http://127.0.0.1:${server.port}`;
-    const ids = await submitAll(base);
-    const records = await waitAll(base, ids);
-    const created = records.map((r) => Date.parse(r.created_at));
-    const completed = records.map((r) => Date.parse(r.completed_at));
-    const latency = records.map((_, i) => completed[i] - created[i]);
-    const seconds = (Math.max(...completed) - Math.min(...created)) / 1000;
-    return { name: `${redis ? "Redis" : "SQLite"}, --workers ${workers}`, rate: records.length / seconds, p50: percentile(latency, 50), p99: percentile(latency, 99) };
+    const submit = await timedLoad(server.port, "/api/v1/echo/async");
+    const stored = await recordsSince(base, submit.start);
+    const submitRate = perSecond(stamp(stored, "created_at"), submit.start + WARMUP_MS, submit.end);
+    const runners = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
+    try {
+      await waitIdle(base);
+    } finally {
+      await Promise.all(runners.map((r) => r.stop()));
+    }
+    const done = await recordsSince(base, submit.start);
+    if (done.some((r) => r.status !== "completed")) throw new Error(`${store}: ${done.filter((r) => r.status !== "completed").length} drained tasks not completed`);
+    return { submitRate, backlog: done.length, drainRate: burstRate(stamp(done, "completed_at")) };
   } finally {
     await server.stop();
-    if (redis) await cleanRedis(prefix);
-    const { rmSync } = await import("node:fs");
-    for (const suffix of ["", "-wal", "-shm"]) rmSync(`${db}${suffix}`, { force: true });
+    await cleanup();
+  }
+}
+
+/** sync, e2e, half load: one `serve --workers N` that submits and runs. */
+async function endToEnd(store, workers) {
+  const { env, cleanup } = storeEnv(store);
+  const server = await startKaygraph(["--workers", String(workers)], { env });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const sync = await load(server.port, "/api/v1/echo");
+    const e2e = await timedLoad(server.port, "/api/v1/echo/async");
+    await waitIdle(base);
+    const records = await recordsSince(base, e2e.start);
+    if (records.some((r) => r.status !== "completed")) throw new Error(`${store}: e2e tasks not completed`);
+    const e2eRate = perSecond(stamp(records, "completed_at"), e2e.start + WARMUP_MS, e2e.end);
+    const half = await timedLoad(server.port, "/api/v1/echo/async", e2eRate / 2);
+    await waitIdle(base);
+    const halfRecords = (await recordsSince(base, half.start)).filter((r) => Date.parse(r.created_at) >= half.start + WARMUP_MS);
+    const latency = halfRecords.map((r) => Date.parse(r.completed_at) - Date.parse(r.created_at));
+    return { syncRate: sync.requests.average, e2eRate, halfRate: e2eRate / 2, p50: percentile(latency, 50), p99: percentile(latency, 99) };
+  } finally {
+    await server.stop();
+    await cleanup();
+  }
+}
+
+/** Raw BullMQ: `workers` processes with a no-op Worker of the same concurrency; jobs added from CONNECTIONS keep-alive loops. */
+async function rawBullmq(workers) {
+  const prefix = `kg-bench-${randomUUID().slice(0, 8)}`;
+  const name = "raw";
+  const procs = await Promise.all(Array.from({ length: workers }, () => startServer([path.join(benchDir, "servers/bullmq-noop-worker.mjs"), REDIS_URL, name, prefix, String(CONCURRENCY)])));
+  const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+  const queue = new Queue(name, { connection, prefix });
+  try {
+    const start = Date.now();
+    const end = start + DURATION * 1000;
+    let n = 0;
+    await Promise.all(Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < end) await queue.add("echo", { text: "hello graph", n: n++ }, { removeOnComplete: false });
+    }));
+    for (const deadline = Date.now() + 600_000; ; await sleep(250)) {
+      const counts = await queue.getJobCounts("wait", "active", "delayed");
+      if (counts.wait + counts.active + counts.delayed === 0) break;
+      if (Date.now() > deadline) throw new Error("raw BullMQ jobs did not finish in time");
+    }
+    const jobs = await queue.getJobs(["completed"], 0, -1);
+    return { rate: perSecond(jobs.map((j) => j.finishedOn), start + WARMUP_MS, end), latency: jobs.map((j) => j.finishedOn - j.timestamp) };
+  } finally {
+    await Promise.all(procs.map((p) => p.stop()));
+    await queue.obliterate({ force: true }).catch(() => undefined);
+    await queue.close();
+    connection.disconnect();
+    await cleanRedis(prefix);
   }
 }
 
@@ -80,14 +197,39 @@ async function cleanRedis(prefix) {
   redis.disconnect();
 }
 
+/**
+ * Every row, one configuration after the other. Returns `{ rows, find }`: rows of
+ * { store, workers, syncRate, submitRate, drainRate, backlog, e2eRate, halfRate, p50, p99 } and raw BullMQ rows.
+ */
 export async function runTasksBench() {
   const rows = [];
-  for (const redis of [false, true]) for (const workers of [1, 2]) rows.push(await measure({ workers, redis }));
-  return rows;
+  for (const store of STORES) {
+    for (const workers of WORKERS) {
+      const split = await submitAndDrain(store, workers);
+      const whole = await endToEnd(store, workers);
+      rows.push({ name: `${store === "redis" ? "Redis" : "SQLite"}, --workers ${workers}`, store, workers, ...split, ...whole });
+    }
+  }
+  const raw = [];
+  if (STORES.includes("redis")) for (const workers of WORKERS) raw.push({ name: `raw BullMQ, ${workers} process(es)`, workers, ...(await rawBullmq(workers)) });
+  return { rows, raw, settings: { duration: DURATION, connections: CONNECTIONS, concurrency: CONCURRENCY } };
+}
+
+/** The table's headers and cells. */
+export function tasksTable({ rows }) {
+  return {
+    headers: ["store, workers", "sync runs/s", "submit /s", "drain /s (backlog)", "e2e tasks/s", "e2e ÷ sync", "half load /s", "p50 ms", "p99 ms"],
+    cells: rows.map((r) => [r.name, fmt(r.syncRate), fmt(r.submitRate), `${fmt(r.drainRate)} (${fmt(r.backlog)})`, fmt(r.e2eRate), `${fmt(r.e2eRate / r.syncRate, 2)}x`, fmt(r.halfRate), fmt(r.p50), fmt(r.p99)]),
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(`tasks benchmark — ${machineLine()}; ${TASKS} tasks of a trivial graph, ${SUBMITTERS} concurrent submitters; tasks.concurrency 4 per process`);
-  const rows = await runTasksBench();
-  printTable(["store, workers", "tasks/s", "submit→complete p50 ms", "p99 ms"], rows.map((r) => [r.name, fmt(r.rate, 0), fmt(r.p50), fmt(r.p99)]));
+  console.log(`tasks benchmark — ${machineLine()}; echo graph, ${CONNECTIONS} keep-alive submitters for ${DURATION} s per row, tasks.concurrency ${CONCURRENCY} per process`);
+  const result = await runTasksBench();
+  const { headers, cells } = tasksTable(result);
+  printTable(headers, cells);
+  if (result.raw.length) {
+    console.log();
+    printTable(["raw BullMQ (no-op processor)", "jobs/s", "add→finish p50 ms"], result.raw.map((r) => [r.name, fmt(r.rate), fmt(percentile(r.latency, 50))]));
+  }
 }

@@ -223,6 +223,12 @@ export class BullmqTaskStore implements TaskStore {
     return undefined;
   }
 
+  /** BullMQ hands out one job per fetch; the claim loop takes one task per call here. */
+  async claimBatch(options: ClaimOptions, _max: number): Promise<Lease[]> {
+    const lease = await this.claim(options);
+    return lease === undefined ? [] : [lease];
+  }
+
   async renew(lease: Lease, leaseMs: number): Promise<RenewResult> {
     const job = this.jobs.get(lease.token);
     const extended = job ? await job.extendLock(lease.token, leaseMs) : 0;

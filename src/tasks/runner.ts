@@ -105,21 +105,21 @@ export class TaskRunner {
         await this.slotFree(signal);
         continue;
       }
-      let lease: Lease | undefined;
+      let leases: Lease[];
       try {
-        lease = await this.store.claim({ leaseMs: this.options.leaseMs, signal });
+        // Every free slot in one claim: one store round trip (one transaction) for several tasks.
+        leases = await this.store.claimBatch({ leaseMs: this.options.leaseMs, signal }, this.options.concurrency - this.active.size);
       } catch (error) {
         this.onError(error);
         // The store is unreachable: back off instead of spinning, but stay stoppable (stop aborts the sleep).
         await sleep(1000, undefined, { signal }).catch(() => undefined);
         continue;
       }
-      if (lease === undefined) continue;
       if (signal.aborted) {
-        await this.store.release(lease).catch(this.onError);
+        await Promise.all(leases.map((lease) => this.store.release(lease).catch(this.onError)));
         return;
       }
-      this.launch(lease);
+      for (const lease of leases) this.launch(lease);
     }
   }
 

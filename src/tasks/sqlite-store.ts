@@ -1,11 +1,13 @@
 /**
  * The embedded task store: one SQLite file (better-sqlite3, WAL) shared by every process on the machine.
- * Writes that must be atomic run in `BEGIN IMMEDIATE` transactions, so concurrent processes serialise on the
- * database lock (claims, idempotency keys) instead of racing; cross-process wake-ups use the UDP doorbell.
+ * Every write runs in a `BEGIN IMMEDIATE` transaction, so concurrent processes serialise on the database lock
+ * (claims, idempotency keys) instead of racing; the writes of one event-loop turn share one transaction
+ * ({@link GroupCommit}) and are acknowledged only after it committed. Cross-process wake-ups use the UDP doorbell.
  */
 import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { Doorbell } from "./doorbell.js";
+import { GroupCommit } from "./sqlite-group-commit.js";
 import { EventFeed } from "./event-feed.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { LeaseRegistry } from "./lease-registry.js";
@@ -38,6 +40,7 @@ const visible = (row: TaskRow | undefined, scope: OwnerScope | undefined): row i
 export class SqliteTaskStore implements TaskStore {
   readonly backend = "sqlite";
   private readonly sql: Statements;
+  private readonly writes: GroupCommit;
   private readonly bell: Doorbell;
   private readonly leases = new LeaseRegistry();
   private readonly pollMs: number;
@@ -56,6 +59,7 @@ export class SqliteTaskStore implements TaskStore {
     private readonly settings: SqliteTaskStoreOptions,
   ) {
     this.sql = new Statements(db);
+    this.writes = new GroupCommit(db);
     this.pollMs = settings.pollMs ?? 1000;
     this.onError = settings.onError ?? ((error) => process.emitWarning(`kaygraph task store: ${error instanceof Error ? error.message : String(error)}`, { code: "KG_TASK_STORE" }));
     this.bell = new Doorbell(this.sql, this.onError);
@@ -75,7 +79,7 @@ export class SqliteTaskStore implements TaskStore {
   async submit(raw: SubmitTaskInput): Promise<SubmitResult> {
     const s = resolveSubmit(raw);
     const scope = s.owner ?? "";
-    const result = this.db.transaction((): SubmitResult => {
+    const result = await this.writes.run((): SubmitResult => {
       const now = Date.now();
       if (s.idempotencyKey !== undefined) {
         const key = this.sql.prepare("SELECT fingerprint, task_id FROM kg_idempotency WHERE scope = ? AND key = ? AND expires_at > ?").get(scope, s.idempotencyKey, now) as { fingerprint: string; task_id: string } | undefined;
@@ -86,16 +90,16 @@ export class SqliteTaskStore implements TaskStore {
         }
       }
       const id = randomUUID();
-      this.sql
-        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?)")
-        .run(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now);
+      const row = this.sql
+        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
+        .get(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now) as TaskRow;
       if (s.idempotencyKey !== undefined) {
         this.sql
           .prepare("INSERT INTO kg_idempotency (scope, key, fingerprint, task_id, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, task_id = excluded.task_id, expires_at = excluded.expires_at")
           .run(scope, s.idempotencyKey, s.fingerprint, id, now + this.settings.idempotencyTtlMs);
       }
-      return { task: rowToRecord(this.sql.task(id) as TaskRow), replayed: false };
-    }).immediate();
+      return { task: rowToRecord(row), replayed: false };
+    });
     if (!result.replayed) this.bell.ring("task");
     return result;
   }
@@ -122,7 +126,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async cancel(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined> {
-    const outcome = this.db.transaction(() => {
+    const outcome = await this.writes.run(() => {
       const row = this.sql.task(id);
       if (!visible(row, scope)) return undefined;
       if (isTerminalStatus(row.status)) throw new TaskConflictError(id, row.status);
@@ -132,7 +136,7 @@ export class SqliteTaskStore implements TaskStore {
       // The cancelled attempt's token stays on the (terminal) row, so that attempt is told "cancelled", not "lost".
       if (row.status !== "pending") this.sql.prepare("UPDATE kg_tasks SET cancel_requested = 1, lease_token = ? WHERE pos = ?").run(row.lease_token, row.pos);
       return row.status;
-    }).immediate();
+    });
     if (outcome === undefined) return undefined;
     this.bell.ring("event", id);
     if (outcome !== "pending") this.bell.ring("cancel", id);
@@ -166,6 +170,10 @@ export class SqliteTaskStore implements TaskStore {
   // #region worker side
 
   async claim(options: ClaimOptions): Promise<Lease | undefined> {
+    return (await this.claimBatch(options, 1))[0];
+  }
+
+  async claimBatch(options: ClaimOptions, max: number): Promise<Lease[]> {
     const { signal } = options;
     await this.bell.ready();
     while (!signal?.aborted && this.db.open) {
@@ -174,31 +182,34 @@ export class SqliteTaskStore implements TaskStore {
       const next = (this.sql.prepare("SELECT MIN(available_at) AS at FROM kg_tasks WHERE status = 'pending'").get() as { at: number | null }).at;
       const now = Date.now();
       if (next !== null && next <= now) {
-        const lease = this.tryClaim(options.leaseMs);
-        if (lease) return lease;
-        continue; // another process won that task; look again
+        const rows = await this.writes.run(() => this.claimRows(options.leaseMs, max));
+        // Listen for cancels before handing the leases out, so none is missed.
+        if (rows.length > 0) return rows.map((row) => this.leases.hold(rowToClaimed(row), row.lease_token as string));
+        continue; // another process won those tasks; look again
       }
       const waitMs = next === null ? this.pollMs : Math.min(this.pollMs, next - now);
       if (this.taskRings === seen) await this.waitForRing(waitMs, signal);
     }
-    return undefined;
+    return [];
   }
 
   async renew(lease: Lease, leaseMs: number): Promise<RenewResult> {
-    const changed = this.sql.prepare("UPDATE kg_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ?").run(Date.now() + leaseMs, lease.task.id, lease.token).changes;
-    if (changed === 0) {
+    const renewed = await this.writes.run(
+      () => this.sql.prepare("UPDATE kg_tasks SET lease_expires_at = ? WHERE id = ? AND status = 'running' AND lease_token = ? RETURNING cancel_requested").get(Date.now() + leaseMs, lease.task.id, lease.token) as { cancel_requested: number } | undefined,
+    );
+    if (renewed === undefined) {
       if (this.cancelledUnder(lease)) return { ok: true, cancelRequested: true };
       this.leases.drop(lease);
       return { ok: false, cancelRequested: false };
     }
-    const cancelRequested = Boolean((this.sql.task(lease.task.id) as TaskRow).cancel_requested);
+    const cancelRequested = Boolean(renewed.cancel_requested);
     if (cancelRequested) this.leases.cancelRequested(lease.task.id);
     return { ok: true, cancelRequested };
   }
 
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
-    const ok = this.fenced(lease, (row) => void appendEvents(this.sql, row, events)) !== "fenced";
+    const ok = (await this.fenced(lease, (row) => void appendEvents(this.sql, row, events))) !== "fenced";
     if (ok) this.bell.ring("event", lease.task.id);
     return ok;
   }
@@ -227,20 +238,20 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async sweep(): Promise<SweepReport> {
-    const report = this.db.transaction((): SweepReport & { ids: string[] } => {
+    const report = await this.writes.run((): SweepReport & { ids: string[] } => {
       const now = Date.now();
       const rows = this.sql.prepare("SELECT * FROM kg_tasks WHERE status = 'running' AND lease_expires_at < ?").all(now) as TaskRow[];
       const out = { requeued: 0, ended: 0, ids: rows.map((r) => r.id) };
       for (const row of rows) out[recoverLost(this.sql, row, now, this.settings.maxLost)]++;
       return out;
-    }).immediate();
+    });
     for (const id of report.ids) this.bell.ring("event", id);
     if (report.requeued > 0) this.bell.ring("task");
     return { requeued: report.requeued, ended: report.ended };
   }
 
   async prune(): Promise<number> {
-    return this.db.transaction(() => {
+    return this.writes.run(() => {
       const now = Date.now();
       // Events go with their task (ON DELETE CASCADE).
       const old = this.sql.prepare("DELETE FROM kg_tasks WHERE completed_at IS NOT NULL AND completed_at < ?").run(now - this.settings.retentionMs).changes;
@@ -249,7 +260,7 @@ export class SqliteTaskStore implements TaskStore {
         .run(this.settings.maxRetained).changes;
       this.sql.prepare("DELETE FROM kg_idempotency WHERE expires_at <= ?").run(now);
       return old + excess;
-    }).immediate();
+    });
   }
 
   /** Closes the database and the doorbell. Idempotent. */
@@ -259,6 +270,8 @@ export class SqliteTaskStore implements TaskStore {
     for (const feed of [...this.feeds]) feed.close();
     this.offTaskRing();
     this.offCancelRing();
+    // What is queued still commits (and its callers hear so) before the file closes.
+    this.writes.flush();
     await this.bell.close();
     this.db.close();
   }
@@ -266,29 +279,21 @@ export class SqliteTaskStore implements TaskStore {
   // #endregion
   // #region internals
 
-  private tryClaim(leaseMs: number): Lease | undefined {
-    const row = this.db.transaction(() => {
-      const now = Date.now();
-      const next = this.sql.prepare("SELECT * FROM kg_tasks WHERE status = 'pending' AND available_at <= ? ORDER BY available_at, pos LIMIT 1").get(now) as TaskRow | undefined;
-      if (next === undefined) return undefined;
-      const token = randomUUID();
-      this.sql
-        .prepare("UPDATE kg_tasks SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?), lease_token = ?, lease_expires_at = ? WHERE pos = ?")
-        .run(now, token, now + leaseMs, next.pos);
-      return this.sql.task(next.id) as TaskRow;
-    }).immediate();
-    if (row === undefined) return undefined;
-    // Listen for cancels before handing the lease out, so none is missed.
-    return this.leases.hold(rowToClaimed(row), row.lease_token as string);
+  /** Claims up to `max` runnable tasks, oldest first (inside a group transaction); returns their rows. */
+  private claimRows(leaseMs: number, max: number): TaskRow[] {
+    const now = Date.now();
+    const positions = this.sql.prepare("SELECT pos FROM kg_tasks WHERE status = 'pending' AND available_at <= ? ORDER BY available_at, pos LIMIT ?").pluck().all(now, max) as number[];
+    const claim = this.sql.prepare("UPDATE kg_tasks SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?), lease_token = ?, lease_expires_at = ? WHERE pos = ? RETURNING *");
+    return positions.map((pos) => claim.get(now, randomUUID(), now + leaseMs, pos) as TaskRow);
   }
 
-  /** Runs `change` in a transaction if the lease still holds; "fenced" otherwise. */
-  private fenced<T>(lease: Lease, change: (row: TaskRow, now: number) => T): T | "fenced" {
-    return this.db.transaction(() => {
+  /** Runs `change` in a (group) transaction if the lease still holds; "fenced" otherwise. */
+  private fenced<T>(lease: Lease, change: (row: TaskRow, now: number) => T): Promise<T | "fenced"> {
+    return this.writes.run(() => {
       const row = this.sql.task(lease.task.id);
       if (row === undefined || row.status !== "running" || row.lease_token !== lease.token) return "fenced" as const;
       return change(row, Date.now());
-    }).immediate();
+    });
   }
 
   /** Was the task cancelled while `lease`'s attempt ran (cancel ends it at once and fences that attempt)? */
@@ -299,7 +304,7 @@ export class SqliteTaskStore implements TaskStore {
 
   /** A transition that ends the lease; a requested cancel turns it into `cancelled`. `requeues`: it may go back to pending. */
   private async end(lease: Lease, requeues: boolean, change: (row: TaskRow, now: number) => void): Promise<TransitionOutcome> {
-    const outcome = this.fenced(lease, (row, now): TransitionOutcome => {
+    const outcome = await this.fenced(lease, (row, now): TransitionOutcome => {
       if (row.cancel_requested) {
         finishCancelled(this.sql, row, now);
         return "cancelled";

@@ -29,6 +29,7 @@ export interface ResolvedSubmit {
   owner: string | null;
   requestId: string | null;
   idempotencyKey: string | undefined;
+  /** The request's fingerprint; "" when there is no idempotency key. */
   fingerprint: string;
   maxAttempts: number;
   backoffMs: number;
@@ -56,7 +57,8 @@ export function resolveSubmit(raw: SubmitTaskInput): ResolvedSubmit {
     owner: s.owner,
     requestId: s.requestId,
     idempotencyKey: s.idempotencyKey,
-    fingerprint: s.fingerprint ?? fingerprintOf(s.graph, s.version, s.input),
+    // Only an idempotency key needs a fingerprint; hashing every input would cost each submit for nothing.
+    fingerprint: s.fingerprint ?? (s.idempotencyKey === undefined ? "" : fingerprintOf(s.graph, s.version, s.input)),
     maxAttempts: s.maxAttempts,
     backoffMs: s.backoffMs,
     timeoutMs: s.timeoutMs,

@@ -207,6 +207,8 @@ export interface TaskStore {
 
   /** Waits for a runnable task and claims it (running, attempts+1, lease); undefined if aborted. */
   claim(options: ClaimOptions): Promise<Lease | undefined>;
+  /** Like `claim`, but takes up to `max` runnable tasks at once (at least one unless aborted: then none). */
+  claimBatch(options: ClaimOptions, max: number): Promise<Lease[]>;
   renew(lease: Lease, leaseMs: number): Promise<RenewResult>;
   /** Appends run events (seq assigned by the store); false when the lease is lost. */
   appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean>;

@@ -25,6 +25,30 @@ function lineWith(child: ReturnType<typeof spawnChild>, key: string): Promise<Re
 }
 
 export function crossProcessCases(fresh: Fresh): void {
+  it("keeps every acknowledged submit when the submitting process is killed with SIGKILL", async () => {
+    const backend = await fresh();
+    const child = spawnChild(backend, { cmd: "submit-forever", loops: 16 });
+    const acked: string[] = [];
+    let buffer = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on("data", (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const lines = buffer.split("\n");
+        buffer = lines.pop() ?? "";
+        for (const line of lines) acked.push((JSON.parse(line) as { ack: string }).ack);
+        // Killed mid-stream: other submits of the same group are in flight at this moment.
+        if (acked.length >= 200) resolve();
+      });
+      void child.then((r) => reject(new Error(`child exited (${r.exitCode}) after ${acked.length} acks:\n${r.stderr}`)));
+    });
+    child.kill("SIGKILL");
+    await child;
+    const store = await backend.open();
+    const missing = [];
+    for (const id of acked) if ((await store.get(id))?.status !== "pending") missing.push(id);
+    expect(missing).toEqual([]);
+  });
+
   it("creates one task for one idempotency key submitted concurrently from three processes", async () => {
     const backend = await fresh();
     const store = await backend.open();
