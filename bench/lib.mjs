@@ -1,4 +1,5 @@
 // Shared helpers for the benchmark scripts: timing, medians and table printing.
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 
 /** Median of numbers. */
@@ -50,4 +51,38 @@ export const fmt = (n, digits = 0) => Number(n).toLocaleString("en-US", { maximu
 export function numberFlag(args, name, dflt) {
   const at = args.indexOf(`--${name}`);
   return at >= 0 ? Number(args[at + 1]) : dflt;
+}
+
+/**
+ * CPU time (user + system, ms) used so far by process `pid` and all its descendants, from /proc (Linux only;
+ * NaN elsewhere). Unlike a rate, CPU per operation barely moves when other work shares the machine.
+ */
+export function treeCpuMs(pid) {
+  let entries;
+  try {
+    entries = readdirSync("/proc").filter((name) => /^\d+$/.test(name));
+  } catch {
+    return NaN;
+  }
+  const procs = new Map();
+  for (const name of entries) {
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // After the command: state ppid … utime (14th field overall) stime (15th), in clock ticks.
+      procs.set(Number(name), { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const inTree = (p) => {
+    for (let at = p, hops = 0; at > 1 && hops < 64; hops++) {
+      if (at === pid) return true;
+      at = procs.get(at)?.ppid ?? 0;
+    }
+    return false;
+  };
+  let ticks = 0;
+  for (const [p, info] of procs) if (inTree(p)) ticks += info.ticks;
+  return ticks * 10; // USER_HZ is 100 on Linux
 }

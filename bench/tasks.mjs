@@ -15,7 +15,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { fmt, machineLine, numberFlag, percentile, printTable } from "./lib.mjs";
+import { fmt, machineLine, numberFlag, percentile, printTable, treeCpuMs } from "./lib.mjs";
 import { benchDir, root, startKaygraph, startServer } from "./servers.mjs";
 
 const args = process.argv.slice(2);
@@ -115,18 +115,24 @@ async function submitAndDrain(store, workers) {
   const server = await startKaygraph(["--workers", String(workers)], { env: { ...env, KAYGRAPH_TASKS_CONCURRENCY: "0" } });
   try {
     const base = `http://127.0.0.1:${server.port}`;
+    const cpu0 = treeCpuMs(server.child.pid);
     const submit = await timedLoad(server.port, "/api/v1/echo/async");
+    const submitCpu = treeCpuMs(server.child.pid) - cpu0;
     const stored = await recordsSince(base, submit.start);
     const submitRate = perSecond(stamp(stored, "created_at"), submit.start + WARMUP_MS, submit.end);
     const runners = await Promise.all(Array.from({ length: workers }, () => startWorker(env)));
+    const runnersCpu = () => runners.reduce((sum, r) => sum + treeCpuMs(r.child.pid), 0);
+    let drainCpu;
     try {
+      const before = runnersCpu();
       await waitIdle(base);
+      drainCpu = runnersCpu() - before;
     } finally {
       await Promise.all(runners.map((r) => r.stop()));
     }
     const done = await recordsSince(base, submit.start);
     if (done.some((r) => r.status !== "completed")) throw new Error(`${store}: ${done.filter((r) => r.status !== "completed").length} drained tasks not completed`);
-    return { submitRate, backlog: done.length, drainRate: burstRate(stamp(done, "completed_at")) };
+    return { submitRate, submitCpuMs: submitCpu / stored.length, backlog: done.length, drainRate: burstRate(stamp(done, "completed_at")), drainCpuMs: drainCpu / done.length };
   } finally {
     await server.stop();
     await cleanup();
@@ -139,9 +145,13 @@ async function endToEnd(store, workers) {
   const server = await startKaygraph(["--workers", String(workers)], { env });
   try {
     const base = `http://127.0.0.1:${server.port}`;
+    const cpu = () => treeCpuMs(server.child.pid);
+    const cpu0 = cpu();
     const sync = await load(server.port, "/api/v1/echo");
+    const cpu1 = cpu();
     const e2e = await timedLoad(server.port, "/api/v1/echo/async");
     await waitIdle(base);
+    const cpu2 = cpu();
     const records = await recordsSince(base, e2e.start);
     if (records.some((r) => r.status !== "completed")) throw new Error(`${store}: e2e tasks not completed`);
     const e2eRate = perSecond(stamp(records, "completed_at"), e2e.start + WARMUP_MS, e2e.end);
@@ -149,7 +159,7 @@ async function endToEnd(store, workers) {
     await waitIdle(base);
     const halfRecords = (await recordsSince(base, half.start)).filter((r) => Date.parse(r.created_at) >= half.start + WARMUP_MS);
     const latency = halfRecords.map((r) => Date.parse(r.completed_at) - Date.parse(r.created_at));
-    return { syncRate: sync.requests.average, e2eRate, halfRate: e2eRate / 2, p50: percentile(latency, 50), p99: percentile(latency, 99) };
+    return { syncRate: sync.requests.average, syncCpuMs: (cpu1 - cpu0) / sync.requests.total, e2eCpuMs: (cpu2 - cpu1) / records.length, e2eRate, halfRate: e2eRate / 2, p50: percentile(latency, 50), p99: percentile(latency, 99) };
   } finally {
     await server.stop();
     await cleanup();
@@ -218,8 +228,11 @@ export async function runTasksBench() {
 /** The table's headers and cells. */
 export function tasksTable({ rows }) {
   return {
-    headers: ["store, workers", "sync runs/s", "submit /s", "drain /s (backlog)", "e2e tasks/s", "e2e ÷ sync", "half load /s", "p50 ms", "p99 ms"],
-    cells: rows.map((r) => [r.name, fmt(r.syncRate), fmt(r.submitRate), `${fmt(r.drainRate)} (${fmt(r.backlog)})`, fmt(r.e2eRate), `${fmt(r.e2eRate / r.syncRate, 2)}x`, fmt(r.halfRate), fmt(r.p50), fmt(r.p99)]),
+    headers: ["store, workers", "sync runs/s", "submit /s", "drain /s (backlog)", "e2e tasks/s", "e2e ÷ sync", "half load /s", "p50 ms", "p99 ms", "CPU ms: sync run / submit / drain / e2e task"],
+    cells: rows.map((r) => [
+      r.name, fmt(r.syncRate), fmt(r.submitRate), `${fmt(r.drainRate)} (${fmt(r.backlog)})`, fmt(r.e2eRate), `${fmt(r.e2eRate / r.syncRate, 2)}x`, fmt(r.halfRate), fmt(r.p50), fmt(r.p99),
+      [r.syncCpuMs, r.submitCpuMs, r.drainCpuMs, r.e2eCpuMs].map((x) => fmt(x, 2)).join(" / "),
+    ]),
   };
 }
 

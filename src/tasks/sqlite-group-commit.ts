@@ -29,8 +29,18 @@ export class GroupCommit {
   private scheduled: NodeJS.Immediate | undefined;
   /** Commits so far and writes in them (for tests and diagnostics). */
   readonly stats = { commits: 0, writes: 0 };
+  private readonly sql: { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement; savepoint: Database.Statement; release: Database.Statement; undo: Database.Statement };
 
-  constructor(private readonly db: Database.Database) {}
+  constructor(private readonly db: Database.Database) {
+    this.sql = {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT kg_write"),
+      release: db.prepare("RELEASE kg_write"),
+      undo: db.prepare("ROLLBACK TO kg_write"),
+    };
+  }
 
   /**
    * Runs `write` inside the next group transaction. It must be synchronous and may throw: its own savepoint
@@ -55,18 +65,7 @@ export class GroupCommit {
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       if (!this.db.open) throw new Error("The task database is closed.");
-      this.db
-        .transaction(() => {
-          for (const item of group) {
-            try {
-              // A nested better-sqlite3 transaction is a SAVEPOINT: a throwing write undoes only itself.
-              outcomes.push({ ok: true, value: this.db.transaction(item.write)() });
-            } catch (error) {
-              outcomes.push({ ok: false, value: error });
-            }
-          }
-        })
-        .immediate();
+      this.commitGroup(group, outcomes);
     } catch (error) {
       for (const item of group) item.reject(error);
       return;
@@ -78,5 +77,29 @@ export class GroupCommit {
       if (outcome.ok) item.resolve(outcome.value);
       else item.reject(outcome.value);
     });
+  }
+
+  /** BEGIN IMMEDIATE, each write between SAVEPOINT and RELEASE (ROLLBACK TO on a throw), COMMIT. */
+  private commitGroup(group: Pending[], outcomes: { ok: boolean; value: unknown }[]): void {
+    const { sql } = this;
+    sql.begin.run();
+    try {
+      for (const item of group) {
+        sql.savepoint.run();
+        try {
+          outcomes.push({ ok: true, value: item.write() });
+        } catch (error) {
+          // A throwing write undoes only its own changes; the others of the group stay.
+          sql.undo.run();
+          outcomes.push({ ok: false, value: error });
+        }
+        sql.release.run();
+      }
+      sql.commit.run();
+    } catch (error) {
+      // SQLite may already have rolled back (disk full, I/O error); only roll back what is still open.
+      if (this.db.inTransaction) sql.rollback.run();
+      throw error;
+    }
   }
 }
