@@ -107,7 +107,7 @@ export interface EventBase {
 export type RunEvent<Output = unknown> =
   | (EventBase & { type: "start"; run_id: string })
   | (EventBase & { type: "node_start"; node: string })
-  | (EventBase & { type: "node_end"; node: string; action: string; duration_ms: number })
+  | (EventBase & { type: "node_end"; node: string; action: string; duration_ms: number; retries?: number })
   | (EventBase & { type: "data"; node: string; chunk: unknown })
   | (EventBase & { type: "result"; result: Output })
   | (EventBase & { type: "error"; error: string; error_code: string; node?: string })

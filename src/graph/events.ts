@@ -20,12 +20,16 @@ export interface NodeStartEvent extends EventBase {
   type: "node_start";
   node: string;
 }
-/** A node step ended with `action` (the resolved action, `"default"` when post returned nothing). */
+/**
+ * A node step ended with `action` (the resolved action, `"default"` when post returned nothing). `retries`:
+ * the exec attempts after the first one, present only when there were some.
+ */
 export interface NodeEndEvent extends EventBase {
   type: "node_end";
   node: string;
   action: string;
   duration_ms: number;
+  retries?: number;
 }
 /** A node called `this.emit(chunk)`. */
 export interface DataEvent extends EventBase {

@@ -328,7 +328,7 @@ export class Node<S = any, P = any, E = any> {
       r = this.cleanupResources();
       if (isThenable(r)) await r;
     }
-    if (started >= 0) ctx!.nodeEnd(this.nodeId, action ? String(action) : "default", started);
+    if (started >= 0) ctx!.nodeEnd(this.nodeId, action ? String(action) : "default", started, this.curRetry);
     return action;
   }
 

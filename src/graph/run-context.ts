@@ -176,10 +176,12 @@ export class RunContext {
     return now;
   }
 
-  /** Emits `node_end` for a step that started at `started` (from {@link nodeStart}). */
-  nodeEnd(node: string, action: string, started: number): void {
+  /** Emits `node_end` for a step that started at `started` (from {@link nodeStart}); `retries` only when some were needed. */
+  nodeEnd(node: string, action: string, started: number, retries = 0): void {
     const now = performance.now();
-    this.push({ type: "node_end", seq: 0, ts: 0, node, action, duration_ms: Math.round((now - started) * 1000) / 1000 }, now);
+    const event: RunEvent = { type: "node_end", seq: 0, ts: 0, node, action, duration_ms: Math.round((now - started) * 1000) / 1000 };
+    if (retries > 0) event.retries = retries;
+    this.push(event, now);
   }
 
   /** Emits `data` (from `this.emit(chunk)`). */
