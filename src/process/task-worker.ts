@@ -4,6 +4,8 @@ import { createLogger } from "../server/logger.js";
 import { createMetrics } from "../server/metrics.js";
 import { createTaskExecutor } from "../server/task-executor.js";
 import { meterObserver } from "../server/run-metering.js";
+import { traceObserver } from "../tracing/observer.js";
+import { startTracing, stopTracing } from "../tracing/sdk.js";
 import { createRunService } from "../runs/service.js";
 import { TaskRunner, createTaskStore } from "../tasks/index.js";
 import { Errors, KaygraphError } from "../errors.js";
@@ -15,11 +17,12 @@ import { Errors, KaygraphError } from "../errors.js";
  */
 export async function runTaskWorker(config: ResolvedConfig): Promise<void> {
   const logger = createLogger(config.log);
+  await startTracing(process.env, logger);
   const registry = await loadGraphs(config);
   const store = await createTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store") }).catch((error: unknown) => {
     throw new KaygraphError(Errors.StoreUnavailable, { message: `Cannot open the task store: ${(error as Error).message}`, cause: error });
   });
-  const runs = createRunService({ config, registry, logger, observers: [meterObserver(createMetrics())] });
+  const runs = createRunService({ config, registry, logger, observers: [meterObserver(createMetrics()), traceObserver] });
   const runner = new TaskRunner(store, {
     concurrency: config.tasks.concurrency,
     leaseMs: config.tasks.leaseMs,
@@ -47,6 +50,7 @@ export async function runTaskWorker(config: ResolvedConfig): Promise<void> {
   });
   await runs.close();
   await store.close();
+  await stopTracing();
   logger.info("task worker stopped");
   logger.flush();
 }

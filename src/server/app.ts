@@ -23,6 +23,9 @@ import { rateLimit } from "./middleware/rate-limit.js";
 import { routeAccess } from "./route-access.js";
 import { createRunService, type RunService } from "../runs/service.js";
 import { meterObserver } from "./run-metering.js";
+import { traceObserver } from "../tracing/observer.js";
+import { traceRequests } from "../tracing/http-spans.js";
+import { tracingExported } from "../tracing/sdk.js";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -62,7 +65,7 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
     state: options.state ?? { phase: "ready" },
     debug,
     tasks: options.tasks,
-    runs: options.runs ?? createRunService({ config, registry, debug, logger, observers: [meterObserver(metrics)] }),
+    runs: options.runs ?? createRunService({ config, registry, debug, logger, observers: [meterObserver(metrics), traceObserver] }),
     startedAt: Date.now(),
   };
   const app = express();
@@ -73,6 +76,8 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
 
   installRequestLogger(app.request, ctx.logger);
   app.use(requestContext(ctx, helmetHeaders(API_HELMET)));
+  // Only when kaygraph exports traces itself: an application with its own HTTP instrumentation has the span already.
+  if (tracingExported()) app.use(traceRequests());
   if (config.server.corsOrigins.length > 0) app.use(cors(config.server.corsOrigins));
   const access = routeAccess(config, registry);
   const { verifier, limiter } = options.guard ?? {};

@@ -17,6 +17,8 @@ import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
 import { createRunService } from "../runs/service.js";
 import { meterObserver } from "./run-metering.js";
+import { traceObserver } from "../tracing/observer.js";
+import { startTracing, stopTracing } from "../tracing/sdk.js";
 import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";
 import { TaskRunner, createTaskStore, type TaskStore } from "../tasks/index.js";
 
@@ -67,12 +69,13 @@ export interface StartServerOptions {
  */
 export async function startServer(config: ResolvedConfig, registry: GraphRegistry, options: StartServerOptions = {}): Promise<ServerHandle> {
   const logger = options.logger ?? createLogger(config.log);
+  await startTracing(process.env, logger);
   const state: ServerState = { phase: "starting" };
   const metrics = createMetrics();
   const guard = await createGuard(config, logger);
   const ownStore = options.tasks === undefined;
   const store = options.tasks === false ? undefined : (options.tasks ?? (await openTaskStore(config, logger)));
-  const runs = createRunService({ config, registry, debug: options.debug, logger, observers: [meterObserver(metrics)] });
+  const runs = createRunService({ config, registry, debug: options.debug, logger, observers: [meterObserver(metrics), traceObserver] });
   const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, guard, runs });
   const server = http.createServer(app);
   const tracker = new ConnectionTracker(server);
@@ -118,6 +121,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
       await runs.close();
       if (ownStore) await store?.close();
       await guard.close();
+      await stopTracing();
     });
     return closing;
   };

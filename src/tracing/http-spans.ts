@@ -5,6 +5,7 @@
  */
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import type { NextFunction, Request, Response } from "express";
+import { setRequestSpan } from "./log-fields.js";
 
 /**
  * Express middleware: one span `{METHOD} {route}` per request, a child of the caller's `traceparent`.
@@ -21,6 +22,7 @@ export function traceRequests() {
       { kind: SpanKind.SERVER, attributes: { "http.request.method": req.method, "url.path": req.path, "kaygraph.request_id": (req as Request & { id?: string }).id ?? "" } },
       parent,
     );
+    setRequestSpan(req, span);
     res.once("close", () => {
       const route = (req as Request & { route?: { path?: unknown } }).route?.path;
       if (typeof route === "string") {

@@ -1,4 +1,6 @@
+import { AsyncResource } from "node:async_hooks";
 import express, { type NextFunction, type Request, type Response } from "express";
+import { tracingExported } from "../../tracing/sdk.js";
 import { HttpError } from "../http-error.js";
 import { exceedsJsonDepth, JsonTooDeepError } from "../json-depth.js";
 
@@ -25,14 +27,16 @@ export function jsonBody(limit: string | number, maxDepth: number) {
         next(new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", `Send the body as JSON (Content-Type: application/json), not ${req.headers["content-type"] ?? "without a Content-Type"}.`));
         return;
       }
-      parse(req, res, (error?: unknown) => {
+      const done = (error?: unknown) => {
         if (error !== undefined) {
           next(error);
           return;
         }
         if (req.body === undefined) req.body = {};
         next();
-      });
+      };
+      // The body arrives on the socket's own async context: traced, the request's span context is restored.
+      parse(req, res, tracingExported() ? AsyncResource.bind(done) : done);
     },
   ];
 }

@@ -2,6 +2,7 @@ import type { Request, Response } from "express";
 import type { Logger } from "pino";
 import { redactUrl } from "../secret-query.js";
 import { requestIdOf } from "./request-id.js";
+import { requestTraceFields } from "../../tracing/log-fields.js";
 
 /** The route pattern that matched (for logs and metric labels), or `unmatched`. */
 export function routeOf(req: Request): string {
@@ -37,7 +38,7 @@ export function logRequest(logger: Logger, req: Request, res: Response, duration
   if (!logger.isLevelEnabled(level)) return;
   const url = redactUrl(req.originalUrl);
   logger[level](
-    { request_id: requestIdOf(req), method: req.method, url, route: routeOf(req), status, duration_ms: Math.round(durationMs * 1000) / 1000, ...(res.writableFinished ? {} : { aborted: true }) },
+    { request_id: requestIdOf(req), ...requestTraceFields(req), method: req.method, url, route: routeOf(req), status, duration_ms: Math.round(durationMs * 1000) / 1000, ...(res.writableFinished ? {} : { aborted: true }) },
     `${req.method} ${url} ${status}`,
   );
 }
