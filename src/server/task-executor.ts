@@ -1,4 +1,6 @@
+import { context } from "@opentelemetry/api";
 import { DefinitionRunError } from "../definition/run-errors.js";
+import { contextOfCarrier } from "../tracing/propagation.js";
 import type { RunService } from "../runs/service.js";
 import type { TaskExecute } from "../tasks/index.js";
 
@@ -11,7 +13,9 @@ export function createTaskExecutor(runs: RunService): TaskExecute {
   return async (task, { signal, emit }) => {
     const graph = runs.find(task.graph, task.version);
     if (!graph) throw new DefinitionRunError("GRAPH_ERROR", `Graph ${task.graph} v${task.version} is not served by this process any more.`);
-    return runs.start(graph, task.input, {
+    // The attempt runs in the submitting request's trace (stored with the task), whichever process claims it.
+    const parent = task.trace_context === null ? context.active() : contextOfCarrier(task.trace_context);
+    return context.with(parent, () => runs.start(graph, task.input, {
       transport: "task",
       signal,
       requestId: task.request_id ?? task.id,
@@ -20,6 +24,6 @@ export function createTaskExecutor(runs: RunService): TaskExecute {
       // Tasks keep the owner's `sub`; the rest of the token is not stored with the task.
       ...(task.owner !== null && { user: { sub: task.owner, tier: "unknown", claims: { sub: task.owner } } }),
       onEvent: emit,
-    });
+    }));
   };
 }

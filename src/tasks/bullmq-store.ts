@@ -117,7 +117,7 @@ export class BullmqTaskStore implements TaskStore {
     const [kind, taskId, flat] = (await this.scripts.submit(
       this.keys.task(id), idemKey, this.keys.prefix, id, Date.now(), s.graph, s.version, s.inputJson,
       s.owner ?? "", s.owner === null ? 0 : 1, s.requestId ?? "", s.requestId === null ? 0 : 1,
-      s.maxAttempts, s.backoffMs, s.timeoutMs ?? "", s.fingerprint, this.settings.idempotencyTtlMs, hasKey ? 1 : 0,
+      s.maxAttempts, s.backoffMs, s.timeoutMs ?? "", s.fingerprint, this.settings.idempotencyTtlMs, hasKey ? 1 : 0, s.traceJson ?? "",
     )) as [string, string, string[]];
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
     if (kind === "created") await this.enqueue(id);

@@ -104,5 +104,6 @@ export function hashToClaimed(h: TaskHash): ClaimedTask {
     backoff_ms: Number(h.backoff_ms),
     timeout_ms: h.timeout_ms === undefined ? null : Number(h.timeout_ms),
     lost: Number(h.lost),
+    trace_context: h.trace_context === undefined ? null : (JSON.parse(h.trace_context) as Record<string, string>),
   };
 }

@@ -92,7 +92,7 @@ local function holds(h, token)
 end
 `;
 
-/** KEYS: task, idempotency key. ARGV: P id now graph version input owner|'' hasOwner requestId|'' hasRequestId maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey. */
+/** KEYS: task, idempotency key. ARGV: P id now graph version input owner|'' hasOwner requestId|'' hasRequestId maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey traceContext|''. */
 const SUBMIT = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[3]
 if ARGV[16] == '1' then
@@ -115,6 +115,7 @@ if ARGV[8] == '1' then
 end
 if ARGV[10] == '1' then redis.call('HSET', h, 'request_id', ARGV[9]) end
 if ARGV[13] ~= '' then redis.call('HSET', h, 'timeout_ms', ARGV[13]) end
+if ARGV[17] ~= '' then redis.call('HSET', h, 'trace_context', ARGV[17]) end
 redis.call('ZADD', P .. ':idx:all', pos, id)
 redis.call('ZADD', P .. ':idx:status:pending', pos, id)
 if ARGV[16] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[14], 'PX', ARGV[15]) end

@@ -95,6 +95,17 @@ function migrate(db: Database.Database): void {
     db.exec(DDL);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
+  addColumns(db);
+}
+
+/** Additive columns, added to a database of any schema version that lacks them. */
+const ADDED_COLUMNS: ReadonlyArray<[name: string, type: string]> = [["trace_context", "TEXT"]];
+
+function addColumns(db: Database.Database): void {
+  db.transaction(() => {
+    const have = new Set((db.prepare("PRAGMA table_info(kg_tasks)").all() as Array<{ name: string }>).map((c) => c.name));
+    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE kg_tasks ADD COLUMN ${name} ${type}`);
+  }).immediate();
 }
 
 /** A row of kg_tasks. */
@@ -122,6 +133,7 @@ export interface TaskRow {
   lease_expires_at: number | null;
   cancel_requested: number;
   event_seq: number;
+  trace_context: string | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -153,6 +165,7 @@ export function rowToClaimed(row: TaskRow): ClaimedTask {
     backoff_ms: row.backoff_ms,
     timeout_ms: row.timeout_ms,
     lost: row.lost,
+    trace_context: row.trace_context === null ? null : (JSON.parse(row.trace_context) as Record<string, string>),
   };
 }
 

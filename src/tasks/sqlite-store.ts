@@ -91,8 +91,8 @@ export class SqliteTaskStore implements TaskStore {
       }
       const id = randomUUID();
       const row = this.sql
-        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
-        .get(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now) as TaskRow;
+        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at, trace_context) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
+        .get(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now, s.traceJson) as TaskRow;
       if (s.idempotencyKey !== undefined) {
         this.sql
           .prepare("INSERT INTO kg_idempotency (scope, key, fingerprint, task_id, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, task_id = excluded.task_id, expires_at = excluded.expires_at")

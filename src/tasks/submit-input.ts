@@ -19,6 +19,7 @@ const submitSchema = z.object({
   maxAttempts: z.number().int().min(1).default(1),
   backoffMs: z.number().int().min(0).default(1000),
   timeoutMs: z.number().int().positive().nullish().transform((v) => v ?? null),
+  traceContext: z.record(z.string(), z.string()).nullish(),
 });
 
 /** A validated submit with defaults applied and the input already serialised. */
@@ -34,6 +35,8 @@ export interface ResolvedSubmit {
   maxAttempts: number;
   backoffMs: number;
   timeoutMs: number | null;
+  /** JSON of the submitting request's trace context, or null. */
+  traceJson: string | null;
 }
 
 /**
@@ -62,6 +65,7 @@ export function resolveSubmit(raw: SubmitTaskInput): ResolvedSubmit {
     maxAttempts: s.maxAttempts,
     backoffMs: s.backoffMs,
     timeoutMs: s.timeoutMs,
+    traceJson: s.traceContext ? JSON.stringify(s.traceContext) : null,
   };
 }
 

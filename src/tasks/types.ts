@@ -63,6 +63,8 @@ export interface ClaimedTask extends TaskRecord {
   timeout_ms: number | null;
   /** Times a worker lost this task (lease expired). */
   lost: number;
+  /** The submitting request's W3C trace context, or null. */
+  trace_context: Record<string, string> | null;
 }
 
 /** Stored instead of a terminal `error` when a failed (or lost) attempt will be retried. */
@@ -109,6 +111,8 @@ export interface SubmitTaskInput {
   backoffMs?: number;
   /** Default: no timeout. */
   timeoutMs?: number | null;
+  /** W3C trace context of the submitting request (`traceparent`, `tracestate`): the task's spans join that trace. */
+  traceContext?: Record<string, string> | null;
 }
 
 /** `submit`'s answer: `replayed` is true when an idempotency key returned an existing task. */

@@ -16,10 +16,12 @@ async function post(base: string, path: string, body: unknown, headers: Record<s
 const named = (spans: ReceivedSpan[], name: string) => spans.filter((s) => s.name === name);
 
 describe("OpenTelemetry traces", () => {
-  it("http/json: a traced request's run and node spans join the caller's trace, with graph, node and outcome attributes; log lines carry the ids", async () => {
+  it("http/json: a traced request's run and node spans join the caller's trace, with graph, node and outcome attributes; log lines carry the ids; a task run by another process joins its submitter's trace", async () => {
     const receiver = await startOtlpReceiver();
     const cwd = await tmpProject(basicProject());
-    const server = startCli(SERVE, { cwd, env: otel(receiver.endpoint, "http/json") });
+    // An API-only server: its tasks run in a separate `kaygraph worker` process.
+    const server = startCli(SERVE, { cwd, env: { ...otel(receiver.endpoint, "http/json"), KAYGRAPH_TASKS_CONCURRENCY: "0" } });
+    const worker = startCli(["worker", "--concurrency", "1"], { cwd, env: otel(receiver.endpoint, "http/json") });
     const base = `http://127.0.0.1:${await server.ready()}`;
 
     const traceId = hex(16);
@@ -39,6 +41,15 @@ describe("OpenTelemetry traces", () => {
       ["finish", "done"],
     ]);
     await server.waitFor(`"trace_id":"${traceId}"`);
+
+    await worker.waitFor("kaygraph: worker ready");
+    const submitted = hex(16);
+    const accepted = await post(base, "/api/v2/loop/async", { times: 1 }, { traceparent: `00-${submitted}-${hex(8)}-01` });
+    expect(accepted.status).toBe(202);
+    const { task_id } = (await accepted.json()) as { task_id: string };
+    const task = await receiver.waitForTrace(submitted, (s) => named(s, "kaygraph.run").length === 1 && named(s, "kaygraph.node").length === 2 && s.some((x) => x.kind === 2));
+    const submit = task.find((s) => s.kind === 2)!;
+    expect(named(task, "kaygraph.run")[0]).toMatchObject({ parentSpanId: submit.spanId, attributes: { "kaygraph.transport": "task", "kaygraph.task_id": task_id, "kaygraph.outcome": "completed" } });
 
     // A failing streamed run: the run span and the node span are errors, in a new trace of their own.
     const failing = hex(16);

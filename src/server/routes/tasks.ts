@@ -11,6 +11,7 @@ import { methodNotAllowed } from "../middleware/errors.js";
 import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
+import { currentTraceCarrier } from "../../tracing/propagation.js";
 
 /** An Idempotency-Key: 1–255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -63,6 +64,7 @@ function submitHandler(ctx: AppContext, graph: LoadedGraph) {
         ...(key !== undefined && { idempotencyKey: key }),
         ...resolveRetry(def.retry),
         timeoutMs: def.taskTimeoutMs ?? def.timeoutMs ?? null,
+        traceContext: currentTraceCarrier() ?? null,
       })
       .catch(taskError);
     const checkUrl = `/tasks/${task.id}`;

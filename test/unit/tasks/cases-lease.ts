@@ -22,6 +22,16 @@ async function claimNow(store: TaskStore, leaseMs = 10_000): Promise<Lease> {
 }
 
 export function leaseCases(fresh: Fresh): void {
+  it("a claim carries the submitting request's trace context (null without one); the public record does not", async () => {
+    const store = await (await fresh()).open();
+    const traceContext = { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", tracestate: "k=v" };
+    const { task } = await store.submit({ graph: "g", version: 1, input: {}, traceContext });
+    expect(await store.get(task.id)).not.toHaveProperty("trace_context");
+    expect((await claimNow(store)).task).toMatchObject({ id: task.id, trace_context: traceContext });
+    await store.submit({ graph: "g", version: 1, input: {} });
+    expect((await claimNow(store)).task.trace_context).toBeNull();
+  });
+
   it("claims, renews, appends events and completes with exactly one terminal event", async () => {
     const store = await (await fresh()).open();
     const { task } = await store.submit({ graph: "g", version: 1, input: { x: 1 }, maxAttempts: 2, backoffMs: 10, timeoutMs: 500 });
