@@ -26,6 +26,11 @@ export default tseslint.config(
     },
   },
   {
+    // The studio page's script runs in the browser only.
+    files: ["studio/**/*.js"],
+    languageOptions: { globals: { Node: "readonly", sessionStorage: "readonly", location: "readonly" } },
+  },
+  {
     // kaygraph/client runs in browsers and is copied into generated clients: web platform only, relative imports only.
     files: ["src/client/**/*.ts"],
     rules: {

@@ -48,6 +48,8 @@ const serverSchema = z
     trustProxy: z.union([z.boolean(), z.number().int().min(0), trustedProxies]).default(false),
     /** Serve `/docs` and `/openapi.json`. */
     docs: z.boolean().default(true),
+    /** Serve the studio page at `/_kaygraph/` (on in `kaygraph dev`; its data routes need the API's auth). */
+    studio: z.boolean().default(false),
     /** Answer `/metrics` without a token when auth is on. */
     publicMetrics: z.boolean().default(false),
     /** A folder of static files (a page, its scripts) served at `/` for GET requests no route answers. */

@@ -72,6 +72,7 @@ export const SETTINGS: readonly SettingRow[] = [
   { path: "server.corsOrigins", env: ["KAYGRAPH_CORS_ORIGINS"], parse: list },
   { path: "server.trustProxy", env: ["KAYGRAPH_TRUST_PROXY"], parse: trustProxy },
   { path: "server.docs", env: ["KAYGRAPH_DOCS"], parse: bool },
+  { path: "server.studio", env: ["KAYGRAPH_STUDIO"], parse: bool },
   { path: "server.publicMetrics", env: ["KAYGRAPH_PUBLIC_METRICS"], parse: bool },
   { path: "server.static", env: ["KAYGRAPH_STATIC"], parse: str },
   { path: "workers", env: ["KAYGRAPH_WORKERS"], flag: "--workers", arg: "<n|auto>", help: "worker processes", parse: workers },

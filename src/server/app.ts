@@ -14,6 +14,7 @@ import { docsRoutes } from "./routes/docs.js";
 import { graphRoutes } from "./routes/graphs.js";
 import { serviceRoutes } from "./routes/health.js";
 import { staticRoutes } from "./routes/static.js";
+import { studioRoutes } from "./routes/studio.js";
 import { streamRoutes } from "./routes/stream.js";
 import { asyncRoutes, taskRoutes } from "./routes/tasks.js";
 import type { TaskStore } from "../tasks/index.js";
@@ -92,6 +93,7 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
   taskRoutes(ctx, routes);
   serviceRoutes(ctx, routes);
   if (config.server.docs) docsRoutes(ctx, routes);
+  if (config.server.studio) studioRoutes(ctx, routes);
   staticRoutes(ctx, routes);
   app.use(routes);
   app.use(notFound());

@@ -12,7 +12,7 @@ export interface RouteAccess {
 }
 
 /** Paths of the API itself; with a static folder, every other path is a page or asset. */
-const API_PATH = /^\/(api|tasks|metrics|ws)(\/|$)/;
+const API_PATH = /^\/(api|tasks|metrics|ws|_kaygraph)(\/|$)/;
 
 /**
  * Public without a token: `/health`, `/ready`, `/docs` (and its assets), `/openapi.json`, the routes of graphs
@@ -23,7 +23,9 @@ const API_PATH = /^\/(api|tasks|metrics|ws)(\/|$)/;
 export function routeAccess(config: ResolvedConfig, registry: GraphRegistry): RouteAccess {
   const publicGraphRoutes = new Set<string>();
   for (const graph of registry.list()) if (graph.definition.public === true) for (const route of Object.values(routesOf(graph))) publicGraphRoutes.add(route);
-  const isService = (path: string) => SERVICE_PATHS.has(path) || path.startsWith("/docs/");
+  // The studio's page and scripts hold no data (its data comes from the API with the caller's token).
+  const isStudioAsset = (path: string) => config.server.studio && (path === "/_kaygraph" || path === "/_kaygraph/" || path.startsWith("/_kaygraph/assets/"));
+  const isService = (path: string) => SERVICE_PATHS.has(path) || path.startsWith("/docs/") || isStudioAsset(path);
   const isStatic = (path: string) => config.server.static !== undefined && !API_PATH.test(path) && !isService(path);
   return {
     isPublic: (path) => (path === "/metrics" ? config.server.publicMetrics : isService(path) || publicGraphRoutes.has(path) || isStatic(path)),

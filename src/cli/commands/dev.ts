@@ -1,8 +1,8 @@
 import { Command } from "commander";
 import { loadProject, withSettingFlags } from "../project.js";
 
-/** Defaults of `kaygraph dev`: loopback, port 3000, human-readable logs. */
-export const DEV_DEFAULTS = { name: "dev", values: { server: { host: "127.0.0.1", port: 3000 }, log: { format: "pretty" as const } } };
+/** Defaults of `kaygraph dev`: loopback, port 3000, human-readable logs, the studio at `/_kaygraph/`. */
+export const DEV_DEFAULTS = { name: "dev", values: { server: { host: "127.0.0.1", port: 3000, studio: true }, log: { format: "pretty" as const } } };
 
 /** `kaygraph dev`: one worker, hot reload on change of graphs, config, `.env` and the source they import. */
 export function devCommand(): Command {
