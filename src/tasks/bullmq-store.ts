@@ -55,6 +55,8 @@ export class BullmqTaskStore implements TaskStore {
   private readonly leases = new LeaseRegistry();
   /** The queue-bound job of each lease, by lease token. */
   private readonly jobs = new Map<string, Job>();
+  /** The event append in flight per lease token: a transition called right after it waits for it (call order). */
+  private readonly appending = new Map<string, Promise<unknown>>();
   private readonly background = new Set<Promise<unknown>>();
   private cancelChannel: Promise<unknown> | undefined;
   private closing: Promise<void> | undefined;
@@ -244,7 +246,13 @@ export class BullmqTaskStore implements TaskStore {
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
     const bodies = events.map((e) => JSON.stringify(e));
-    return ((await this.scripts.append(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, ...bodies)) as number) >= 0;
+    const appended = this.scripts.append(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, ...bodies);
+    const settled = appended.catch(() => undefined);
+    this.appending.set(lease.token, settled);
+    void settled.then(() => {
+      if (this.appending.get(lease.token) === settled) this.appending.delete(lease.token);
+    });
+    return ((await appended) as number) >= 0;
   }
 
   async complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
@@ -325,6 +333,7 @@ export class BullmqTaskStore implements TaskStore {
 
   /** A fenced transition of the record, then the matching move of the BullMQ job. */
   private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release", payload: string, body: string, now: number, delayMs = 0): Promise<TransitionOutcome> {
+    await this.appending.get(lease.token);
     const outcome = (await this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body)) as TransitionOutcome;
     const job = this.jobs.get(lease.token);
     this.forget(lease);

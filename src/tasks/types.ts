@@ -214,7 +214,10 @@ export interface TaskStore {
   /** Like `claim`, but takes up to `max` runnable tasks at once (at least one unless aborted: then none). */
   claimBatch(options: ClaimOptions, max: number): Promise<Lease[]>;
   renew(lease: Lease, leaseMs: number): Promise<RenewResult>;
-  /** Appends run events (seq assigned by the store); false when the lease is lost. */
+  /**
+   * Appends run events (seq assigned by the store); false when the lease is lost. Writes through one lease are
+   * applied in call order: a transition called right after (without awaiting this) comes after these events.
+   */
   appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean>;
   /** Completed with `result`, plus the terminal `result` event, atomically. */
   complete(lease: Lease, result: unknown): Promise<TransitionOutcome>;

@@ -32,6 +32,23 @@ export function leaseCases(fresh: Fresh): void {
     expect((await claimNow(store)).task.trace_context).toBeNull();
   });
 
+  it("applies one lease's writes in call order: events appended without waiting come before the ending", async () => {
+    const store = await (await fresh()).open();
+    const ids = await Promise.all(Array.from({ length: 5 }, async (_, i) => (await store.submit({ graph: "g", version: 1, input: { i } })).task.id));
+    const leases = await store.claimBatch({ leaseMs: 10_000, signal: AbortSignal.timeout(5_000) }, 5);
+    expect(leases.length).toBeGreaterThanOrEqual(1);
+    expect(leases.length).toBeLessThanOrEqual(5);
+    // Every write issued in one turn, nothing awaited in between (as a runner ending a quick task does).
+    await Promise.all(leases.flatMap((lease) => [store.appendEvents(lease, [{ type: "data", ts: 1, node: "n", chunk: 1 }, { type: "data", ts: 2, node: "n", chunk: 2 }]), store.complete(lease, lease.task.input)]));
+    for (const lease of leases) {
+      expect(ids).toContain(lease.task.id);
+      expect(await store.get(lease.task.id)).toMatchObject({ status: "completed", result: lease.task.input });
+      const events = await store.events(lease.task.id);
+      checkEventLog(events);
+      expect(events.map((e) => e.type)).toEqual(["data", "data", "result"]);
+    }
+  });
+
   it("claims, renews, appends events and completes with exactly one terminal event", async () => {
     const store = await (await fresh()).open();
     const { task } = await store.submit({ graph: "g", version: 1, input: { x: 1 }, maxAttempts: 2, backoffMs: 10, timeoutMs: 500 });
