@@ -7,7 +7,7 @@
 //   half load  the e2e server at half its e2e rate: submit→complete p50/p99 (completed_at - created_at).
 // Plus a raw BullMQ row (Queue.add from keep-alive loops, N processes with a no-op Worker, same concurrency).
 // Rates count the timestamps inside the steady window (the first second of load is warm-up, left out).
-//   node bench/tasks.mjs [--duration 5] [--connections 20] [--concurrency 4] [--workers 1,2] [--stores sqlite,redis]
+//   node bench/tasks.mjs [--duration 5] [--connections 20] [--concurrency 32] [--workers 1,2] [--stores sqlite,redis]
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { randomUUID } from "node:crypto";
@@ -26,7 +26,7 @@ const list = (name, dflt) => {
 };
 const DURATION = opt("duration", 5);
 const CONNECTIONS = opt("connections", 20);
-const CONCURRENCY = opt("concurrency", 4);
+const CONCURRENCY = opt("concurrency", 32);
 const WORKERS = list("workers", ["1", "2"]).map(Number);
 const STORES = list("stores", ["sqlite", "redis"]);
 const WARMUP_MS = 1000;
