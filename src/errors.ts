@@ -42,6 +42,7 @@ export const Errors = spec({
   RunFailed: { code: "KG_RUN_FAILED", title: "The graph run failed", exit: 1 },
   RunTimeout: { code: "KG_RUN_TIMEOUT", title: "The graph run timed out", exit: 1, hint: "Raise --timeout or the definition's timeoutMs." },
   Interrupted: { code: "KG_INTERRUPTED", title: "Interrupted", exit: 130 },
+  RunAwaitsResume: { code: "KG_RUN_AWAITS_RESUME", title: "The graph asks for a resume value", exit: 2 },
   AuthSecretMissing: { code: "KG_AUTH_SECRET_MISSING", title: "JWT auth needs a secret key", exit: 2, hint: "Set KAYGRAPH_SECRET_KEY (at least 32 bytes) in the environment or .env." },
   AuthSecretWeak: { code: "KG_AUTH_SECRET_WEAK", title: "JWT secret key is too short", exit: 2, hint: "Use at least 32 bytes, e.g. `openssl rand -base64 48`." },
   AuthKeyInvalid: { code: "KG_AUTH_KEY_INVALID", title: "Invalid JWT key settings", exit: 2 },

@@ -6,6 +6,8 @@ import { CancelledReason, runDefinition } from "../definition/run.js";
 import { DefinitionRunError } from "../definition/run-errors.js";
 import { Errors, KaygraphError } from "../errors.js";
 import type { RunEvent } from "../graph/events.js";
+import type { Checkpoint } from "../graph/interrupt.js";
+import type { LoadedGraph } from "../definition/registry.js";
 import { readRunInput } from "./input.js";
 import { createProgress } from "./progress.js";
 
@@ -17,7 +19,14 @@ export interface RunOnceOptions {
   /** Print run events as JSON lines instead of the output. */
   events: boolean;
   quiet: boolean;
+  /** Answers to the run's interrupts, in order (`--resume`); past them a TTY prompts, anything else fails. */
+  resume?: unknown[];
+  /** Asks for a resume value on a terminal; default: @clack/prompts when stdin and stderr are TTYs. */
+  ask?: AskResume;
 }
+
+/** Asks a person for the answer to an interrupt; undefined when there is nobody to ask. */
+export type AskResume = (question: { graph: LoadedGraph; node: string; value: unknown }) => Promise<unknown> | undefined;
 
 /**
  * The work of `kaygraph run`: load the graphs, read and validate the input, run with progress on stderr,
@@ -44,12 +53,27 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
     progress.onEvent(event);
     if (options.events) process.stdout.write(`${JSON.stringify(event)}\n`);
   };
+  const answers = [...(options.resume ?? [])];
+  const ask = options.ask ?? askOnTerminal;
+  let from: Checkpoint | undefined;
+  let resume: unknown[] | undefined;
   try {
-    const output = await runDefinition(graph, input, {
-      signal: controller.signal,
-      onEvent,
-      timeoutMs: options.timeoutMs ?? graph.definition.timeoutMs,
-    });
+    let output: unknown;
+    // Each interrupt is answered by the next --resume value (or a prompt), and the run continues in this process.
+    for (;;) {
+      try {
+        output = await runDefinition(graph, input, { signal: controller.signal, onEvent, timeoutMs: options.timeoutMs ?? graph.definition.timeoutMs, from, resume });
+        break;
+      } catch (error) {
+        if (!(error instanceof DefinitionRunError) || error.code !== "INTERRUPTED" || error.interrupt === undefined) throw error;
+        const stop = error.interrupt;
+        progress.stop();
+        const answer = answers.length > 0 ? answers.shift() : await ask({ graph, node: stop.node, value: stop.value });
+        if (answer === undefined) throw awaitsResume(`${graph.name}@${graph.version}`, stop.node, stop.value, (options.resume ?? []).length);
+        from = stop.checkpoint;
+        resume = [...stop.checkpoint.resume, answer];
+      }
+    }
     progress.stop();
     if (options.events) return "";
     return process.stdout.isTTY ? `${JSON.stringify(output, null, 2)}\n` : `${JSON.stringify(output)}\n`;
@@ -59,6 +83,47 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
   } finally {
     process.off("SIGINT", onSigint);
   }
+}
+
+/** A run that interrupted with no answer left: what it asks, and how to answer without a terminal. */
+function awaitsResume(graph: string, node: string, value: unknown, given: number): KaygraphError {
+  const shown = JSON.stringify(value);
+  const preview = shown.length > 2000 ? `${shown.slice(0, 2000)}…` : shown;
+  return new KaygraphError(Errors.RunAwaitsResume, {
+    message: `${graph} stopped at node ${node}, which asks:\n${preview}\n${given > 0 ? `The ${given} --resume value(s) given answered the interrupts before it.` : "No --resume value was given."}`,
+    hint: `Answer with --resume '<json>' (repeatable: the nth --resume answers the nth interrupt), or run it on a terminal to be asked.`,
+  });
+}
+
+/** The default {@link AskResume}: a @clack/prompts text prompt for JSON, checked by the graph's `resume` schema. */
+const askOnTerminal: AskResume = (question) => {
+  if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
+  return promptResume(question);
+};
+
+async function promptResume({ graph, node, value }: { graph: LoadedGraph; node: string; value: unknown }): Promise<unknown> {
+  const clack = await import("@clack/prompts");
+  const output = process.stderr;
+  clack.log.step(`${graph.name}@${graph.version}: node ${node} asks`, { output });
+  clack.log.message(JSON.stringify(value, null, 2), { output });
+  const schema = graph.definition.resume;
+  const text = await clack.text({
+    message: "Resume value (JSON)",
+    placeholder: "true, \"text\", {\"approved\": true}",
+    output,
+    validate: (raw) => {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw ?? "");
+      } catch {
+        return "Enter JSON (quote strings: \"yes\")";
+      }
+      const checked = schema?.safeParse(parsed);
+      return checked && !checked.success ? checked.error.issues.map((i) => `${i.path.map(String).join(".") || "value"}: ${i.message}`).join("; ") : undefined;
+    },
+  });
+  if (clack.isCancel(text)) throw new KaygraphError(Errors.Cancelled, { message: "No resume value given; the run was stopped." });
+  return JSON.parse(text) as unknown;
 }
 
 function toCliError(error: unknown, interrupted: boolean, graph: string): unknown {

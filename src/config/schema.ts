@@ -107,6 +107,8 @@ const tasksSchema = z
     maxLost: z.number().int().min(1).default(3),
     /** Terminal tasks older than this are pruned. */
     retentionMs: z.number().int().positive().default(7 * 24 * 3600 * 1000),
+    /** Interrupted tasks not resumed for this long are pruned (they wait for a person: a longer default). */
+    interruptedRetentionMs: z.number().int().positive().default(30 * 24 * 3600 * 1000),
     /** At most this many terminal tasks are kept. */
     maxRetained: z.number().int().positive().default(100_000),
     /** How often each task runner prunes (retention). */

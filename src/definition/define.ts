@@ -101,6 +101,19 @@ export interface GraphDefinitionSpec<I extends Schema, O extends Schema> {
   taskTimeoutMs?: number;
   /** Where its runs execute: `thread` (contained, timeouts enforced) or `inline`; default the `execution` setting. */
   execution?: "thread" | "inline";
+  /**
+   * Schema of the value that resumes an interrupted run (`POST /tasks/{id}/resume`, WS `resume`,
+   * `kaygraph run --resume`); a value that does not match is refused with 422. Declaring it also makes sync
+   * and streaming runs snapshot the shared store between nodes, so an interrupted node resumes on the store as
+   * it was before the node ran (background tasks always do).
+   */
+  resume?: Schema;
+  /**
+   * Background tasks store a checkpoint after every node of the top-level graph, so a crashed worker's task
+   * resumes after the last completed node (default `true`). `false`: a crashed task re-runs from the start
+   * (for stores that cannot round-trip through JSON; an interrupt then resumes on the store as the node left it).
+   */
+  checkpoint?: boolean;
 }
 
 /** A validated definition, as returned by `defineGraph`. */
@@ -143,6 +156,8 @@ const specSchema = z
       .optional(),
     taskTimeoutMs: z.number().int().positive().optional(),
     execution: z.enum(["thread", "inline"]).optional(),
+    resume: z.custom(isSchema, { message: "must be a zod schema of the resume value" }).optional(),
+    checkpoint: z.boolean().optional(),
   })
   .strict();
 

@@ -1,5 +1,16 @@
+import type { Checkpoint } from "../graph/interrupt.js";
+
 /** Why a definition run failed, with the code every transport (HTTP, WS, SSE, tasks, CLI) reports. */
-export type RunErrorCode = "VALIDATION_ERROR" | "GRAPH_ERROR" | "TIMEOUT" | "ABORTED" | "CANCELLED" | "MAX_STEPS" | "RESOURCE_EXHAUSTED";
+export type RunErrorCode = "VALIDATION_ERROR" | "GRAPH_ERROR" | "TIMEOUT" | "ABORTED" | "CANCELLED" | "MAX_STEPS" | "RESOURCE_EXHAUSTED" | "CHECKPOINT_FAILED" | "INTERRUPTED";
+
+/** What an interrupted definition run leaves behind: who asked what, and where to resume. */
+export interface RunInterrupt {
+  node: string;
+  /** The interrupt's value (checked to round-trip through JSON). */
+  value: unknown;
+  /** Where the resumed run starts (its `shared` checked to round-trip through JSON). */
+  checkpoint: Checkpoint;
+}
 
 /**
  * A failed definition run. `message` is safe to show the caller for VALIDATION_ERROR, TIMEOUT and aborts;
@@ -11,13 +22,16 @@ export class DefinitionRunError extends Error {
   readonly node: string | undefined;
   /** Structured details (zod issues for validation errors). */
   readonly details: unknown;
+  /** For code INTERRUPTED: the interrupt and its checkpoint. */
+  readonly interrupt: RunInterrupt | undefined;
 
-  constructor(code: RunErrorCode, message: string, options: { node?: string; details?: unknown; cause?: unknown } = {}) {
+  constructor(code: RunErrorCode, message: string, options: { node?: string; details?: unknown; cause?: unknown; interrupt?: RunInterrupt } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DefinitionRunError";
     this.code = code;
     this.node = options.node;
     this.details = options.details;
+    this.interrupt = options.interrupt;
   }
 }
 

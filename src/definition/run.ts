@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
+import { checkpointJson } from "../graph/checkpoint.js";
 import type { RunEvent, RunEventListener } from "../graph/events.js";
+import { GraphInterrupt, type Checkpoint } from "../graph/interrupt.js";
 import type { Identity, RunContextInfo, Runnable } from "./define.js";
 import type { LoadedGraph } from "./registry.js";
-import { DefinitionRunError, formatIssues } from "./run-errors.js";
+import { DefinitionRunError, formatIssues, type RunInterrupt } from "./run-errors.js";
 
 /** Options of {@link runDefinition}. */
 export interface RunDefinitionOptions {
@@ -24,6 +26,15 @@ export interface RunDefinitionOptions {
   timeoutMs?: number;
   /** The input was already parsed by the definition's input schema (it is not parsed again). */
   inputValidated?: boolean;
+  /** Resume from this checkpoint: its `shared` is used instead of the definition's `shared` mapping. */
+  from?: Checkpoint;
+  /** Resume values for the checkpoint's node (each checked by the definition's `resume` schema). */
+  resume?: readonly unknown[];
+  /**
+   * Stores each checkpoint (background tasks); the next node waits for it. Not called when the definition
+   * says `checkpoint: false`.
+   */
+  onCheckpoint?: (checkpoint: Checkpoint) => unknown;
 }
 
 /** The signal of a definition run, for cancel/abort reasons. */
@@ -54,9 +65,11 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
   const ctx: RunContextInfo = { requestId, graph: graph.name, version: graph.version, signal, ...(options.user && { user: options.user }), ...(options.taskId && { taskId: options.taskId }) };
 
   try {
+    const resume = options.resume === undefined ? undefined : parseResume(graph, options.resume);
     const runnable = await instantiate(def.graph);
-    const shared = def.shared ? await def.shared(input, ctx) : { input };
-    await runnable.run(shared, { signal, onEvent: events.listener, maxSteps: def.maxSteps, runId: events.runId, context: ctx });
+    const shared = options.from ? options.from.shared : def.shared ? await def.shared(input, ctx) : { input };
+    const checkpoint = def.checkpoint === false ? undefined : (options.onCheckpoint ?? (def.resume ? true : undefined));
+    await runnable.run(shared, { signal, onEvent: events.listener, maxSteps: def.maxSteps, runId: events.runId, context: ctx, checkpoint, from: options.from, resume });
     const raw = def.result ? await def.result(shared) : (shared as { output?: unknown }).output;
     const output = def.output.safeParse(raw);
     if (!output.success) {
@@ -65,6 +78,15 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
     events.finish(output.data);
     return output.data;
   } catch (error) {
+    if (GraphInterrupt.is(error) && !(abort.timedOut || signal.aborted)) {
+      const stop = interruptOf(error);
+      if (stop instanceof DefinitionRunError) {
+        events.fail(stop);
+        throw stop;
+      }
+      events.interrupt(stop, options.taskId);
+      throw new DefinitionRunError("INTERRUPTED", `The run was interrupted by node "${stop.node}" and waits for a resume value.`, { node: stop.node, interrupt: stop });
+    }
     const failure = classify(error, { timedOut: abort.timedOut, caller: options.controller?.signal ?? options.signal, timeoutMs: options.timeoutMs, node: events.failedNode });
     events.fail(failure);
     throw failure;
@@ -127,6 +149,33 @@ class RunAbort {
   }
 }
 
+/** Resume values checked (and transformed) by the definition's `resume` schema. */
+function parseResume(graph: LoadedGraph, values: readonly unknown[]): unknown[] {
+  const schema = graph.definition.resume;
+  if (schema === undefined) return [...values];
+  return values.map((value, i) => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    const which = values.length > 1 ? ` (resume value ${i + 1})` : "";
+    throw new DefinitionRunError("VALIDATION_ERROR", `Invalid resume value for ${graph.name} v${graph.version}${which}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
+  });
+}
+
+/**
+ * The interrupt as plain JSON (it is stored, and crosses threads and processes), or CHECKPOINT_FAILED naming
+ * the first key of the value or the store that does not round-trip.
+ */
+function interruptOf(error: GraphInterrupt): RunInterrupt | DefinitionRunError {
+  try {
+    const value = JSON.parse(checkpointJson(error.value, "interrupt value")) as unknown;
+    const cp = error.checkpoint;
+    const shared = JSON.parse(checkpointJson(cp.shared, "shared")) as unknown;
+    return { node: error.node, value, checkpoint: { next_node: cp.next_node, step: cp.step, shared, params: { ...cp.params }, resume: JSON.parse(checkpointJson(cp.resume, "resume")) as unknown[] } };
+  } catch (failure) {
+    return new DefinitionRunError("CHECKPOINT_FAILED", (failure as Error).message, { node: error.node, cause: failure });
+  }
+}
+
 async function instantiate(graph: Runnable | (() => Runnable | Promise<Runnable>)): Promise<Runnable> {
   if (typeof graph !== "function") return graph;
   // A class passed by mistake (`graph: MyGraph`) is constructed rather than called.
@@ -145,6 +194,7 @@ function classify(error: unknown, at: { timedOut: boolean; caller?: AbortSignal;
     return new DefinitionRunError("ABORTED", `The run was aborted${why}.`, { node, cause: error });
   }
   const code = (error as { code?: unknown } | null)?.code;
+  if (code === "CHECKPOINT_FAILED") return new DefinitionRunError("CHECKPOINT_FAILED", (error as Error).message, { node, cause: error });
   if (code === "MAX_STEPS") return new DefinitionRunError("MAX_STEPS", (error as Error).message, { node, cause: error });
   const message = error instanceof Error ? error.message || error.name : String(error);
   return new DefinitionRunError("GRAPH_ERROR", message, { node, cause: error });
@@ -171,6 +221,10 @@ class EventRelay {
     this.terminal({ type: "result", seq: 0, ts: 0, result });
   }
 
+  interrupt(stop: RunInterrupt, taskId: string | undefined): void {
+    this.terminal({ type: "interrupt", seq: 0, ts: 0, node: stop.node, value: stop.value, ...(taskId !== undefined && { task_id: taskId }) });
+  }
+
   fail(error: DefinitionRunError): void {
     const event: RunEvent = { type: "error", seq: 0, ts: 0, error: error.message, error_code: error.code };
     if (error.node !== undefined) event.node = error.node;
@@ -183,7 +237,7 @@ class EventRelay {
       this.failedNode = event.node;
       return;
     }
-    if (event.type === "result") return;
+    if (event.type === "result" || event.type === "interrupt") return;
     this.lastSeq = event.seq;
     this.onEvent?.(event);
   }

@@ -6,6 +6,7 @@ import type { Identity } from "../definition/define.js";
 import type { LoadedGraph } from "../definition/registry.js";
 import { runDefinition } from "../definition/run.js";
 import type { RunEventListener } from "../graph/events.js";
+import type { Checkpoint } from "../graph/interrupt.js";
 
 /**
  * Everything a run needs besides its graph, as plain data: it travels to a worker thread by structured
@@ -22,6 +23,10 @@ export interface RunRequest {
   taskId?: string;
   /** Timeout in ms; none when left out (a background task's is enforced by its runner's signal). */
   timeoutMs?: number;
+  /** Start from this checkpoint (a resumed or recovered task). */
+  from?: Checkpoint;
+  /** Resume values for the checkpoint's node, by order. */
+  resume?: readonly unknown[];
 }
 
 /** What the caller holds of a run while it executes. */
@@ -32,6 +37,11 @@ export interface RunControl {
   controller?: AbortController;
   /** Every event of the run, in order, the terminal one last. */
   onEvent?: RunEventListener;
+  /**
+   * Stores each checkpoint (background tasks); the run's next node waits for it. A thread executor forwards
+   * the checkpoint (plain JSON) to this caller-side callback and answers the thread when it settles.
+   */
+  onCheckpoint?: (checkpoint: Checkpoint) => unknown;
 }
 
 /** Executes one validated run; resolves to the output, rejects with a DefinitionRunError. */
@@ -59,6 +69,9 @@ export class InlineExecutor implements RunExecutor {
       user: request.user,
       taskId: request.taskId,
       timeoutMs: request.timeoutMs,
+      from: request.from,
+      resume: request.resume,
+      onCheckpoint: control.onCheckpoint,
     });
   }
 

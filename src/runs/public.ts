@@ -21,7 +21,7 @@ export function publicEvent(event: RunEvent, debug: boolean): RunEvent {
 }
 
 /** The public error codes a run failure answers with (a subset of the HTTP API's codes). */
-export type PublicRunCode = "VALIDATION_ERROR" | "TIMEOUT" | "UNAVAILABLE" | "GRAPH_ERROR" | "RESOURCE_EXHAUSTED";
+export type PublicRunCode = "VALIDATION_ERROR" | "TIMEOUT" | "UNAVAILABLE" | "GRAPH_ERROR" | "RESOURCE_EXHAUSTED" | "CHECKPOINT_FAILED";
 
 /** A run failure as every transport answers it. */
 export interface PublicRunError {
@@ -40,6 +40,10 @@ const STATUS: Record<RunErrorCode, { status: number; code: PublicRunCode }> = {
   RESOURCE_EXHAUSTED: { status: 500, code: "RESOURCE_EXHAUSTED" },
   GRAPH_ERROR: { status: 500, code: "GRAPH_ERROR" },
   MAX_STEPS: { status: 500, code: "GRAPH_ERROR" },
+  // The message names a key of the shared store, never a value: safe to show.
+  CHECKPOINT_FAILED: { status: 500, code: "CHECKPOINT_FAILED" },
+  // Transports turn an interrupt into a task (202) before it could reach here; never a failure to show.
+  INTERRUPTED: { status: 500, code: "GRAPH_ERROR" },
 };
 
 /**

@@ -27,6 +27,7 @@ import type { GraphRegistry, LoadedGraph } from "../definition/registry.js";
 import { validateInput } from "../definition/run.js";
 import { DefinitionRunError } from "../definition/run-errors.js";
 import type { RunEvent } from "../graph/events.js";
+import type { Checkpoint } from "../graph/interrupt.js";
 import { messageOf } from "../graph/run-errors.js";
 import { InlineExecutor, type RunControl, type RunExecutor, type RunRequest } from "./executor.js";
 import { publicEvent } from "./public.js";
@@ -52,6 +53,10 @@ export interface StartRunOptions extends RunControl {
   timeoutMs?: number | null;
   /** The input already went through {@link RunService.check}. */
   validated?: boolean;
+  /** Start from this checkpoint (a resumed or recovered task). */
+  from?: Checkpoint;
+  /** Resume values for the checkpoint's node, by order. */
+  resume?: readonly unknown[];
 }
 
 /** One run, as observers see it. */
@@ -139,8 +144,10 @@ export class RunService {
     const request: RunRequest = { input: parsed, requestId: options.requestId, runId, ...(options.user && { user: options.user }), ...(options.taskId && { taskId: options.taskId }) };
     const timeoutMs = this.timeoutOf(graph, options);
     if (timeoutMs !== undefined) request.timeoutMs = timeoutMs;
+    if (options.from !== undefined) request.from = options.from;
+    if (options.resume !== undefined) request.resume = options.resume;
     const executor = execution === "thread" ? (this.options.threads as RunExecutor) : this.inline;
-    const control: RunControl = { signal: options.signal, controller: options.controller, onEvent: this.listener(watches, options) };
+    const control: RunControl = { signal: options.signal, controller: options.controller, onEvent: this.listener(watches, options), onCheckpoint: options.onCheckpoint };
     try {
       const output = await executor.execute(graph, request, control);
       for (const watch of watches) watch.end("completed");
@@ -190,7 +197,8 @@ export class RunService {
 
   private logFailure(info: RunInfo, failure: DefinitionRunError): void {
     const logger = this.options.logger;
-    // Sync runs are logged once by the HTTP error handler; the CLI prints its own.
+    // Sync runs are logged once by the HTTP error handler; the CLI prints its own. An interrupt is no failure.
+    if (failure.code === "INTERRUPTED") return;
     if (logger === undefined || info.transport === "sync" || info.transport === "cli") return;
     const fields = { err: failure.cause ?? failure, request_id: info.requestId, graph: info.graph.name, version: info.graph.version, transport: info.transport, error_code: failure.code, ...(info.taskId && { task_id: info.taskId }) };
     if (info.transport === "task") {

@@ -3,7 +3,7 @@
  * and a task-event pump that respects the consumer's pace.
  */
 import type { ResolvedConfig } from "../config/schema.js";
-import { isTerminalEvent } from "../graph/events.js";
+import { isFinalEvent } from "../graph/events.js";
 import { HIDDEN_GRAPH_ERROR, publicEvent } from "../runs/public.js";
 import type { TaskEvent, TaskRecord, TaskStore } from "../tasks/index.js";
 
@@ -111,7 +111,7 @@ export class TaskEventPump {
       if (sub.stale || this.state !== "running") return;
       this.last = event.seq;
       const more = this.sink.write(event);
-      if (isTerminalEvent(event)) {
+      if (isFinalEvent(event)) {
         this.state = "ended";
         stop();
         this.onEnd();

@@ -17,6 +17,7 @@ export type ErrorCode =
   | "GRAPH_ERROR"
   | "INTERNAL_ERROR"
   | "RESOURCE_EXHAUSTED"
+  | "CHECKPOINT_FAILED"
   | "UNAVAILABLE"
   | "TIMEOUT";
 

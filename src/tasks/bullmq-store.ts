@@ -18,9 +18,10 @@ import { fromFlat, hashToClaimed, hashToRecord, RedisKeys, type TaskHash } from 
 import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
 import { encodeCursor, resolveListQuery, resolveSubmit } from "./submit-input.js";
 import { RELEASED_MESSAGE } from "./task-messages.js";
+import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
-  TaskEvent, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
+  TaskEvent, TaskInterrupt, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
 } from "./types.js";
 
 /** Options of {@link BullmqTaskStore.open}. */
@@ -113,6 +114,7 @@ export class BullmqTaskStore implements TaskStore {
 
   async submit(raw: SubmitTaskInput): Promise<SubmitResult> {
     const s = resolveSubmit(raw);
+    if (s.interrupted !== undefined) throw new KaygraphError(Errors.StoreUnavailable, { message: "Interrupted runs need the embedded (SQLite) task store in this version; run without --redis." });
     const id = randomUUID();
     const hasKey = s.idempotencyKey !== undefined;
     const idemKey = hasKey ? this.keys.idempotency(s.owner, s.idempotencyKey as string) : `${this.keys.prefix}:idem:none`;
@@ -253,6 +255,31 @@ export class BullmqTaskStore implements TaskStore {
       if (this.appending.get(lease.token) === settled) this.appending.delete(lease.token);
     });
     return ((await appended) as number) >= 0;
+  }
+
+  async checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean> {
+    return ((await this.scripts.checkpoint(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, JSON.stringify(checkpoint))) as number) === 1;
+  }
+
+  /**
+   * Interrupts are not stored by this backend yet: the attempt fails with a clear message (the README says so)
+   * instead of leaving the task running.
+   */
+  async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
+    return this.fail(lease, { error_code: "GRAPH_ERROR", message: `Node "${stop.node}" interrupted the run, but interrupts need the embedded (SQLite) task store in this version; run without --redis.`, node: stop.node });
+  }
+
+  async resume(id: string, _value: unknown, options: OwnerScope & { idempotencyKey?: string } = {}): Promise<SubmitResult | undefined> {
+    const hash = await this.redis.hgetall(this.keys.task(id));
+    if (!visible(hash, options)) return undefined;
+    // Tasks on Redis never become interrupted (see interrupt()), so none can be resumed.
+    throw new TaskConflictError(id, hash.status as string, `Task ${id} is ${hash.status as string}, not interrupted; only an interrupted task can be resumed.`);
+  }
+
+  async state(id: string, scope?: OwnerScope): Promise<Checkpoint | null | undefined> {
+    const hash = await this.redis.hgetall(this.keys.task(id));
+    if (!visible(hash, scope)) return undefined;
+    return hash.checkpoint === undefined ? null : (JSON.parse(hash.checkpoint) as Checkpoint);
   }
 
   async complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {

@@ -23,7 +23,8 @@ export class IdempotencyMismatchError extends Error {
 }
 
 /**
- * The task is already terminal (completed, failed or cancelled) and cannot be cancelled.
+ * The task is already terminal (completed, failed or cancelled) and cannot be cancelled, or is not
+ * interrupted and cannot be resumed.
  *
  * @example
  * await expect(store.cancel(doneId)).rejects.toBeInstanceOf(TaskConflictError);
@@ -35,8 +36,8 @@ export class TaskConflictError extends Error {
   /** The terminal status it has. */
   readonly taskStatus: string;
 
-  constructor(taskId: string, taskStatus: string) {
-    super(`Task ${taskId} is already ${taskStatus}; a finished task cannot be cancelled.`);
+  constructor(taskId: string, taskStatus: string, message = `Task ${taskId} is already ${taskStatus}; a finished task cannot be cancelled.`) {
+    super(message);
     this.name = "TaskConflictError";
     this.taskId = taskId;
     this.taskStatus = taskStatus;

@@ -6,7 +6,7 @@
  * duplicated notification can delay an event but never drop, reorder or repeat one, and a periodic re-read
  * covers notifications that never arrive (a dropped datagram, a Redis reconnect).
  */
-import { isTerminalEvent } from "../graph/events.js";
+import { isFinalEvent } from "../graph/events.js";
 import type { TaskEvent, TaskEventListener } from "./types.js";
 
 /** Events read from the store at a time. */
@@ -109,6 +109,6 @@ export class EventFeed {
       // A subscriber's bug must not stop delivery to it or break the store (same rule as run listeners).
       process.emitWarning(`A task event listener threw: ${error instanceof Error ? error.message : String(error)}`, { code: "KG_EVENT_LISTENER" });
     }
-    if (isTerminalEvent(event)) this.close();
+    if (isFinalEvent(event)) this.close();
   }
 }

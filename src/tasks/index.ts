@@ -20,7 +20,7 @@ export { fingerprintOf } from "./submit-input.js";
 
 /** The settings `createTaskStore` reads. */
 export type TaskStoreConfig = Pick<ResolvedConfig, "root"> & {
-  tasks: Pick<ResolvedConfig["tasks"], "database" | "maxLost" | "retentionMs" | "maxRetained" | "idempotencyTtlMs">;
+  tasks: Pick<ResolvedConfig["tasks"], "database" | "maxLost" | "retentionMs" | "maxRetained" | "idempotencyTtlMs"> & Partial<Pick<ResolvedConfig["tasks"], "interruptedRetentionMs">>;
   redis: Pick<ResolvedConfig["redis"], "prefix"> & { url?: string };
 };
 
@@ -47,6 +47,7 @@ export async function createTaskStore(config: TaskStoreConfig, options: CreateTa
   const settings: TaskStoreSettings = {
     maxLost: tasks.maxLost,
     retentionMs: tasks.retentionMs,
+    ...(tasks.interruptedRetentionMs !== undefined && { interruptedRetentionMs: tasks.interruptedRetentionMs }),
     maxRetained: tasks.maxRetained,
     idempotencyTtlMs: tasks.idempotencyTtlMs,
     ...(options.pollMs !== undefined && { pollMs: options.pollMs }),

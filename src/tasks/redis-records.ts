@@ -92,6 +92,7 @@ export function hashToRecord(h: TaskHash): TaskRecord {
     error: h.error === undefined ? null : JSON.parse(h.error),
     request_id: h.request_id ?? null,
     owner: h.owner ?? null,
+    interrupt: h.interrupt === undefined ? null : JSON.parse(h.interrupt),
   };
 }
 
@@ -105,5 +106,7 @@ export function hashToClaimed(h: TaskHash): ClaimedTask {
     timeout_ms: h.timeout_ms === undefined ? null : Number(h.timeout_ms),
     lost: Number(h.lost),
     trace_context: h.trace_context === undefined ? null : (JSON.parse(h.trace_context) as Record<string, string>),
+    resumes: Number(h.resumes ?? 0),
+    checkpoint: h.checkpoint === undefined ? null : JSON.parse(h.checkpoint),
   };
 }

@@ -179,6 +179,13 @@ end
 return 'ok'
 `;
 
+/** KEYS: task. ARGV: P id token checkpoint. The latest checkpoint, fenced like every write of a worker. */
+const CHECKPOINT = `
+if not holds(KEYS[1], ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4])
+return 1
+`;
+
 /** KEYS: task. ARGV: P id now scoped owner ownerIsNull. */
 const CANCEL = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[3]
@@ -252,6 +259,7 @@ export interface TaskScripts {
   renew: Script;
   append: Script;
   transition: Script;
+  checkpoint: Script;
   cancel: Script;
   lost: Script;
   prune: Script;
@@ -271,6 +279,7 @@ export function defineTaskScripts(redis: Redis): TaskScripts {
     renew: [1, RENEW],
     append: [1, APPEND],
     transition: [1, TRANSITION],
+    checkpoint: [1, CHECKPOINT],
     cancel: [1, CANCEL],
     lost: [1, LOST],
     prune: [0, PRUNE],

@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import { Errors, KaygraphError } from "../errors.js";
 import type { ClaimedTask, TaskRecord, TaskStatus } from "./types.js";
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS kg_tasks (
@@ -87,12 +87,22 @@ export function openTaskDatabase(file: string, busyTimeoutMs = 5000): Database.D
   }
 }
 
+/** Version 2: interrupts and checkpoints (durable runs). */
+const DDL_2 = `
+ALTER TABLE kg_tasks ADD COLUMN interrupt TEXT;
+ALTER TABLE kg_tasks ADD COLUMN checkpoint TEXT;
+ALTER TABLE kg_tasks ADD COLUMN interrupted_at INTEGER;
+ALTER TABLE kg_tasks ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS kg_tasks_interrupted ON kg_tasks (interrupted_at) WHERE interrupted_at IS NOT NULL;
+`;
+
 function migrate(db: Database.Database): void {
   // IMMEDIATE: several processes may start at once on a fresh file; one creates, the others see it done.
   db.transaction(() => {
     const version = db.pragma("user_version", { simple: true }) as number;
     if (version >= SCHEMA_VERSION) return;
-    db.exec(DDL);
+    if (version < 1) db.exec(DDL);
+    if (version < 2) db.exec(DDL_2);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
   addColumns(db);
@@ -134,6 +144,10 @@ export interface TaskRow {
   cancel_requested: number;
   event_seq: number;
   trace_context: string | null;
+  interrupt: string | null;
+  checkpoint: string | null;
+  interrupted_at: number | null;
+  resumes: number;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -153,6 +167,7 @@ export function rowToRecord(row: TaskRow): TaskRecord {
     error: row.error === null ? null : JSON.parse(row.error),
     request_id: row.request_id,
     owner: row.owner,
+    interrupt: row.interrupt === null ? null : JSON.parse(row.interrupt),
   };
 }
 
@@ -166,6 +181,8 @@ export function rowToClaimed(row: TaskRow): ClaimedTask {
     timeout_ms: row.timeout_ms,
     lost: row.lost,
     trace_context: row.trace_context === null ? null : (JSON.parse(row.trace_context) as Record<string, string>),
+    resumes: row.resumes,
+    checkpoint: row.checkpoint === null ? null : JSON.parse(row.checkpoint),
   };
 }
 

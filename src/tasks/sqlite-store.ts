@@ -12,12 +12,13 @@ import { EventFeed } from "./event-feed.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
-import { appendEvents, finish, finishCancelled, recoverLost, toPending } from "./sqlite-transitions.js";
+import { appendEvents, finish, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED_MESSAGE } from "./task-messages.js";
-import { encodeCursor, resolveListQuery, resolveSubmit } from "./submit-input.js";
+import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
+import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
-  TaskEvent, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
+  TaskEvent, TaskEventInput, TaskEventListener, TaskInterrupt, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
 } from "./types.js";
 import { isTerminalStatus } from "./types.js";
 
@@ -26,6 +27,9 @@ export interface SqliteTaskStoreOptions extends TaskStoreSettings {
   /** Database file, e.g. `<project>/.kaygraph/kaygraph.db`. */
   file: string;
 }
+
+/** Interrupted tasks are kept this long by default: 30 days. */
+export const DEFAULT_INTERRUPTED_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 const visible = (row: TaskRow | undefined, scope: OwnerScope | undefined): row is TaskRow =>
   row !== undefined && (scope?.owner === undefined || row.owner === scope.owner);
@@ -90,9 +94,16 @@ export class SqliteTaskStore implements TaskStore {
         }
       }
       const id = randomUUID();
-      const row = this.sql
+      let row = this.sql
         .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at, trace_context) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
         .get(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now, s.traceJson) as TaskRow;
+      if (s.interrupted !== undefined) {
+        // A sync or streaming run that interrupted: stored as its first attempt, already interrupted.
+        row = this.sql
+          .prepare("UPDATE kg_tasks SET status = 'interrupted', attempts = 1, started_at = ?, interrupt = ?, checkpoint = ?, interrupted_at = ? WHERE pos = ? RETURNING *")
+          .get(now, s.interrupted.interruptJson, s.interrupted.checkpointJson, now, row.pos) as TaskRow;
+        appendEvents(this.sql, row, [{ type: "interrupt", ts: now, node: s.interrupted.node, value: s.interrupted.value, task_id: id }]);
+      }
       if (s.idempotencyKey !== undefined) {
         this.sql
           .prepare("INSERT INTO kg_idempotency (scope, key, fingerprint, task_id, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, task_id = excluded.task_id, expires_at = excluded.expires_at")
@@ -100,7 +111,7 @@ export class SqliteTaskStore implements TaskStore {
       }
       return { task: rowToRecord(row), replayed: false };
     });
-    if (!result.replayed) this.bell.ring("task");
+    if (!result.replayed && result.task.status === "pending") this.bell.ring("task");
     return result;
   }
 
@@ -130,17 +141,52 @@ export class SqliteTaskStore implements TaskStore {
       const row = this.sql.task(id);
       if (!visible(row, scope)) return undefined;
       if (isTerminalStatus(row.status)) throw new TaskConflictError(id, row.status);
-      // Cancelled at once, running or not: ending the task clears its lease token, which fences the attempt
+      // Cancelled at once, running or not (pending and interrupted tasks hold no lease): ending the task clears its lease token, which fences the attempt
       // still running (its late result and events are refused); the cancel ring fires that attempt's signal.
       finishCancelled(this.sql, row, Date.now());
       // The cancelled attempt's token stays on the (terminal) row, so that attempt is told "cancelled", not "lost".
-      if (row.status !== "pending") this.sql.prepare("UPDATE kg_tasks SET cancel_requested = 1, lease_token = ? WHERE pos = ?").run(row.lease_token, row.pos);
+      if (row.status === "running") this.sql.prepare("UPDATE kg_tasks SET cancel_requested = 1, lease_token = ? WHERE pos = ?").run(row.lease_token, row.pos);
       return row.status;
     });
     if (outcome === undefined) return undefined;
     this.bell.ring("event", id);
-    if (outcome !== "pending") this.bell.ring("cancel", id);
+    if (outcome === "running") this.bell.ring("cancel", id);
     return rowToRecord(this.sql.task(id) as TaskRow);
+  }
+
+  async resume(id: string, value: unknown, options: OwnerScope & { idempotencyKey?: string } = {}): Promise<SubmitResult | undefined> {
+    const scope = `resume:${options.owner ?? ""}`;
+    const key = options.idempotencyKey;
+    const fingerprint = resumeFingerprint(id, value);
+    const result = await this.writes.run((): SubmitResult | undefined => {
+      const now = Date.now();
+      if (key !== undefined) {
+        const used = this.sql.prepare("SELECT fingerprint, task_id FROM kg_idempotency WHERE scope = ? AND key = ? AND expires_at > ?").get(scope, key, now) as { fingerprint: string; task_id: string } | undefined;
+        if (used !== undefined) {
+          if (used.fingerprint !== fingerprint) throw new IdempotencyMismatchError(used.task_id);
+          const row = this.sql.task(id);
+          if (visible(row, options)) return { task: rowToRecord(row), replayed: true };
+        }
+      }
+      const row = this.sql.task(id);
+      if (!visible(row, options)) return undefined;
+      if (row.status !== "interrupted") throw new TaskConflictError(id, row.status, `Task ${id} is ${row.status}, not interrupted; only an interrupted task can be resumed.`);
+      toResumed(this.sql, row, now, value);
+      if (key !== undefined) {
+        this.sql
+          .prepare("INSERT INTO kg_idempotency (scope, key, fingerprint, task_id, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, task_id = excluded.task_id, expires_at = excluded.expires_at")
+          .run(scope, key, fingerprint, id, now + this.settings.idempotencyTtlMs);
+      }
+      return { task: rowToRecord(this.sql.task(id) as TaskRow), replayed: false };
+    });
+    if (result !== undefined && !result.replayed) this.bell.ring("task");
+    return result;
+  }
+
+  async state(id: string, scope?: OwnerScope): Promise<Checkpoint | null | undefined> {
+    const row = this.sql.task(id);
+    if (!visible(row, scope)) return undefined;
+    return row.checkpoint === null ? null : (JSON.parse(row.checkpoint) as Checkpoint);
   }
 
   async events(id: string, afterSeq = 0, limit = -1): Promise<TaskEvent[]> {
@@ -214,6 +260,15 @@ export class SqliteTaskStore implements TaskStore {
     return ok;
   }
 
+  async checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean> {
+    const json = JSON.stringify(checkpoint);
+    return (await this.fenced(lease, (row) => void this.sql.prepare("UPDATE kg_tasks SET checkpoint = ? WHERE pos = ?").run(json, row.pos))) !== "fenced";
+  }
+
+  async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
+    return this.end(lease, false, (row, now) => toInterrupted(this.sql, row, now, stop));
+  }
+
   async complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
     return this.end(lease, false, (row, now) => finish(this.sql, row, now, { status: "completed", result }));
   }
@@ -255,11 +310,13 @@ export class SqliteTaskStore implements TaskStore {
       const now = Date.now();
       // Events go with their task (ON DELETE CASCADE).
       const old = this.sql.prepare("DELETE FROM kg_tasks WHERE completed_at IS NOT NULL AND completed_at < ?").run(now - this.settings.retentionMs).changes;
+      // Interrupted tasks wait for a person: their own (longer) retention, counted from the interrupt.
+      const stale = this.sql.prepare("DELETE FROM kg_tasks WHERE status = 'interrupted' AND interrupted_at < ?").run(now - (this.settings.interruptedRetentionMs ?? DEFAULT_INTERRUPTED_RETENTION_MS)).changes;
       const excess = this.sql
         .prepare("DELETE FROM kg_tasks WHERE pos IN (SELECT pos FROM kg_tasks WHERE completed_at IS NOT NULL ORDER BY completed_at DESC, pos DESC LIMIT -1 OFFSET ?)")
         .run(this.settings.maxRetained).changes;
       this.sql.prepare("DELETE FROM kg_idempotency WHERE expires_at <= ?").run(now);
-      return old + excess;
+      return old + excess + stale;
     });
   }
 

@@ -4,7 +4,8 @@
  */
 import type { Statements, TaskRow } from "./sqlite-schema.js";
 import { CANCELLED_ERROR, WORKER_LOST_MESSAGE } from "./task-messages.js";
-import type { TaskError, TaskEventInput } from "./types.js";
+import type { Checkpoint } from "../graph/interrupt.js";
+import type { TaskError, TaskEventInput, TaskInterrupt } from "./types.js";
 
 
 /** Appends events after the task's last seq; returns the new last seq. */
@@ -22,7 +23,7 @@ export function finish(sql: Statements, row: TaskRow, now: number, end: { status
   const resultJson = end.status === "completed" ? JSON.stringify(end.result ?? null) : null;
   const errorJson = end.status === "completed" ? null : JSON.stringify(end.error);
   sql
-    .prepare("UPDATE kg_tasks SET status = ?, result = ?, error = ?, completed_at = ?, lease_token = NULL, lease_expires_at = NULL WHERE pos = ?")
+    .prepare("UPDATE kg_tasks SET status = ?, result = ?, error = ?, completed_at = ?, lease_token = NULL, lease_expires_at = NULL, interrupt = NULL, interrupted_at = NULL WHERE pos = ?")
     .run(end.status, resultJson, errorJson, now, row.pos);
   const event: TaskEventInput =
     end.status === "completed"
@@ -61,4 +62,21 @@ export function recoverLost(sql: Statements, row: TaskRow, now: number, maxLost:
   appendEvents(sql, row, [{ type: "retry", ts: now, attempt: row.attempts, error: WORKER_LOST_MESSAGE, error_code: "WORKER_LOST", delay_ms: 0 }]);
   toPending(sql, row, { availableAt: now, lost });
   return "requeued";
+}
+
+/** Running → interrupted: the lease ends, the interrupt and its checkpoint are stored with an `interrupt` event. */
+export function toInterrupted(sql: Statements, row: TaskRow, now: number, stop: TaskInterrupt & { checkpoint: Checkpoint }): void {
+  sql
+    .prepare("UPDATE kg_tasks SET status = 'interrupted', interrupt = ?, checkpoint = ?, interrupted_at = ?, lease_token = NULL, lease_expires_at = NULL WHERE pos = ?")
+    .run(JSON.stringify({ node: stop.node, value: stop.value ?? null }), JSON.stringify(stop.checkpoint), now, row.pos);
+  appendEvents(sql, row, [{ type: "interrupt", ts: now, node: stop.node, value: stop.value ?? null, task_id: row.id }]);
+}
+
+/** Interrupted → pending: `value` joins the checkpoint's resume values; the task is claimable at once. */
+export function toResumed(sql: Statements, row: TaskRow, now: number, value: unknown): void {
+  const checkpoint = row.checkpoint === null ? null : (JSON.parse(row.checkpoint) as Checkpoint);
+  if (checkpoint !== null) checkpoint.resume = [...checkpoint.resume, value ?? null];
+  sql
+    .prepare("UPDATE kg_tasks SET status = 'pending', interrupt = NULL, interrupted_at = NULL, checkpoint = ?, available_at = ?, resumes = resumes + 1 WHERE pos = ?")
+    .run(checkpoint === null ? null : JSON.stringify(checkpoint), now, row.pos);
 }

@@ -20,6 +20,7 @@ const submitSchema = z.object({
   backoffMs: z.number().int().min(0).default(1000),
   timeoutMs: z.number().int().positive().nullish().transform((v) => v ?? null),
   traceContext: z.record(z.string(), z.string()).nullish(),
+  interrupted: z.object({ node: z.string(), value: z.unknown(), checkpoint: z.object({ next_node: z.string().nullable(), step: z.number().int().min(0) }).passthrough() }).optional(),
 });
 
 /** A validated submit with defaults applied and the input already serialised. */
@@ -37,6 +38,8 @@ export interface ResolvedSubmit {
   timeoutMs: number | null;
   /** JSON of the submitting request's trace context, or null. */
   traceJson: string | null;
+  /** JSON of `{ node, value }` and of the checkpoint, for a task stored already interrupted. */
+  interrupted: { node: string; value: unknown; interruptJson: string; checkpointJson: string } | undefined;
 }
 
 /**
@@ -66,7 +69,23 @@ export function resolveSubmit(raw: SubmitTaskInput): ResolvedSubmit {
     backoffMs: s.backoffMs,
     timeoutMs: s.timeoutMs,
     traceJson: s.traceContext ? JSON.stringify(s.traceContext) : null,
+    interrupted: s.interrupted && {
+      node: s.interrupted.node,
+      value: s.interrupted.value ?? null,
+      interruptJson: JSON.stringify({ node: s.interrupted.node, value: s.interrupted.value ?? null }),
+      checkpointJson: JSON.stringify(s.interrupted.checkpoint),
+    },
   };
+}
+
+/**
+ * The fingerprint of a resume request: the same task and value (object keys in any order) give the same one.
+ *
+ * @example
+ * resumeFingerprint("t1", { ok: true }) === resumeFingerprint("t1", { ok: true }); // true
+ */
+export function resumeFingerprint(taskId: string, value: unknown): string {
+  return createHash("sha256").update(stableJson(["resume", taskId, value ?? null])).digest("hex");
 }
 
 /**

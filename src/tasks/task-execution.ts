@@ -3,6 +3,7 @@
  * lease alive, stores the run's events in order, and ends the attempt with exactly one fenced transition.
  */
 import type { RunEvent } from "../graph/events.js";
+import type { Checkpoint } from "../graph/interrupt.js";
 import { errorCodeOf, messageOf } from "../graph/run-errors.js";
 import type { ClaimedTask, Lease, TaskError, TaskEventInput, TaskStore } from "./types.js";
 
@@ -12,6 +13,8 @@ export interface TaskExecuteContext {
   signal: AbortSignal;
   /** Forwards a run event to the task's stored events (its seq is rewritten; terminal events are the runner's). */
   emit: (event: RunEvent) => void;
+  /** Stores the run's latest checkpoint; resolves once stored (rejects when the lease is lost). */
+  checkpoint: (checkpoint: Checkpoint) => Promise<void>;
 }
 
 /** Runs a task's graph; resolves to its output, rejects with an error whose `code` names the failure. */
@@ -113,7 +116,7 @@ export class TaskExecution {
       const { signal } = this.controller;
       // Stopping does not wait for `execute` to notice: a graph that ignores its signal cannot hold a task.
       signal.addEventListener("abort", () => resolve({ kind: "stopped", reason: signal.reason as AttemptStopped }), { once: true });
-      const context: TaskExecuteContext = { signal, emit: (event) => this.emit(event) };
+      const context: TaskExecuteContext = { signal, emit: (event) => this.emit(event), checkpoint: (cp) => this.checkpoint(cp) };
       Promise.resolve()
         .then(() => this.settings.execute(this.lease.task, context))
         .then(
@@ -153,9 +156,19 @@ export class TaskExecution {
     if (!this.controller.signal.aborted) this.controller.abort(reason);
   }
 
+  private async checkpoint(checkpoint: Checkpoint): Promise<void> {
+    // Events before the checkpoint are stored first, so a resumed task's events stay in order.
+    while (this.buffer.length > 0 || this.flushing) await this.flush();
+    if (await this.settings.store.checkpoint(this.lease, checkpoint)) return;
+    const lost = new AttemptStopped("LEASE_LOST", "This worker lost the task's lease.");
+    this.stop(lost);
+    throw lost;
+  }
+
   private emit(event: RunEvent): void {
-    // The attempt's own terminal event is not the task's: a failed attempt may be retried.
-    if (this.closed || event.type === "result" || event.type === "error") return;
+    // The attempt's own terminal event is not the task's: a failed attempt may be retried, an interrupt is
+    // stored by the store's own transition.
+    if (this.closed || event.type === "result" || event.type === "error" || event.type === "interrupt") return;
     const { seq: _runSeq, ...rest } = event;
     try {
       JSON.stringify(rest);
@@ -204,6 +217,11 @@ export class TaskExecution {
       return;
     }
     if (ending.kind === "error") {
+      const stop = (ending.error as { code?: unknown; interrupt?: { node: string; value: unknown; checkpoint: Checkpoint } } | null);
+      if (stop?.code === "INTERRUPTED" && stop.interrupt !== undefined) {
+        await store.interrupt(this.lease, stop.interrupt);
+        return;
+      }
       const node = (ending.error as { node?: unknown } | null)?.node;
       await this.failure({ error_code: errorCodeOf(ending.error), message: messageOf(ending.error) }, typeof node === "string" ? node : undefined);
       return;
@@ -216,7 +234,8 @@ export class TaskExecution {
 
   private async failure(error: TaskError, node?: string): Promise<void> {
     const { task } = this.lease;
-    const failedAttempts = task.attempts - task.lost;
+    // Lost attempts and attempts that ended in an interrupt are not failures of the graph.
+    const failedAttempts = task.attempts - task.lost - task.resumes;
     if (!NOT_RETRYABLE.has(error.error_code) && failedAttempts < task.max_attempts) {
       const delayMs = backoffDelay(task.backoff_ms, failedAttempts, this.settings.random);
       await this.settings.store.retry(this.lease, { error, delayMs });

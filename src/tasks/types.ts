@@ -4,12 +4,22 @@
  * retry policy, lease) lives on {@link ClaimedTask} and {@link Lease}, never in the public record.
  */
 import type { RunEvent } from "../graph/events.js";
+import type { Checkpoint } from "../graph/interrupt.js";
 
-/** `pending → running → completed | failed | cancelled`; terminal states never change. */
-export type TaskStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+/**
+ * `pending → running → (interrupted → pending → running →)* completed | failed | cancelled`; terminal states
+ * never change. `interrupted` is not terminal: it holds no lease and waits for a resume (or a cancel).
+ */
+export type TaskStatus = "pending" | "running" | "interrupted" | "completed" | "failed" | "cancelled";
 
 /** Every status, in lifecycle order. */
-export const TASK_STATUSES: readonly TaskStatus[] = ["pending", "running", "completed", "failed", "cancelled"];
+export const TASK_STATUSES: readonly TaskStatus[] = ["pending", "running", "interrupted", "completed", "failed", "cancelled"];
+
+/** What an interrupted task waits for: the node that asked, and what it asked. */
+export interface TaskInterrupt {
+  node: string;
+  value: unknown;
+}
 
 /**
  * True for `completed`, `failed` and `cancelled`.
@@ -50,6 +60,8 @@ export interface TaskRecord {
   request_id: string | null;
   /** Who created it (the JWT `sub` with auth on); scopes visibility and idempotency keys. */
   owner: string | null;
+  /** While `interrupted`: the question waiting for a resume value; null otherwise. */
+  interrupt: TaskInterrupt | null;
 }
 
 /** A task as a worker sees it after a claim: the public record plus what is needed to run it. */
@@ -65,6 +77,10 @@ export interface ClaimedTask extends TaskRecord {
   lost: number;
   /** The submitting request's W3C trace context, or null. */
   trace_context: Record<string, string> | null;
+  /** Times it was resumed after an interrupt (those attempts are not failures). */
+  resumes: number;
+  /** The latest checkpoint: the run continues there (null: from the start). */
+  checkpoint: Checkpoint | null;
 }
 
 /** Stored instead of a terminal `error` when a failed (or lost) attempt will be retried. */
@@ -113,6 +129,8 @@ export interface SubmitTaskInput {
   timeoutMs?: number | null;
   /** W3C trace context of the submitting request (`traceparent`, `tracestate`): the task's spans join that trace. */
   traceContext?: Record<string, string> | null;
+  /** Stores the task already `interrupted` (a sync or streaming run that interrupted becomes a task). */
+  interrupted?: TaskInterrupt & { checkpoint: Checkpoint };
 }
 
 /** `submit`'s answer: `replayed` is true when an idempotency key returned an existing task. */
@@ -209,6 +227,15 @@ export interface TaskStore {
   /** Every event with seq > afterSeq, in order, without gap or duplicate, live across processes; ends after the terminal event. */
   subscribe(id: string, afterSeq: number, listener: TaskEventListener): () => void;
 
+  /**
+   * Interrupted → pending with `value` as the answer to its interrupt (appended to the checkpoint's resume
+   * values). Undefined when not found; TaskConflictError unless interrupted (a replayed idempotency key
+   * answers the task as it is now instead); IdempotencyMismatchError for a key reused with another value.
+   */
+  resume(id: string, value: unknown, options?: OwnerScope & { idempotencyKey?: string }): Promise<SubmitResult | undefined>;
+  /** The latest checkpoint (null: none yet); undefined when the task is not found. */
+  state(id: string, scope?: OwnerScope): Promise<Checkpoint | null | undefined>;
+
   /** Waits for a runnable task and claims it (running, attempts+1, lease); undefined if aborted. */
   claim(options: ClaimOptions): Promise<Lease | undefined>;
   /** Like `claim`, but takes up to `max` runnable tasks at once (at least one unless aborted: then none). */
@@ -219,6 +246,10 @@ export interface TaskStore {
    * applied in call order: a transition called right after (without awaiting this) comes after these events.
    */
   appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean>;
+  /** Stores the latest checkpoint (replacing the one before); false when the lease is lost. */
+  checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean>;
+  /** Interrupted, with the interrupt, its checkpoint and an `interrupt` event, atomically; the lease ends. */
+  interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome>;
   /** Completed with `result`, plus the terminal `result` event, atomically. */
   complete(lease: Lease, result: unknown): Promise<TransitionOutcome>;
   /** Failed with `error`, plus the terminal `error` event, atomically. */
@@ -238,6 +269,8 @@ export interface TaskStore {
 export interface TaskStoreSettings {
   maxLost: number;
   retentionMs: number;
+  /** Interrupted tasks not resumed for this long are pruned (default: 30 days). */
+  interruptedRetentionMs?: number;
   maxRetained: number;
   idempotencyTtlMs: number;
   /** Fallback polling period when a notification is missed (claims, subscriptions). Default 1000. */

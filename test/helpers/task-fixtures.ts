@@ -47,3 +47,72 @@ export function taskProject(config: Record<string, unknown> = {}) {
     "kaygraph.config.json": { tasks: { leaseMs: 1000, maxLost: 2, concurrency: 4 }, log: { level: "warn" }, ...config },
   };
 }
+
+/**
+ * `approve`: Draft → Review (asks a person with `this.interrupt`) → Publish; every node appends
+ * "<node> <task id> <pid>" to the side-effect log (env TASK_LOG) when its step completes.
+ * `three`: One → Two → Three; Three kills its own process the first time (a marker file next to the log).
+ */
+export const DURABLE_GRAPHS = {
+  "graphs/approve.ts": `
+import { appendFileSync } from "node:fs";
+import { Graph, Node, defineGraph } from "kaygraph";
+import { z } from "zod";
+
+const log = (node, ctx) => appendFileSync(process.env.TASK_LOG, node + " " + (ctx.taskId ?? "-") + " " + process.pid + "\\n");
+
+class Draft extends Node {
+  post(shared) { shared.draft = "A post about " + shared.input.topic; log("Draft", this.context); }
+}
+class Review extends Node {
+  post(shared) {
+    const answer = this.interrupt({ question: "Publish this draft?", draft: shared.draft });
+    shared.answer = answer;
+    log("Review", this.context);
+    return answer.approved ? "publish" : "drop";
+  }
+}
+class Publish extends Node {
+  post(shared) { shared.output = { published: shared.answer.approved, note: shared.answer.note, draft: shared.draft }; log("Publish", this.context); }
+}
+export default defineGraph({
+  input: z.object({ topic: z.string() }),
+  output: z.object({ published: z.boolean(), note: z.string(), draft: z.string() }),
+  resume: z.object({ approved: z.boolean(), note: z.string().default("") }),
+  graph: () => {
+    const draft = new Draft();
+    const review = draft.next(new Review());
+    const publish = new Publish();
+    review.on("publish", publish).on("drop", publish);
+    return new Graph(draft);
+  },
+});
+`,
+  "graphs/three.ts": `
+import { appendFileSync, existsSync, writeFileSync } from "node:fs";
+import { Graph, Node, defineGraph } from "kaygraph";
+import { z } from "zod";
+
+const log = (node, ctx) => appendFileSync(process.env.TASK_LOG, node + " " + ctx.taskId + " " + process.pid + "\\n");
+class Step extends Node {
+  post(shared) { shared.seen = [...(shared.seen ?? []), this.nodeId]; log(this.nodeId, this.context); }
+}
+class Crash extends Node {
+  post(shared) {
+    const marker = process.env.TASK_LOG + ".crashed";
+    if (!existsSync(marker)) { writeFileSync(marker, "1"); process.kill(process.pid, "SIGKILL"); }
+    shared.output = { seen: [...shared.seen, "Three"] };
+    log("Three", this.context);
+  }
+}
+export default defineGraph({
+  input: z.object({}),
+  output: z.object({ seen: z.array(z.string()) }),
+  graph: () => {
+    const one = new Step({ nodeId: "One" });
+    one.next(new Step({ nodeId: "Two" })).next(new Crash({ nodeId: "Three" }));
+    return new Graph(one);
+  },
+});
+`,
+};

@@ -4,6 +4,9 @@ import type { AppContext } from "../context.js";
 import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { clientGone } from "../run-abort.js";
+import { DefinitionRunError } from "../../definition/run-errors.js";
+import { publicTask } from "../event-flow.js";
+import { checkUrl, storeInterruptedRun } from "../interrupted-run.js";
 
 /** `POST /api/v{V}/{G}` for every graph version: run through the run service with the request's signal, answer. */
 export function graphRoutes(ctx: AppContext, router: Router = Router()): Router {
@@ -15,8 +18,17 @@ function runHandler(ctx: AppContext, graph: LoadedGraph) {
   return async (req: Request, res: Response): Promise<void> => {
     const requestId = requestIdOf(req);
     const started = performance.now();
-    // Failures reject with a DefinitionRunError; the error handler answers it (publicRunError) and logs it.
-    const result = await runs.start(graph, req.body, { transport: "sync", controller: clientGone(res), requestId, user: req.user });
-    res.json({ result, metadata: { request_id: requestId, graph: graph.name, version: graph.version, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 } });
+    try {
+      // Failures reject with a DefinitionRunError; the error handler answers it (publicRunError) and logs it.
+      const result = await runs.start(graph, req.body, { transport: "sync", controller: clientGone(res), requestId, user: req.user });
+      res.json({ result, metadata: { request_id: requestId, graph: graph.name, version: graph.version, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 } });
+    } catch (error) {
+      if (!(error instanceof DefinitionRunError) || error.code !== "INTERRUPTED") throw error;
+      // The run stopped to ask something: it became a durable task, answered 202 like /async.
+      const task = await storeInterruptedRun(ctx, graph, error, { input: req.body, owner: req.user?.sub ?? null, requestId });
+      const url = checkUrl(task.id);
+      res.setHeader("Location", url);
+      res.status(202).json({ ...publicTask(task, ctx.debug), check_url: url });
+    }
   };
 }

@@ -5,6 +5,8 @@ import type { AppContext } from "../context.js";
 import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
+import { storeInterruptedRun } from "../interrupted-run.js";
+import { DefinitionRunError } from "../../definition/run-errors.js";
 
 /**
  * `POST /api/v{V}/{G}/stream` for every graph version: the input is validated first (a 422 JSON answer, the
@@ -27,9 +29,14 @@ function streamHandler(ctx: AppContext, graph: LoadedGraph) {
     // 1. Validate before the stream starts: an invalid input is an ordinary 422 JSON answer.
     const input = runs.check(graph, req.body);
     // 2. Open the stream; the client going away aborts the run.
+    const requestId = requestIdOf(req);
     const gone = new AbortController();
+    let lastSeq = 0;
     const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => gone.abort(new Error("The client disconnected")) });
     const send = (event: RunEvent): void => {
+      // An interrupt goes out once its task is stored, with the task's id (below).
+      if (event.type === "interrupt") return;
+      lastSeq = event.seq;
       sse.send(event);
       if (isTerminalEvent(event)) sse.close();
       // A reader that falls this far behind is dropped rather than buffered for without bound.
@@ -37,9 +44,20 @@ function streamHandler(ctx: AppContext, graph: LoadedGraph) {
     };
     // 3. Run; every outcome, failures included, reaches the client as the terminal event (the service logs failures).
     try {
-      await runs.start(graph, input, { transport: "stream", validated: true, signal: gone.signal, requestId: requestIdOf(req), user: req.user, onEvent: send });
-    } catch {
-      // Already told: the terminal error event went out through `send`.
+      await runs.start(graph, input, { transport: "stream", validated: true, signal: gone.signal, requestId, user: req.user, onEvent: send });
+    } catch (error) {
+      // Failures were already told: the terminal error event went out through `send`. An interrupt was held back.
+      if (error instanceof DefinitionRunError && error.code === "INTERRUPTED" && error.interrupt) {
+        const stop = error.interrupt;
+        const task = await storeInterruptedRun(ctx, graph, error, { input: req.body, owner: req.user?.sub ?? null, requestId }).catch((failure: unknown) => {
+          (req.log ?? ctx.logger).error({ err: failure, request_id: requestId, graph: graph.name }, "could not store an interrupted run");
+          return undefined;
+        });
+        const event: RunEvent = task
+            ? { type: "interrupt", seq: lastSeq + 1, ts: Date.now(), node: stop.node, value: stop.value, task_id: task.id }
+            : { type: "error", seq: lastSeq + 1, ts: Date.now(), error: "The run was interrupted, but it could not be stored for a resume.", error_code: "UNAVAILABLE" };
+        sse.send(event);
+      }
     } finally {
       sse.close();
     }

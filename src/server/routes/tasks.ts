@@ -12,6 +12,7 @@ import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
 import { currentTraceCarrier } from "../../tracing/propagation.js";
+import { jsonBody } from "../middleware/body.js";
 
 /** An Idempotency-Key: 1–255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -74,8 +75,9 @@ function submitHandler(ctx: AppContext, graph: LoadedGraph) {
   };
 }
 
-/** `/tasks`, `/tasks/{id}` (GET, DELETE) and `/tasks/{id}/events` (SSE, resumable). */
+/** `/tasks`, `/tasks/{id}` (GET, DELETE), `/tasks/{id}/events` (SSE, resumable), `/tasks/{id}/resume`, `/tasks/{id}/state`. */
 export function taskRoutes(ctx: AppContext, router: Router = Router()): Router {
+  durableRoutes(ctx, router);
   router
     .route("/tasks")
     .get(async (req, res) => {
@@ -145,4 +147,50 @@ function resumePoint(req: Request): number {
   const seq = Number(raw);
   if (!Number.isInteger(seq) || seq < 0) throw new HttpError(422, "VALIDATION_ERROR", "Last-Event-ID (or ?after=) must be a whole number >= 0: the seq of the last event received.");
   return seq;
+}
+
+/**
+ * `POST /tasks/{id}/resume` (`{ "value": … }`, checked by the definition's `resume` schema, 202 with the
+ * record; 409 unless interrupted; honours Idempotency-Key) and `GET /tasks/{id}/state` (the latest checkpoint).
+ */
+function durableRoutes(ctx: AppContext, router: Router): void {
+  router
+    .route("/tasks/:id/resume")
+    .post(...jsonBody(ctx.config.server.bodyLimit, ctx.config.server.maxJsonDepth), async (req, res) => {
+      const id = String(req.params.id);
+      const store = storeOf(ctx);
+      const scope = scopeOf(ctx, req);
+      const key = req.get("idempotency-key");
+      if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) throw new HttpError(422, "VALIDATION_ERROR", "Idempotency-Key must be 1–255 visible ASCII characters.");
+      const body: unknown = req.body;
+      if (body === null || typeof body !== "object" || Array.isArray(body) || !("value" in body)) {
+        throw new HttpError(422, "VALIDATION_ERROR", 'Send the resume value as a JSON object: { "value": <json> }.');
+      }
+      const value = (body as { value: unknown }).value;
+      const task = await store.get(id, scope);
+      if (!task) throw notFound(id);
+      // Checked against the schema of the graph version that runs the task (the stored raw value is what it parses).
+      const schema = ctx.registry.find(task.graph, task.version)?.definition.resume;
+      const parsed = schema?.safeParse(value);
+      if (parsed && !parsed.success) {
+        throw new HttpError(422, "VALIDATION_ERROR", `Invalid resume value for ${task.graph} v${task.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
+      }
+      const result = await store.resume(id, value, { ...scope, ...(key !== undefined && { idempotencyKey: key }) }).catch(taskError);
+      if (!result) throw notFound(id);
+      const url = `/tasks/${id}`;
+      if (result.replayed) res.setHeader("Idempotent-Replayed", "true");
+      res.setHeader("Location", url);
+      res.status(202).json({ ...publicTask(result.task, ctx.debug), check_url: url });
+    })
+    .all(methodNotAllowed(["POST"]));
+  router
+    .route("/tasks/:id/state")
+    .get(async (req, res) => {
+      const id = String(req.params.id);
+      const state = await storeOf(ctx).state(id, scopeOf(ctx, req));
+      if (state === undefined) throw notFound(id);
+      if (state === null) throw new HttpError(404, "NOT_FOUND", `Task ${id} has no checkpoint yet (it has not started, or its graph sets checkpoint: false).`);
+      res.json({ shared: state.shared, next_node: state.next_node, step: state.step });
+    })
+    .all(methodNotAllowed(["GET"]));
 }

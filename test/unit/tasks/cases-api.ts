@@ -13,7 +13,7 @@ export function apiCases(fresh: Fresh): void {
     expect(replayed).toBe(false);
     expect(task).toEqual({
       id: expect.any(String), graph: "g", version: 2, status: "pending", created_at: expect.stringMatching(ISO), started_at: null,
-      completed_at: null, attempts: 0, result: null, error: null, request_id: "req-1", owner: "alice",
+      completed_at: null, attempts: 0, result: null, error: null, request_id: "req-1", owner: "alice", interrupt: null,
     });
     expect(Object.keys(task)).not.toContain("input");
     expect(await store.get(task.id)).toEqual(task);
