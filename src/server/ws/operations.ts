@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import type { GraphRegistry } from "../../definition/registry.js";
 import { CancelledReason } from "../../definition/run.js";
-import type { DefinitionRunError } from "../../definition/run-errors.js";
+import { DefinitionRunError } from "../../definition/run-errors.js";
+import { storeInterruptedRun } from "../interrupted-run.js";
 import { publicRunError } from "../../runs/public.js";
 import { isTerminalStatus } from "../../tasks/index.js";
 import type { AppContext } from "../context.js";
@@ -65,6 +66,8 @@ export async function startRun(host: OperationHost, message: RunMessage): Promis
   const controller = new AbortController();
   const op: Operation = { kind: "run", cancel: () => controller.abort(new CancelledReason("The run was cancelled by the client.")), stop: (reason) => controller.abort(reason) };
   if (!host.register(message.id, op)) return;
+  const requestId = randomUUID();
+  let lastSeq = 0;
   try {
     if (!(await host.allowed({ type: "run", id: message.id, graph }))) return;
     // A cancel while the hook was asked still starts the run: the client gets start + CANCELLED.
@@ -72,12 +75,31 @@ export async function startRun(host: OperationHost, message: RunMessage): Promis
       transport: "ws",
       validated: true,
       signal: controller.signal,
-      requestId: randomUUID(),
+      requestId,
       user: host.info.identity,
-      onEvent: (event) => host.sendEvent(message.id, event),
+      onEvent: (event) => {
+        // An interrupt goes out once its task is stored, with the task's id (below).
+        if (event.type === "interrupt") return;
+        lastSeq = event.seq;
+        host.sendEvent(message.id, event);
+      },
     });
-  } catch {
-    // Already told: the terminal error event went out through onEvent.
+  } catch (error) {
+    // Failures were already told through onEvent; an interrupt makes the run a task and ends with its id.
+    if (error instanceof DefinitionRunError && error.code === "INTERRUPTED" && error.interrupt) {
+      const stop = error.interrupt;
+      const owner = host.info.identity?.sub ?? null;
+      const task = await storeInterruptedRun(host.ctx, graph, error, { input: message.input ?? {}, owner, requestId }).catch((failure: unknown) => {
+        host.log.error({ err: failure, graph: graph.name, message_id: message.id }, "could not store an interrupted run");
+        return undefined;
+      });
+      host.sendEvent(
+        message.id,
+        task
+          ? { type: "interrupt", seq: lastSeq + 1, ts: Date.now(), node: stop.node, value: stop.value, task_id: task.id }
+          : { type: "error", seq: lastSeq + 1, ts: Date.now(), error: "The run was interrupted, but it could not be stored for a resume.", error_code: "UNAVAILABLE" },
+      );
+    }
   } finally {
     host.release(message.id, op);
   }
