@@ -57,7 +57,7 @@ function baseSchemas(): JsonObject {
         id: { type: "string" },
         graph: { type: "string" },
         version: { type: "integer" },
-        status: { type: "string", enum: ["pending", "running", "completed", "failed", "cancelled"] },
+        status: { type: "string", enum: ["pending", "running", "interrupted", "completed", "failed", "cancelled"] },
         created_at: { type: "string", format: "date-time" },
         started_at: { type: ["string", "null"], format: "date-time" },
         completed_at: { type: ["string", "null"], format: "date-time" },
@@ -65,15 +65,28 @@ function baseSchemas(): JsonObject {
         result: {},
         error: { oneOf: [{ type: "null" }, { type: "object", properties: { error_code: { type: "string" }, message: { type: "string" } } }] },
         request_id: { type: ["string", "null"] },
+        interrupt: { description: "While interrupted: the node that asked and what it asked", oneOf: [{ type: "null" }, { type: "object", required: ["node", "value"], properties: { node: { type: "string" }, value: {} } }] },
       },
+    },
+    InterruptedTask: {
+      description: "A run that interrupted became a durable task: resume it with POST /tasks/{id}/resume",
+      allOf: [ref("Task"), { type: "object", required: ["check_url"], properties: { status: { const: "interrupted" }, check_url: { type: "string" } } }],
+    },
+    ResumeRequest: { type: "object", required: ["value"], properties: { value: { description: "Checked by the graph's resume schema (components `<Graph>Resume`)" } } },
+    TaskState: {
+      type: "object",
+      required: ["shared", "next_node", "step"],
+      properties: { shared: { description: "The shared store at the latest checkpoint" }, next_node: { type: ["string", "null"] }, step: { type: "integer" } },
     },
     TaskList: { type: "object", required: ["tasks", "next_cursor"], properties: { tasks: { type: "array", items: ref("Task") }, next_cursor: { type: ["string", "null"] } } },
     RunEvent: {
       type: "object",
-      description: "One run event: start, node_start, node_end, data, result or error (README: event model).",
+      description: "One run event: start, node_start, node_end, data, result, error or interrupt (README: event model).",
       required: ["type", "seq", "ts"],
       properties: {
-        type: { type: "string", enum: ["start", "node_start", "node_end", "data", "result", "error"] },
+        type: { type: "string", enum: ["start", "node_start", "node_end", "data", "result", "error", "interrupt"] },
+        value: { description: "interrupt: what the node asked" },
+        task_id: { type: "string", description: "interrupt: the task the run became" },
         seq: { type: "integer" },
         ts: { type: "integer" },
         run_id: { type: "string" },
@@ -125,8 +138,9 @@ function graphPaths(graph: LoadedGraph, auth: boolean): JsonObject {
             description: "The graph's output",
             content: { "application/json": { schema: { type: "object", required: ["result", "metadata"], properties: { result: ref(`${name}Output`), metadata: ref("RunMetadata") } } } },
           },
+          "202": { description: "The run interrupted (this.interrupt) and became a durable task", content: { "application/json": { schema: ref("InterruptedTask") } } },
           ...errors,
-          "500": errorResponse("The graph failed (GRAPH_ERROR)"),
+          "500": errorResponse("The graph failed (GRAPH_ERROR) or its shared store cannot be checkpointed (CHECKPOINT_FAILED)"),
           "504": errorResponse("The run timed out (TIMEOUT)"),
         },
       },
@@ -162,7 +176,7 @@ function taskPaths(): JsonObject {
         operationId: "listTasks",
         summary: "List tasks (newest first)",
         parameters: [
-          { name: "status", in: "query", schema: { type: "string", enum: ["pending", "running", "completed", "failed", "cancelled"] } },
+          { name: "status", in: "query", schema: { type: "string", enum: ["pending", "running", "interrupted", "completed", "failed", "cancelled"] } },
           { name: "graph", in: "query", schema: { type: "string" } },
           { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: 100 } },
           { name: "cursor", in: "query", schema: { type: "string" } },
@@ -177,6 +191,30 @@ function taskPaths(): JsonObject {
         operationId: "cancelTask",
         parameters: [id],
         responses: { "200": { description: "Cancelled", content: { "application/json": { schema: ref("Task") } } }, "404": errorResponse("No such task"), "409": errorResponse("Already terminal (CONFLICT)") },
+      },
+    },
+    "/tasks/{id}/resume": {
+      post: {
+        tags: ["tasks"],
+        operationId: "resumeTask",
+        summary: "Resume an interrupted task with a value",
+        parameters: [id, { name: "Idempotency-Key", in: "header", required: false, schema: { type: "string" } }],
+        requestBody: { required: true, content: { "application/json": { schema: ref("ResumeRequest") } } },
+        responses: {
+          "202": { description: "Resumed: pending again", content: { "application/json": { schema: ref("Task") } } },
+          "404": errorResponse("No such task"),
+          "409": errorResponse("Not interrupted (CONFLICT)"),
+          "422": errorResponse("The value does not match the graph's resume schema (VALIDATION_ERROR), or the key was reused with another value (IDEMPOTENCY_MISMATCH)"),
+        },
+      },
+    },
+    "/tasks/{id}/state": {
+      get: {
+        tags: ["tasks"],
+        operationId: "taskState",
+        summary: "The task's latest checkpoint",
+        parameters: [id],
+        responses: { "200": { description: "The latest checkpoint", content: { "application/json": { schema: ref("TaskState") } } }, "404": errorResponse("No such task, or no checkpoint yet") },
       },
     },
     "/tasks/{id}/events": {
@@ -206,6 +244,7 @@ export function buildOpenApi(registry: GraphRegistry, config: Pick<ResolvedConfi
     const name = typeName(graph);
     schemas[`${name}Input`] = jsonSchemaOf(graph.definition.input, "input");
     schemas[`${name}Output`] = jsonSchemaOf(graph.definition.output, "output");
+    if (graph.definition.resume) schemas[`${name}Resume`] = jsonSchemaOf(graph.definition.resume, "input");
     paths = { ...paths, ...graphPaths(graph, auth) };
   }
   paths = {

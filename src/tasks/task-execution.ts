@@ -32,7 +32,7 @@ export class AttemptStopped extends Error {
 }
 
 /** Codes that fail the task at once: running again cannot fix them. */
-const NOT_RETRYABLE = new Set(["VALIDATION_ERROR", "MAX_STEPS", "CANCELLED"]);
+const NOT_RETRYABLE = new Set(["VALIDATION_ERROR", "MAX_STEPS", "CANCELLED", "CHECKPOINT_FAILED"]);
 const MAX_BACKOFF_MS = 3_600_000;
 /** Events stored per append. */
 const APPEND_BATCH = 500;
