@@ -232,25 +232,32 @@ async function refreshTasks() {
 }
 
 async function openTask(id) {
-  state.task?.abort();
-  const controller = new AbortController();
-  state.task = controller;
   const box = $("#task");
   const events = el("ol", { class: "timeline", id: "task-events" });
   const record = el("div", { id: "task-record" });
   box.replaceChildren(el("h3", {}, `Task ${id}`), record, el("h3", {}, "Events"), events);
+  await follow(id, events, record, undefined);
+}
+
+/** Shows the task's events after `after` until the next final or interrupt event, then its record again. */
+async function follow(id, events, record, after) {
+  state.task?.abort();
+  const controller = new AbortController();
+  state.task = controller;
   await showRecord(id, record);
+  let last = after;
   try {
-    for await (const event of client().subscribe(id, { signal: controller.signal })) {
+    for await (const event of client().subscribe(id, { signal: controller.signal, after })) {
       showEvent(events, event);
-      if (event.type === "result" || event.type === "error" || event.type === "interrupt") await showRecord(id, record);
+      last = event.seq;
+      if (event.type === "result" || event.type === "error" || event.type === "interrupt") await showRecord(id, record, () => follow(id, events, record, last));
     }
   } catch (error) {
     if (!controller.signal.aborted) events.append(el("li", { class: "error" }, describeError(error)));
   }
 }
 
-async function showRecord(id, box) {
+async function showRecord(id, box, resumed) {
   const c = client();
   try {
     const task = await c.task(id);
@@ -263,7 +270,7 @@ async function showRecord(id, box) {
     } catch (error) {
       parts.push(el("p", {}, `No checkpoint (${error instanceof KaygraphApiError ? error.error_code : describeError(error)}).`));
     }
-    if (task.status === "interrupted") parts.push(resumeForm(task, box));
+    if (task.status === "interrupted") parts.push(resumeForm(task, box, resumed ?? (() => openTask(id))));
     if (!["completed", "failed", "cancelled"].includes(task.status)) {
       parts.push(el("button", { type: "button", class: "action", id: "task-cancel", onclick: async () => {
         try { await c.cancel(id); } catch (error) { box.append(el("p", { class: "error" }, describeError(error))); }
@@ -277,7 +284,7 @@ async function showRecord(id, box) {
   }
 }
 
-function resumeForm(task, box) {
+function resumeForm(task, box, resumed) {
   const value = el("textarea", { id: "resume-value", placeholder: "resume value (JSON)" });
   return el("form", { id: "resume-form", onsubmit: (event) => event.preventDefault() },
     el("p", {}, `Waiting at ${task.interrupt?.node ?? "?"}: `, el("code", {}, JSON.stringify(task.interrupt?.value ?? null))),
@@ -286,7 +293,7 @@ function resumeForm(task, box) {
       try {
         await client().resume(task.id, value.value.trim() === "" ? null : JSON.parse(value.value));
         void refreshTasks();
-        void openTask(task.id);
+        void resumed();
       } catch (error) {
         box.append(el("p", { class: "error" }, describeError(error)));
       }

@@ -5,10 +5,31 @@ import { ensureChromium, openBrowser, waitInPage } from "../helpers/chromium.js"
 import { basicProject } from "../helpers/fixtures.js";
 import { tmpProject } from "../helpers/tmp-project.js";
 
+/** A graph that asks before it answers (human in the loop). */
+const REVIEW_GRAPH = `
+import { Graph, Node, defineGraph } from "kaygraph";
+import { z } from "zod";
+
+class Review extends Node {
+  post(shared) {
+    const answer = this.interrupt({ question: "Publish?" });
+    shared.output = { approved: answer.approved };
+  }
+}
+
+export default defineGraph({
+  name: "review",
+  input: z.object({}),
+  output: z.object({ approved: z.boolean() }),
+  resume: z.object({ approved: z.boolean() }),
+  graph: () => new Graph(new Review({ nodeId: "review" })),
+});
+`;
+
 describe("the studio", () => {
-  it("dev serves it offline under a strict CSP; from its form a graph streams its events onto the timeline and diagram, and a background task opens with its result", async () => {
+  it("dev serves it offline under a strict CSP; from its form a graph streams its events onto the timeline and diagram, a background task opens with its result, an interrupted one is resumed", async () => {
     await ensureChromium();
-    const cwd = await tmpProject(basicProject());
+    const cwd = await tmpProject(basicProject({ "graphs/review.ts": REVIEW_GRAPH }));
     const dev = startCli(["dev", "--port", "0"], { cwd });
     const site = `http://127.0.0.1:${await dev.ready()}`;
     const page0 = await fetch(`${site}/_kaygraph/`);
@@ -19,12 +40,12 @@ describe("the studio", () => {
     expect(await page0.text()).not.toMatch(/https?:\/\//);
     expect((await fetch(`${site}/_kaygraph/assets/mermaid.min.js`)).status).toBe(200);
     const described = (await (await fetch(`${site}/_kaygraph/api/graphs`)).json()) as { graphs: Array<{ name: string; version: number; mermaid: string; input: { properties: object } }> };
-    expect(described.graphs.map((g) => `${g.name}@${g.version}`)).toEqual(["echo@1", "loop@2"]);
+    expect(described.graphs.map((g) => `${g.name}@${g.version}`)).toEqual(["echo@1", "loop@2", "review@1"]);
     expect(described.graphs[1]!.mermaid).toContain('"check"');
 
     const browser = await openBrowser();
     const page = await browser.newPage(`${site}/_kaygraph/`);
-    await waitInPage(page, `document.body.dataset.ready === "true" && document.querySelectorAll("#graphs button").length === 2`);
+    await waitInPage(page, `document.body.dataset.ready === "true" && document.querySelectorAll("#graphs button").length === 3`);
     await waitInPage(page, `(document.querySelector('[data-graph="loop@2"]').click(), true)`);
     await waitInPage(page, `document.querySelector("#diagram svg") !== null && document.querySelector("#run-form input[name=times]") !== null`);
     await waitInPage(page, `(document.querySelector("#run-form input[name=times]").value = "2", document.querySelector("#run-stream").click(), true)`);
@@ -40,6 +61,19 @@ describe("the studio", () => {
     expect(await waitInPage(page, `document.querySelector("#task-result").textContent`)).toContain('"n": 2');
     expect(await waitInPage(page, `[...document.querySelectorAll("#task-events li")].map((li) => li.dataset.type).join(",")`)).toBe("start,node_start,node_end,node_start,node_end,node_start,node_end,result");
     expect(await waitInPage(page, `document.querySelectorAll("#task-list tr.task").length`)).toBeGreaterThanOrEqual(1);
+
+    // Human in the loop: the task stops with a question, the studio shows it and resumes it with an answer.
+    await waitInPage(page, `(document.querySelector('[data-graph="review@1"]').click(), true)`);
+    await waitInPage(page, `document.querySelector("#run-task") !== null && document.querySelector("h2")?.textContent === "review v1"`);
+    await waitInPage(page, `(document.querySelector("#run-task").click(), true)`);
+    await waitInPage(page, `document.querySelector("#task-status-text")?.textContent === "interrupted" && document.querySelector("#resume-form") !== null`);
+    expect(await waitInPage(page, `document.querySelector("#resume-form").textContent`)).toContain('"question":"Publish?"');
+    await waitInPage(page, `(document.querySelector("#resume-value").value = '{"approved": true}', document.querySelector("#resume").click(), true)`);
+    await waitInPage(page, `document.querySelector("#task-status-text")?.textContent === "completed"`);
+    expect(await waitInPage(page, `document.querySelector("#task-result").textContent`)).toContain('"approved": true');
+    // The same timeline goes on after the resume: the second attempt's events follow the interrupt.
+    const reviewEvents: string = await waitInPage(page, `(() => { const types = [...document.querySelectorAll("#task-events li")].map((li) => li.dataset.type).join(","); return types.endsWith(",result") && types; })()`);
+    expect(reviewEvents).toMatch(/^start,node_start,interrupt,.*node_end,result$/);
   });
 
   it("serve does not serve it unless server.studio is on", async () => {
