@@ -1,4 +1,6 @@
 /** The studio at /_kaygraph/ in headless Chromium against `kaygraph dev`, and its serving rules. */
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { startCli } from "../helpers/cli.js";
 import { ensureChromium, openBrowser, waitInPage } from "../helpers/chromium.js";
@@ -27,7 +29,7 @@ export default defineGraph({
 `;
 
 describe("the studio", () => {
-  it("dev serves it offline under a strict CSP; from its form a graph streams its events onto the timeline and diagram, a background task opens with its result, an interrupted one is resumed", async () => {
+  it("dev serves it offline under a strict CSP; from its form a graph streams its events onto the timeline and diagram, a background task opens with its result, an interrupted one is resumed, and a hot reload redraws the open graph", async () => {
     await ensureChromium();
     const cwd = await tmpProject(basicProject({ "graphs/review.ts": REVIEW_GRAPH }));
     const dev = startCli(["dev", "--port", "0"], { cwd });
@@ -74,6 +76,11 @@ describe("the studio", () => {
     // The same timeline goes on after the resume: the second attempt's events follow the interrupt.
     const reviewEvents: string = await waitInPage(page, `(() => { const types = [...document.querySelectorAll("#task-events li")].map((li) => li.dataset.type).join(","); return types.endsWith(",result") && types; })()`);
     expect(reviewEvents).toMatch(/^start,node_start,interrupt,.*node_end,result$/);
+
+    // Hot reload: the open graph is redrawn from the new code.
+    await dev.waitFor("kaygraph: watcher ready");
+    await writeFile(path.join(cwd, "graphs/review.ts"), REVIEW_GRAPH.replace('name: "review",', 'name: "review",\n  description: "Asks before it publishes",'));
+    await waitInPage(page, `document.querySelector("#description")?.textContent === "Asks before it publishes" && document.querySelector("#reloaded").textContent.startsWith("reloaded")`, 60_000);
   });
 
   it("serve does not serve it unless server.studio is on", async () => {
