@@ -157,9 +157,16 @@ export class TaskExecution {
   }
 
   private async checkpoint(checkpoint: Checkpoint): Promise<void> {
-    // Events before the checkpoint are stored first, so a resumed task's events stay in order.
-    while (this.buffer.length > 0 || this.flushing) await this.flush();
-    if (await this.settings.store.checkpoint(this.lease, checkpoint)) return;
+    // Events before the checkpoint are stored first, so a resumed task's events stay in order. The store applies
+    // one lease's writes in call order, so the append and the checkpoint are issued together (one round trip).
+    let stored: boolean;
+    if (!this.flushing && this.buffer.length <= APPEND_BATCH) {
+      [, stored] = await Promise.all([this.flush(), this.settings.store.checkpoint(this.lease, checkpoint)]);
+    } else {
+      while (this.buffer.length > 0 || this.flushing) await this.flush();
+      stored = await this.settings.store.checkpoint(this.lease, checkpoint);
+    }
+    if (stored) return;
     const lost = new AttemptStopped("LEASE_LOST", "This worker lost the task's lease.");
     this.stop(lost);
     throw lost;
