@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { stripVTControlCharacters } from "node:util";
 import type { ResolvedConfig } from "../config/schema.js";
 import { loadGraphs } from "../definition/load.js";
@@ -10,6 +11,9 @@ import type { Checkpoint } from "../graph/interrupt.js";
 import type { LoadedGraph } from "../definition/registry.js";
 import { readRunInput } from "./input.js";
 import { createProgress } from "./progress.js";
+import { contextOfCarrier } from "../tracing/propagation.js";
+import { startRunSpans } from "../tracing/run-spans.js";
+import { startTracing, stopTracing } from "../tracing/sdk.js";
 
 /** Options of {@link runOnce}. */
 export interface RunOnceOptions {
@@ -53,6 +57,9 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
     progress.onEvent(event);
     if (options.events) process.stdout.write(`${JSON.stringify(event)}\n`);
   };
+  // Traced like a served run when the OTEL_* variables ask; TRACEPARENT (from a CI job, a script) is the parent.
+  await startTracing(process.env);
+  const parent = contextOfCarrier(process.env.TRACEPARENT ? { traceparent: process.env.TRACEPARENT } : null);
   const answers = [...(options.resume ?? [])];
   const ask = options.ask ?? askOnTerminal;
   let from: Checkpoint | undefined;
@@ -61,10 +68,16 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
     let output: unknown;
     // Each interrupt is answered by the next --resume value (or a prompt), and the run continues in this process.
     for (;;) {
+      const requestId = randomUUID();
+      const spans = startRunSpans({ graph, transport: "cli", requestId, runId: requestId, taskId: undefined, execution: "inline" }, parent);
+      const traced = spans === undefined ? onEvent : (event: RunEvent) => (spans.onEvent(event), onEvent(event));
       try {
-        output = await runDefinition(graph, input, { signal: controller.signal, onEvent, timeoutMs: options.timeoutMs ?? graph.definition.timeoutMs, from, resume });
+        output = await runDefinition(graph, input, { signal: controller.signal, onEvent: traced, requestId, timeoutMs: options.timeoutMs ?? graph.definition.timeoutMs, from, resume });
+        spans?.end("completed");
         break;
       } catch (error) {
+        const code = (error as { code?: string }).code ?? "GRAPH_ERROR";
+        spans?.end(code.toLowerCase(), code === "INTERRUPTED" ? undefined : { code, message: (error as Error).message, node: (error as { node?: string }).node });
         if (!(error instanceof DefinitionRunError) || error.code !== "INTERRUPTED" || error.interrupt === undefined) throw error;
         const stop = error.interrupt;
         progress.stop();
@@ -82,6 +95,7 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
     throw toCliError(error, interrupted, `${graph.name}@${graph.version}`);
   } finally {
     process.off("SIGINT", onSigint);
+    await stopTracing();
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { startCli } from "../helpers/cli.js";
+import { runCli, startCli } from "../helpers/cli.js";
 import { basicProject } from "../helpers/fixtures.js";
 import { startOtlpReceiver, type ReceivedSpan } from "../helpers/otlp-receiver.js";
 import { tmpProject } from "../helpers/tmp-project.js";
@@ -80,5 +80,19 @@ describe("OpenTelemetry traces", () => {
     // A graceful stop flushes whatever a server would still export: none of it may reach the receiver.
     await off.stop();
     expect(silent.posts).toEqual([]);
+  });
+
+  it("kaygraph run: the one-shot run is traced under TRACEPARENT and flushed before the command exits", async () => {
+    const receiver = await startOtlpReceiver();
+    const cwd = await tmpProject(basicProject());
+    const traceId = hex(16);
+    const parent = hex(8);
+    const r = await runCli(["run", "loop@2", "--input", '{"times":1}'], { cwd, env: { ...otel(receiver.endpoint, "http/json"), TRACEPARENT: `00-${traceId}-${parent}-01` } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ n: 1 });
+    // Already exported when the command returned: no waiting.
+    const spans = receiver.spans.filter((s) => s.traceId === traceId);
+    expect(named(spans, "kaygraph.run")).toMatchObject([{ parentSpanId: parent, attributes: { "kaygraph.graph": "loop", "kaygraph.transport": "cli", "kaygraph.outcome": "completed" } }]);
+    expect(named(spans, "kaygraph.node").map((s) => s.attributes["kaygraph.node"])).toEqual(["check", "finish"]);
   });
 });
