@@ -3,6 +3,7 @@
  * answer without a terminal is a clear KG_RUN_AWAITS_RESUME error, and on a pseudo-terminal (util-linux
  * `script`) the value is shown and the answer typed in continues the run in the same process.
  */
+import { cpSync } from "node:fs";
 import path from "node:path";
 import { stripVTControlCharacters } from "node:util";
 import { execa } from "execa";
@@ -12,6 +13,7 @@ import { PACKAGE_JSON } from "../helpers/fixtures.js";
 import { DURABLE_GRAPHS } from "../helpers/task-fixtures.js";
 import { tmpProject } from "../helpers/tmp-project.js";
 
+const REPO = path.resolve(import.meta.dirname, "../..");
 const quote = (arg: string) => `'${arg.replaceAll("'", `'\\''`)}'`;
 
 async function project(): Promise<{ cwd: string; env: Record<string, string> }> {
@@ -85,5 +87,16 @@ describe("kaygraph run with interrupts", () => {
     expect(shown).toContain("node Review asks");
     expect(shown).toContain("Publish this draft?");
     expect(shown).toContain('"note": "typed"');
+  });
+});
+
+describe("examples/human-in-the-loop", () => {
+  it("drafts, takes feedback for a second draft, then publishes: --resume answers each review by order", async () => {
+    const cwd = await tmpProject({ "package.json": PACKAGE_JSON });
+    cpSync(path.join(REPO, "examples/human-in-the-loop/graphs"), path.join(cwd, "graphs"), { recursive: true });
+    const result = await runCli(["run", "approve", "--input", '{"topic":"otters"}', "--resume", '{"approved":false,"feedback":"mention sea kelp"}', "--resume", '{"approved":true}', "-q"], { cwd });
+    expect(result.stderr).toBe("");
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ published: true, text: "A short post about otters, revised: mention sea kelp.", revisions: 1 });
   });
 });

@@ -1,0 +1,5 @@
+import { defineConfig } from "kaygraph";
+
+export default defineConfig({
+  server: { port: 8000 },
+});
