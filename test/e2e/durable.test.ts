@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { startCli, type CliHandle } from "../helpers/cli.js";
 import { until } from "../helpers/load.js";
 import { PACKAGE_JSON } from "../helpers/fixtures.js";
@@ -141,8 +142,28 @@ describe("durable runs (embedded SQLite)", () => {
     expect(await cancelled.json()).toMatchObject({ status: "cancelled", interrupt: null });
     expect((await post(`${base}/tasks/${event.task_id}/resume`, { value: { approved: true } })).status).toBe(409);
 
-    // The sync-born task resumes like any other, in the worker.
-    expect((await post(`${base}/tasks/${sync.body.id}/resume`, { value: { approved: false } })).status).toBe(202);
+    // The sync-born task resumes like any other, here over WebSocket: the resumed run's events stream back.
+    const socket = new WebSocket(`ws://127.0.0.1:${new URL(base).port}/ws/durable-test`);
+    const messages: Array<Record<string, unknown>> = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      socket.on("message", (data) => {
+        const message = JSON.parse(String(data)) as Record<string, unknown>;
+        messages.push(message);
+        if (message.id === "r2" && (message.type === "result" || message.type === "error")) resolve();
+      });
+      socket.on("error", reject);
+    });
+    await new Promise((resolve) => socket.once("open", resolve));
+    socket.send(JSON.stringify({ type: "resume", id: "r0", task_id: sync.body.id, value: { approved: "no" } }));
+    socket.send(JSON.stringify({ type: "resume", id: "r1", task_id: event.task_id, value: { approved: true } }));
+    socket.send(JSON.stringify({ type: "resume", id: "r2", task_id: sync.body.id, value: { approved: false } }));
+    await ended;
+    socket.close();
+    expect(messages.find((m) => m.id === "r0")).toMatchObject({ type: "error", error_code: "VALIDATION_ERROR" });
+    expect(messages.find((m) => m.id === "r1")).toMatchObject({ type: "error", error_code: "CONFLICT" });
+    const resumed = messages.filter((m) => m.id === "r2");
+    expect(resumed.map((m) => m.type)).toEqual(expect.arrayContaining(["node_start", "node_end", "result"]));
+    expect(resumed.at(-1)).toMatchObject({ type: "result", result: { published: false, draft: "A post about sync" } });
     expect((await waitStatus(base, sync.body.id, "completed")).result).toMatchObject({ published: false, draft: "A post about sync" });
     expect((await get(`${base}/tasks/nope/state`)).status).toBe(404);
   });

@@ -4,7 +4,7 @@ import WebSocket, { type RawData } from "ws";
 import type { AppContext } from "../context.js";
 import { refusalOf, type ErrorCode } from "../http-error.js";
 import type { WsMetrics } from "./metrics.js";
-import { startRun, startSubscription, type Operation, type OperationHost } from "./operations.js";
+import { startResume, startRun, startSubscription, type Operation, type OperationHost } from "./operations.js";
 import { errorMessage, parseClientMessage, type ClientMessage } from "./protocol.js";
 import type { ConnectionInfo, LimitedMessage, WebSocketHooks } from "./types.js";
 
@@ -142,11 +142,12 @@ export class WsConnection implements OperationHost {
       }
       case "run":
       case "subscribe":
+      case "resume":
         if (this.draining) {
           this.sendError(message.id, "UNAVAILABLE", "The server is shutting down; reconnect and send it again.");
           return;
         }
-        void (message.type === "run" ? startRun(this, message) : startSubscription(this, message));
+        void (message.type === "run" ? startRun(this, message) : message.type === "resume" ? startResume(this, message) : startSubscription(this, message));
     }
   }
 

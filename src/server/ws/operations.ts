@@ -13,7 +13,9 @@ import { isTerminalStatus } from "../../tasks/index.js";
 import type { AppContext } from "../context.js";
 import { pauseMark, publicTaskEvent, TaskEventPump } from "../event-flow.js";
 import type { ErrorCode } from "../http-error.js";
-import type { RunMessage, SubscribeMessage } from "./protocol.js";
+import type { ResumeMessage, RunMessage, SubscribeMessage } from "./protocol.js";
+import { IdempotencyMismatchError, TaskConflictError } from "../../tasks/index.js";
+import { formatIssues } from "../../definition/run-errors.js";
 import type { ConnectionInfo, LimitedMessage } from "./types.js";
 
 /** An operation in flight on a connection. */
@@ -166,6 +168,45 @@ export async function startSubscription(host: OperationHost, message: SubscribeM
   } finally {
     if (!live) host.release(message.id, op);
   }
+}
+
+/**
+ * `{"type":"resume"}`: answers an interrupted task (checked by its graph's `resume` schema) and streams the
+ * resumed run: the task's events after its interrupt, as a subscription (ending after the task's final event).
+ */
+export async function startResume(host: OperationHost, message: ResumeMessage): Promise<void> {
+  const { ctx } = host;
+  const store = ctx.tasks;
+  if (!store) {
+    host.sendError(message.id, "UNAVAILABLE", "Background tasks are not available on this server.");
+    return;
+  }
+  const scope = ctx.config.auth.mode === "jwt" ? { owner: host.info.identity?.sub ?? null } : {};
+  let after: number;
+  try {
+    const task = await store.get(message.task_id, scope);
+    if (!task) {
+      host.sendError(message.id, "NOT_FOUND", `No task ${message.task_id} (it may have been pruned, or belong to someone else).`);
+      return;
+    }
+    const parsed = ctx.registry.find(task.graph, task.version)?.definition.resume?.safeParse(message.value);
+    if (parsed && !parsed.success) {
+      host.sendError(message.id, "VALIDATION_ERROR", `Invalid resume value for ${task.graph} v${task.version}:\n${formatIssues(parsed.error.issues)}`, parsed.error.issues);
+      return;
+    }
+    // The resumed run's events follow the interrupt event, the last one stored now.
+    after = (await store.events(task.id)).at(-1)?.seq ?? 0;
+    await store.resume(task.id, message.value, scope);
+  } catch (error) {
+    if (error instanceof TaskConflictError) host.sendError(message.id, "CONFLICT", error.message, { status: error.taskStatus });
+    else if (error instanceof IdempotencyMismatchError) host.sendError(message.id, "IDEMPOTENCY_MISMATCH", error.message);
+    else {
+      host.log.error({ err: error, task_id: message.task_id }, "websocket resume failed");
+      host.sendError(message.id, "INTERNAL_ERROR", "The resume failed; the server log has the details.");
+    }
+    return;
+  }
+  await startSubscription(host, { type: "subscribe", id: message.id, task_id: message.task_id, after_seq: after });
 }
 
 function graphNotFound(registry: GraphRegistry, name: string, version: number | undefined): string {

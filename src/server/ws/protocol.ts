@@ -26,18 +26,27 @@ const subscribeMessage = z.object({
   after_seq: z.number().int().min(0).optional(),
 });
 
+const resumeMessage = z.object({
+  type: z.literal("resume"),
+  id: messageId,
+  task_id: z.string().min(1).max(256),
+  /** The answer to the task's interrupt (checked by the graph's `resume` schema). */
+  value: z.unknown(),
+});
+
 const cancelMessage = z.object({ type: z.literal("cancel"), id: messageId });
 const pingMessage = z.object({ type: z.literal("ping"), id: messageId.optional() });
 
 /** The message types a client may send. */
-export const CLIENT_MESSAGE_TYPES = ["run", "subscribe", "cancel", "ping"] as const;
+export const CLIENT_MESSAGE_TYPES = ["run", "subscribe", "resume", "cancel", "ping"] as const;
 
-const clientMessage = z.discriminatedUnion("type", [runMessage, subscribeMessage, cancelMessage, pingMessage]);
+const clientMessage = z.discriminatedUnion("type", [runMessage, subscribeMessage, resumeMessage, cancelMessage, pingMessage]);
 
 /** A valid client message. */
 export type ClientMessage = z.infer<typeof clientMessage>;
 export type RunMessage = z.infer<typeof runMessage>;
 export type SubscribeMessage = z.infer<typeof subscribeMessage>;
+export type ResumeMessage = z.infer<typeof resumeMessage>;
 
 /** A protocol error: not a run's `error` event (those carry a `seq`), an answer to one client message. */
 export interface ErrorMessage {
