@@ -15,6 +15,12 @@ export function graphClient<Input, Output>(http: Transport, path: string, graph:
   return {
     async run(input, options = {}) {
       const body = await http.json<unknown>("POST", path, { body: input, options });
+      // A run that called interrupt() became a task (202 with its record): say so, with the record in details.
+      const task = body as Partial<Task<Output>> | null;
+      if (task !== null && typeof task === "object" && task.status === "interrupted" && typeof task.id === "string") {
+        const at = task.interrupt?.node ?? "?";
+        throw new KaygraphApiError({ status: 202, error_code: "INTERRUPTED", message: "The run stopped at node " + at + " and became task " + task.id + ": answer it with resume(id, value).", details: task });
+      }
       if (typeof body !== "object" || body === null || !("result" in body)) {
         throw new KaygraphApiError({ status: 200, error_code: "UNEXPECTED_RESPONSE", message: "The answer of " + path + " has no result." });
       }

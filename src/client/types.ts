@@ -127,7 +127,7 @@ export type ApiErrorCode =
   | "INVALID_JSON" | "BAD_REQUEST" | "UNAUTHORIZED" | "FORBIDDEN" | "NOT_FOUND" | "METHOD_NOT_ALLOWED" | "CONFLICT"
   | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "VALIDATION_ERROR" | "IDEMPOTENCY_MISMATCH"
   | "RATE_LIMITED" | "GRAPH_ERROR" | "INTERNAL_ERROR" | "UNAVAILABLE" | "TIMEOUT"
-  | "STREAM_INTERRUPTED" | "UNEXPECTED_RESPONSE"
+  | "STREAM_INTERRUPTED" | "UNEXPECTED_RESPONSE" | "INTERRUPTED"
   | (string & {});
 
 /** An error answer of the API: { error, error_code, request_id, details } and the HTTP status. */
@@ -155,7 +155,10 @@ export class KaygraphApiError extends Error {
 
 /** Calls of one graph version. */
 export interface GraphClient<Input, Output> {
-  /** POST /api/v{V}/{G}: runs the graph and resolves to its output. */
+  /**
+   * POST /api/v{V}/{G}: runs the graph and resolves to its output. A run that interrupts becomes a task: it
+   * throws a KaygraphApiError with error_code INTERRUPTED and the task record in `details`.
+   */
   run(input: Input, options?: RequestOptions): Promise<Output>;
   /** POST /api/v{V}/{G}/async: queues a durable background task. */
   submit(input: Input, options?: SubmitOptions): Promise<TaskAccepted>;

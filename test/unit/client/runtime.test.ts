@@ -113,6 +113,13 @@ describe("kaygraph/client: createClient", () => {
     expect(calls[2]!.init.headers).toMatchObject({ "idempotency-key": "k2" });
   });
 
+  it("run() of a run that interrupted (202 with the task record) is an INTERRUPTED error carrying the record", async () => {
+    const record = { id: "t9", graph: "g", version: 1, status: "interrupted", interrupt: { node: "ask", value: { q: 1 } } };
+    const { fetch } = scripted([json(202, record)]);
+    const error = await createClient({ baseUrl: "http://api", fetch }).graph("g", 1).run({}).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 202, error_code: "INTERRUPTED", details: record, message: expect.stringContaining("node ask and became task t9") });
+  });
+
   it("stream() and subscribe() end at an interrupt event", async () => {
     const interrupt = { type: "interrupt", seq: 2, ts: 2, node: "ask", value: { question: "ok?" }, task_id: "t" };
     const { fetch } = scripted([() => sse([frame({ type: "start", seq: 1, ts: 1, run_id: "r" }), frame(interrupt), frame({ type: "data", seq: 3, ts: 3 })]), () => sse([frame(interrupt), frame({ type: "data", seq: 3, ts: 3 })])]);
