@@ -98,5 +98,8 @@ describe("examples/human-in-the-loop", () => {
     expect(result.stderr).toBe("");
     expect(result.exitCode).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual({ published: true, text: "A short post about otters, revised: mention sea kelp.", revisions: 1 });
+    const listed = await runCli(["graphs", "--json"], { cwd });
+    expect(JSON.parse(listed.stdout)).toMatchObject([{ name: "approve", resume: true, checkpoint: true }]);
+    expect((await runCli(["graphs"], { cwd })).stdout).toContain("[resumable] Drafts a post");
   });
 });

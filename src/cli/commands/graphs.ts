@@ -39,12 +39,15 @@ export function graphsCommand(): Command {
         tags: g.definition.tags ?? [],
         file: path.relative(config.root, g.file),
         routes: routesOf(g),
+        // Durable runs: whether the graph declares a resume schema (it interrupts), and checkpoints per node.
+        resume: g.definition.resume !== undefined,
+        checkpoint: g.definition.checkpoint !== false,
       }));
       if (flags.json) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         return;
       }
-      const table = [["GRAPH", "VERSION", "ROUTE", "DESCRIPTION"], ...rows.map((r) => [r.name, `v${r.version}`, `POST ${r.routes.run} (+/async, /stream)`, `${r.deprecated ? "[deprecated] " : ""}${r.description}`])];
+      const table = [["GRAPH", "VERSION", "ROUTE", "DESCRIPTION"], ...rows.map((r) => [r.name, `v${r.version}`, `POST ${r.routes.run} (+/async, /stream)`, `${r.deprecated ? "[deprecated] " : ""}${r.resume ? "[resumable] " : ""}${r.description}`])];
       const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
       process.stdout.write(`${table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n")}\n`);
     });
