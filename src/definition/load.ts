@@ -17,12 +17,24 @@ import { GraphRegistry, type LoadedGraph } from "./registry.js";
  */
 export async function loadGraphs(config: Pick<ResolvedConfig, "graphs" | "root">, options: { allowEmpty?: boolean } = {}): Promise<GraphRegistry> {
   const files = await discoverGraphFiles(config.graphs, config.root);
-  const registry = new GraphRegistry();
-  for (const file of files) {
-    for (const graph of await loadFile(file, config.root)) registry.add(graph);
-  }
+  const registry = await loadGraphFiles(files, config.root);
   if (registry.size === 0 && !options.allowEmpty) {
     throw new KaygraphError(Errors.NoGraphs, { message: `No graph definitions found in ${config.graphs}.` });
+  }
+  return registry;
+}
+
+/**
+ * Imports the given graph files (absolute paths) and returns their definitions, with the errors of
+ * {@link loadGraphs}. A run thread loads exactly the files its process loaded.
+ *
+ * @example
+ * const registry = await loadGraphFiles(["/app/graphs/hello.ts"], "/app");
+ */
+export async function loadGraphFiles(files: readonly string[], root: string): Promise<GraphRegistry> {
+  const registry = new GraphRegistry();
+  for (const file of files) {
+    for (const graph of await loadFile(file, root)) registry.add(graph);
   }
   return registry;
 }

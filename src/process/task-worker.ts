@@ -6,7 +6,7 @@ import { createTaskExecutor } from "../server/task-executor.js";
 import { meterObserver } from "../server/run-metering.js";
 import { traceObserver } from "../tracing/observer.js";
 import { startTracing, stopTracing } from "../tracing/sdk.js";
-import { createRunService } from "../runs/service.js";
+import { startRunService } from "../runs/start.js";
 import { TaskRunner, createTaskStore } from "../tasks/index.js";
 import { Errors, KaygraphError } from "../errors.js";
 
@@ -22,7 +22,7 @@ export async function runTaskWorker(config: ResolvedConfig): Promise<void> {
   const store = await createTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store") }).catch((error: unknown) => {
     throw new KaygraphError(Errors.StoreUnavailable, { message: `Cannot open the task store: ${(error as Error).message}`, cause: error });
   });
-  const runs = createRunService({ config, registry, logger, observers: [meterObserver(createMetrics()), traceObserver] });
+  const runs = await startRunService(config, registry, { logger, observers: [meterObserver(createMetrics()), traceObserver] });
   const runner = new TaskRunner(store, {
     concurrency: config.tasks.concurrency,
     leaseMs: config.tasks.leaseMs,

@@ -47,6 +47,8 @@ export interface RunControl {
 /** Executes one validated run; resolves to the output, rejects with a DefinitionRunError. */
 export interface RunExecutor {
   readonly kind: "thread" | "inline";
+  /** False for a graph this executor cannot run (a thread runs only graphs loaded from files). Default true. */
+  hosts?(graph: LoadedGraph): boolean;
   execute(graph: LoadedGraph, request: RunRequest, control: RunControl): Promise<unknown>;
   /** Stops for good (threads terminated); runs still going fail. */
   close(): Promise<void>;

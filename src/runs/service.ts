@@ -124,10 +124,14 @@ export class RunService {
     return validateInput(graph, input);
   }
 
-  /** Where runs of `graph` execute: its definition's `execution`, else the setting (thread without a pool: inline). */
+  /**
+   * Where runs of `graph` execute: its definition's `execution`, else the setting. Inline without a pool, and
+   * for a graph the threads cannot load (one built in code rather than loaded from a file).
+   */
   executionOf(graph: LoadedGraph): Execution {
-    if (this.options.threads === undefined) return "inline";
-    return graph.definition.execution ?? this.options.config.execution;
+    const threads = this.options.threads;
+    if (threads === undefined || (graph.definition.execution ?? this.options.config.execution) === "inline") return "inline";
+    return threads.hosts?.(graph) === false ? "inline" : "thread";
   }
 
   /**

@@ -15,7 +15,7 @@ import { createGuard } from "./guard.js";
 import { abortRunOf } from "./run-abort.js";
 import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
-import { createRunService } from "../runs/service.js";
+import { startRunService } from "../runs/start.js";
 import { meterObserver } from "./run-metering.js";
 import { traceObserver } from "../tracing/observer.js";
 import { startTracing, stopTracing } from "../tracing/sdk.js";
@@ -72,10 +72,29 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   await startTracing(process.env, logger);
   const state: ServerState = { phase: "starting" };
   const metrics = createMetrics();
-  const guard = await createGuard(config, logger);
+  // Run threads load the graphs while the guard and the store open; nothing listens before they are warm.
+  const starting = startRunService(config, registry, { debug: options.debug, logger, observers: [meterObserver(metrics), traceObserver] });
+  const abandon = async (): Promise<void> => {
+    await (await starting.catch(() => undefined))?.close();
+  };
+  const guard = await createGuard(config, logger).catch(async (error: unknown) => {
+    await abandon();
+    throw error;
+  });
   const ownStore = options.tasks === undefined;
-  const store = options.tasks === false ? undefined : (options.tasks ?? (await openTaskStore(config, logger)));
-  const runs = createRunService({ config, registry, debug: options.debug, logger, observers: [meterObserver(metrics), traceObserver] });
+  const store =
+    options.tasks === false
+      ? undefined
+      : (options.tasks ??
+        (await openTaskStore(config, logger).catch(async (error: unknown) => {
+          await Promise.all([abandon(), guard.close()]);
+          throw error;
+        })));
+  const runs = await starting.catch(async (error: unknown) => {
+    if (ownStore) await store?.close();
+    await guard.close();
+    throw error;
+  });
   const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, guard, runs });
   const server = http.createServer(app);
   const tracker = new ConnectionTracker(server);

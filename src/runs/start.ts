@@ -1,0 +1,56 @@
+import { existsSync } from "node:fs";
+import type { Logger } from "pino";
+import type { ResolvedConfig } from "../config/schema.js";
+import type { GraphRegistry } from "../definition/registry.js";
+import { Errors, KaygraphError } from "../errors.js";
+import { createRunService, type RunObserver, type RunService } from "./service.js";
+import { ThreadExecutor, type ThreadExecutorOptions } from "./threads/thread-executor.js";
+
+/** Options of {@link startRunService}. */
+export interface StartRunServiceOptions {
+  debug?: boolean;
+  logger?: Logger;
+  observers?: readonly RunObserver[];
+  /** Threads to start instead of `threads.count` (the CLI's one-shot run needs one). */
+  threadCount?: number;
+}
+
+/**
+ * Creates the run service of a process and, when any graph runs in threads (the `execution` setting or a
+ * definition's own), starts its pool of run threads and waits until every thread has loaded the graphs:
+ * a process reports ready only with warm threads. A thread that cannot load the graphs is a startup error.
+ *
+ * @example
+ * const runs = await startRunService(config, registry, { logger, observers: [meterObserver(metrics)] });
+ * // … serve; on shutdown:
+ * await runs.close();
+ */
+export async function startRunService(config: ResolvedConfig, registry: GraphRegistry, options: StartRunServiceOptions = {}): Promise<RunService> {
+  // Threads load graph files; graphs built in code (no file on disk) run inline.
+  const threaded = registry.list().filter((graph) => (graph.definition.execution ?? config.execution) === "thread" && existsSync(graph.file));
+  const files = [...new Set(threaded.map((graph) => graph.file))];
+  const threads = files.length > 0 ? new ThreadExecutor(threadOptions(config, files, options)) : undefined;
+  try {
+    await threads?.start();
+  } catch (error) {
+    await threads?.close();
+    throw new KaygraphError(Errors.GraphLoad, { message: `A run thread could not load the graphs: ${(error as Error).message}`, hint: 'Fix the error above, or set execution: "inline" to run graphs on the main thread.', cause: error });
+  }
+  return createRunService({ config, registry, debug: options.debug, logger: options.logger, observers: options.observers, threads });
+}
+
+function threadOptions(config: ResolvedConfig, files: string[], options: StartRunServiceOptions): ThreadExecutorOptions {
+  const { logger } = options;
+  return {
+    count: options.threadCount ?? config.threads.count,
+    maxHeapMb: config.threads.maxHeapMb,
+    killGraceMs: config.threads.killGraceMs,
+    load: { files, root: config.root },
+    onThreadEnd: ({ threadId, end, runs }) => {
+      if (logger === undefined || (end.kind === "terminated" && end.job === undefined && runs === 0)) return;
+      const why = end.kind === "terminated" ? end.reason : end.message;
+      const what = end.kind === "out-of-memory" ? "ran out of memory" : end.kind === "crashed" ? "ended" : "was terminated";
+      logger.warn({ thread_id: threadId, runs, reason: why, kind: end.kind }, `run thread ${threadId} ${what} (${why}); ${runs} run(s) on it ended; replaced`);
+    },
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The messages between a worker process's main thread and its run threads. Everything here is
+ * structured-cloned; events and outputs cross as they are (what cannot be cloned is sent as its JSON form).
+ */
+import type { RunInterrupt } from "../../definition/run-errors.js";
+import type { RunEvent } from "../../graph/events.js";
+import type { Checkpoint } from "../../graph/interrupt.js";
+import type { RunRequest } from "../executor.js";
+
+/** What a run thread loads: the graph files its process loaded, through the same loader. */
+export interface ThreadData {
+  files: string[];
+  root: string;
+}
+
+/** Main → thread: run a graph. */
+export interface RunOrder {
+  type: "run";
+  job: number;
+  graph: string;
+  version: number;
+  request: RunRequest;
+  /** The caller stores checkpoints: the thread sends each one and waits for its answer. */
+  checkpoints: boolean;
+}
+
+/** Main → thread: the checkpoint `seq` of a run was stored (or failed to be). */
+export interface CheckpointAnswer {
+  type: "checkpoint-done";
+  job: number;
+  seq: number;
+  error?: { message: string; code?: string };
+}
+
+/** Thread → main: a checkpoint to store before the run goes on. */
+export interface CheckpointReport {
+  type: "checkpoint";
+  job: number;
+  seq: number;
+  checkpoint: Checkpoint;
+  /** Events of the run so far (they go out before the checkpoint is stored). */
+  events: RunEvent[];
+}
+
+/** Main → thread: stop a run through its signal (a `code: "CANCELLED"` reason ends it CANCELLED). */
+export interface AbortOrder {
+  type: "abort";
+  job: number;
+  code?: string;
+  message: string;
+}
+
+/** Thread → main: events of a run, batched per tick. */
+export interface EventsReport {
+  type: "events";
+  job: number;
+  events: RunEvent[];
+}
+
+/** A run failure as it crosses threads (DefinitionRunError's fields; the cause as text for the log). */
+export interface FailureData {
+  code: string;
+  message: string;
+  node?: string;
+  details?: unknown;
+  interrupt?: RunInterrupt;
+  cause?: { name: string; message: string; stack?: string; code?: string };
+}
+
+/** Thread → main: the run ended; `events` are its last ones (the terminal event among them). */
+export type EndReport = { type: "end"; job: number; events: RunEvent[] } & ({ ok: true; output: unknown } | { ok: false; failure: FailureData });
+
+/** Any message main sends a run thread. */
+export type ToThread = RunOrder | AbortOrder | CheckpointAnswer;
+/** Any message a run thread sends about a job. */
+export type FromThread = EventsReport | EndReport | CheckpointReport;

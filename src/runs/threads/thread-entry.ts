@@ -1,0 +1,212 @@
+/**
+ * A run thread: loads the project's graph definitions itself (the same files through the same loader as its
+ * process; module singletons are per thread), then runs what its main thread orders, one `runDefinition`
+ * per order, several at once when they await. Events go back batched per tick (one message per tick per
+ * run, and the last batch rides with the end report); aborts come in as messages.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { describeLoadError } from "../../config/import-module.js";
+import { loadGraphFiles } from "../../definition/load.js";
+import type { GraphRegistry } from "../../definition/registry.js";
+import { CancelledReason, runDefinition } from "../../definition/run.js";
+import { DefinitionRunError } from "../../definition/run-errors.js";
+import type { RunEvent } from "../../graph/events.js";
+import { messageOf } from "../../graph/run-errors.js";
+import type { PoolWorkerData } from "./pool.js";
+import type { Checkpoint } from "../../graph/interrupt.js";
+import type { CheckpointAnswer, EndReport, FailureData, FromThread, RunOrder, ThreadData, ToThread } from "./protocol.js";
+
+const port = parentPort;
+if (port === null) throw new Error("thread-entry.js runs as a worker thread of the run pool");
+const { data, taken } = workerData as PoolWorkerData<ThreadData>;
+
+/** One run on this thread. */
+class ThreadRun {
+  readonly controller = new AbortController();
+  private pending: RunEvent[] = [];
+  private scheduled = false;
+  private lastSeq = 0;
+  /** Set when something of the run could not be sent: the run ends GRAPH_ERROR with this message. */
+  unsendable: string | undefined;
+
+  constructor(readonly order: RunOrder) {}
+
+  readonly onEvent = (event: RunEvent): void => {
+    this.lastSeq = event.seq;
+    this.pending.push(event);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(this.flush);
+  };
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    if (this.pending.length === 0 || runs.get(this.order.job) !== this) return;
+    const events = this.take();
+    if (!send({ type: "events", job: this.order.job, events })) this.fail(`An event of the run cannot be serialised (${describeUnsendable(events)}).`);
+  };
+
+  private checkpoints = 0;
+  private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+
+  /** Sends a checkpoint (with the events before it) and waits until the caller has stored it. */
+  checkpoint(checkpoint: Checkpoint): Promise<void> {
+    const seq = ++this.checkpoints;
+    return new Promise<void>((resolve, reject) => {
+      this.waiting.set(seq, { resolve, reject });
+      if (!send({ type: "checkpoint", job: this.order.job, seq, checkpoint, events: this.take() })) {
+        this.waiting.delete(seq);
+        reject(new Error("The checkpoint cannot be sent to the main thread."));
+      }
+    });
+  }
+
+  checkpointDone(answer: CheckpointAnswer): void {
+    const waiter = this.waiting.get(answer.seq);
+    this.waiting.delete(answer.seq);
+    if (answer.error === undefined) waiter?.resolve();
+    else waiter?.reject(abortReason(answer.error.code, answer.error.message));
+  }
+
+  take(): RunEvent[] {
+    const events = this.pending;
+    this.pending = [];
+    return events;
+  }
+
+  /** Ends the run early with GRAPH_ERROR: its terminal event will say `message`. */
+  fail(message: string): void {
+    this.unsendable ??= message;
+    this.controller.abort(new Error(message));
+  }
+
+  /** The terminal error event replacing the run's own (a result that cannot be sent, an unsendable event). */
+  terminalError(message: string): RunEvent {
+    return { type: "error", seq: this.lastSeq + 1, ts: Date.now(), error: message, error_code: "GRAPH_ERROR" };
+  }
+}
+
+const runs = new Map<number, ThreadRun>();
+let registry: GraphRegistry | undefined;
+let loadError = "";
+const loading = loadGraphFiles(data.files, data.root).then(
+  (loaded) => {
+    registry = loaded;
+    port.postMessage({ type: "ready" });
+  },
+  (error: unknown) => {
+    // Kept alive (no respawn loop): runs placed here fail with the reason.
+    loadError = describeLoadError(error, data.root);
+    port.postMessage({ type: "load-failed", message: loadError });
+  },
+);
+
+port.on("message", (message: ToThread) => {
+  if (message.type === "run") {
+    // Taken in: from here on something of it may run (the pool moves only runs never taken in).
+    Atomics.add(taken, 0, 1);
+    void execute(message);
+  }
+  else if (message.type === "checkpoint-done") runs.get(message.job)?.checkpointDone(message);
+  else if (message.type === "abort") runs.get(message.job)?.controller.abort(message.code === "CANCELLED" ? new CancelledReason(message.message) : abortReason(message.code, message.message));
+});
+
+async function execute(order: RunOrder): Promise<void> {
+  const run = new ThreadRun(order);
+  runs.set(order.job, run);
+  await loading;
+  const graph = registry?.find(order.graph, order.version);
+  let report: EndReport;
+  try {
+    if (graph === undefined) throw new DefinitionRunError("GRAPH_ERROR", `Graph ${order.graph} v${order.version} is not loaded in this run thread${loadError ? `: ${loadError}` : "."}`);
+    const { request } = order;
+    const output = await runDefinition(graph, request.input, {
+      inputValidated: true,
+      controller: run.controller,
+      onEvent: run.onEvent,
+      requestId: request.requestId,
+      runId: request.runId,
+      user: request.user,
+      taskId: request.taskId,
+      timeoutMs: request.timeoutMs,
+      from: request.from,
+      resume: request.resume,
+      ...(order.checkpoints && { onCheckpoint: (checkpoint: Checkpoint) => run.checkpoint(checkpoint) }),
+    });
+    report = { type: "end", job: order.job, events: run.take(), ok: true, output };
+  } catch (error) {
+    report = { type: "end", job: order.job, events: run.take(), ok: false, failure: failureData(error) };
+  }
+  runs.delete(order.job);
+  if (run.unsendable !== undefined) report = replaceEnding(report, run, run.unsendable);
+  if (send(report)) return;
+  const message = `The run's ${report.ok ? "result" : "events"} cannot be serialised (${describeUnsendable(report)}).`;
+  send(replaceEnding(report, run, message));
+}
+
+/** The end report with a GRAPH_ERROR ending instead of the run's own. */
+function replaceEnding(report: EndReport, run: ThreadRun, message: string): EndReport {
+  const events: RunEvent[] = report.events.filter((e) => e.type !== "result" && e.type !== "error");
+  events.push(run.terminalError(message));
+  return { type: "end", job: report.job, events, ok: false, failure: { code: "GRAPH_ERROR", message } };
+}
+
+/**
+ * Posts a message; what structured clone refuses (a function, a class with private state) is sent as its
+ * JSON form instead — exactly what every transport would have sent of it. False when even that fails.
+ */
+function send(message: FromThread): boolean {
+  try {
+    port?.postMessage(message);
+    return true;
+  } catch {
+    try {
+      port?.postMessage(JSON.parse(JSON.stringify(message)) as FromThread);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+function describeUnsendable(value: unknown): string {
+  try {
+    JSON.stringify(value);
+    return "it cannot be cloned";
+  } catch (error) {
+    return messageOf(error);
+  }
+}
+
+function abortReason(code: string | undefined, message: string): Error {
+  const reason = new Error(message);
+  if (code !== undefined) (reason as Error & { code?: string }).code = code;
+  return reason;
+}
+
+function failureData(error: unknown): FailureData {
+  if (!(error instanceof DefinitionRunError)) return { code: "GRAPH_ERROR", message: messageOf(error), cause: causeData(error) };
+  const failure: FailureData = { code: error.code, message: error.message };
+  if (error.node !== undefined) failure.node = error.node;
+  if (error.details !== undefined) failure.details = cloneable(error.details);
+  // An interrupt's value and checkpoint were checked to round-trip through JSON.
+  if (error.interrupt !== undefined) failure.interrupt = error.interrupt;
+  if (error.cause !== undefined) failure.cause = causeData(error.cause);
+  return failure;
+}
+
+function causeData(cause: unknown): FailureData["cause"] {
+  if (cause instanceof Error) {
+    const code = (cause as Error & { code?: unknown }).code;
+    return { name: cause.name, message: cause.message, ...(cause.stack !== undefined && { stack: cause.stack }), ...(typeof code === "string" && { code }) };
+  }
+  return { name: "Error", message: messageOf(cause) };
+}
+
+function cloneable(value: unknown): unknown {
+  try {
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  } catch {
+    return undefined;
+  }
+}
