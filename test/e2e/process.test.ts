@@ -56,11 +56,12 @@ describe("serve --workers", () => {
   });
 
   it("gives up on a crash loop: exit code 1, one fatal line, bounded forks", async () => {
-    // Every worker dies on its first run of `crashy` (an uncaught exception outside the run).
+    // Every worker dies on its first run of `crashy` (an uncaught exception outside the run; inline: in a
+    // run thread it would end only that thread).
     const crashy = `import { Graph, Node, defineGraph } from "kaygraph";
 import { z } from "zod";
 class Crash extends Node { exec() { setImmediate(() => { throw new Error("crashy module blew up"); }); } }
-export default defineGraph({ input: z.object({}), output: z.object({}).optional(), graph: () => new Graph(new Crash()) });
+export default defineGraph({ input: z.object({}), output: z.object({}).optional(), execution: "inline", graph: () => new Graph(new Crash()) });
 `;
     const cwd = await tmpProject(basicProject({ "graphs/crashy.ts": crashy }));
     const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1"], { cwd });
