@@ -114,7 +114,8 @@ describe("run isolation under kaygraph serve --workers 2 (execution: thread)", (
 
   it("DELETE /tasks/{id} of a task that never yields ends it cancelled, and its thread is replaced", async () => {
     const id = await submit(base, "forever");
-    await until(async () => (await taskOf(base, id)).status === "running", "the task to run");
+    const started = path.join(cwd, "side-effects.log.forever");
+    await until(() => existsSync(started) && readFileSync(started, "utf8").includes(id), "the task's node to start spinning");
     const mark = server.mark();
     const res = await fetch(`${base}/tasks/${id}`, { method: "DELETE" });
     expect(res.status).toBe(200);

@@ -22,9 +22,10 @@ class Spin extends Node {
 export default defineGraph({ input: z.object({}), output: z.object({}), timeoutMs: 2000, taskTimeoutMs: 3000, retry: { attempts: 2, backoff: 10 }, graph: () => new Graph(new Spin()) });
 `;
 
-/** `forever`: a node that never yields and has no timeout at all (only a cancel ends it). */
+/** `forever`: a node that never yields and has no timeout (only a cancel ends it); its task id goes to TASK_LOG.forever first. */
 export const FOREVER_GRAPH = `${HEADER}
 class Forever extends Node {
+  prep() { appendFileSync(process.env.TASK_LOG + ".forever", this.context.taskId + "\\n"); }
   exec() { for (;;) {} }
 }
 export default defineGraph({ input: z.object({}), output: z.object({}), graph: () => new Graph(new Forever()) });
