@@ -42,6 +42,14 @@ const serverSchema = z
     requestTimeoutMs: z.number().int().positive().default(30_000),
     /** Seconds to drain in-flight work on SIGTERM/SIGINT before exiting. */
     shutdownTimeout: z.number().positive().default(30),
+    /** Seconds a worker's main event loop may stay silent before the primary kills and replaces it (0 = off). */
+    workerTimeout: z.number().min(0).default(30),
+    /** Requests a worker serves before it is replaced by a rolling restart (0 = never). */
+    maxRequests: z.number().int().min(0).default(0),
+    /** Up to this many requests are added at random to each worker's `maxRequests`, so workers do not all recycle at once. */
+    maxRequestsJitter: z.number().int().min(0).default(0),
+    /** Resident memory (MB) past which a worker is replaced by a rolling restart (0 = no limit). */
+    maxMemoryMb: z.number().min(0).default(0),
     /** Browser origins allowed by CORS; empty = CORS closed. `"*"` allows any. */
     corsOrigins: z.array(z.string().min(1)).default([]),
     /** Express `trust proxy`: false, true, a hop count, or a list of addresses/subnets. */

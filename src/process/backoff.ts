@@ -1,40 +1,70 @@
-/** Restart policy of crashed workers. */
+/** Restart policy of workers that die. */
 export interface RestartPolicy {
-  /** First restart delay (ms); doubles per consecutive crash. */
+  /** First restart delay (ms); doubles per consecutive death. */
   initialDelayMs: number;
   /** Largest delay (ms). */
   maxDelayMs: number;
   /** A worker that stayed up this long resets the doubling. */
   resetAfterMs: number;
-  /** This many unexpected deaths within `windowMs` is a crash loop: give up. */
-  maxDeaths: number;
-  windowMs: number;
+  /**
+   * Replacements in a row that could not become ready (load error, died while booting) before the primary
+   * gives up — counted only while no worker is serving: as long as one serves, the primary keeps trying.
+   */
+  maxBootFailures: number;
 }
 
-export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 100, maxDelayMs: 15_000, resetAfterMs: 30_000, maxDeaths: 5, windowMs: 60_000 };
+export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 100, maxDelayMs: 15_000, resetAfterMs: 30_000, maxBootFailures: 5 };
 
 /**
- * Tracks worker deaths: the delay before the next restart (exponential, capped, reset after a healthy run)
- * and whether the deaths amount to a crash loop.
+ * The delays before replacing dead workers: exponential, capped, and reset once a worker stayed up long
+ * enough. A worker that crashes after it was ready is always replaced (a crash in user code must not end the
+ * service); only replacements that cannot boot while nothing serves amount to giving up.
+ *
+ * @example
+ * const tracker = new CrashTracker();
+ * tracker.recordDeath(50);    // 100 (ms)
+ * tracker.recordDeath(50);    // 200
  */
 export class CrashTracker {
   private consecutive = 0;
-  private readonly deaths: number[] = [];
+  private bootFailures = 0;
 
   constructor(private readonly policy: RestartPolicy = DEFAULT_RESTART_POLICY) {}
 
-  /** Records a death of a worker that had been up for `uptimeMs`; returns the restart delay, or undefined = crash loop. */
-  recordDeath(uptimeMs: number, now = Date.now()): number | undefined {
+  /**
+   * Records the death of a worker that had been ready for `uptimeMs`; returns the delay before its
+   * replacement. While other workers serve, the delay grows per death in a row (a graph that kills every
+   * worker it lands on must not cause a fork storm); with none serving, the replacement starts after the
+   * first delay — capacity comes first, and a worker's own boot time already paces the restarts.
+   */
+  recordDeath(uptimeMs: number, othersServing = true): number {
     if (uptimeMs >= this.policy.resetAfterMs) this.consecutive = 0;
-    this.consecutive++;
-    this.deaths.push(now);
-    while (this.deaths.length > 0 && (this.deaths[0] as number) < now - this.policy.windowMs) this.deaths.shift();
-    if (this.deaths.length >= this.policy.maxDeaths) return undefined;
-    return Math.min(this.policy.initialDelayMs * 2 ** (this.consecutive - 1), this.policy.maxDelayMs);
+    const delay = this.nextDelay();
+    return othersServing ? delay : this.policy.initialDelayMs;
   }
 
-  /** Deaths inside the window. */
-  get recentDeaths(): number {
-    return this.deaths.length;
+  /**
+   * Records a replacement that could not become ready. Returns the delay before the next try, or `undefined`
+   * when the primary should give up: `maxBootFailures` in a row and no worker `serving`.
+   */
+  recordBootFailure(serving: boolean): number | undefined {
+    this.bootFailures++;
+    if (!serving && this.bootFailures >= this.policy.maxBootFailures) return undefined;
+    return this.nextDelay();
+  }
+
+  /** A worker became ready: boot failures in a row start again from zero. */
+  recordReady(): void {
+    this.bootFailures = 0;
+  }
+
+  /** Replacements in a row that could not become ready. */
+  get bootFailuresInARow(): number {
+    return this.bootFailures;
+  }
+
+  private nextDelay(): number {
+    this.consecutive++;
+    return Math.min(this.policy.initialDelayMs * 2 ** (this.consecutive - 1), this.policy.maxDelayMs);
   }
 }

@@ -22,12 +22,27 @@ export interface WorkerOptions {
   standby?: boolean;
 }
 
+/** The settings a ready worker loaded that the primary follows (`serve` re-reads them on SIGHUP). */
+export interface WorkerSettings {
+  workers: number;
+  shutdownTimeoutMs: number;
+  /** Watchdog: silence (ms) after which the worker is killed; 0 = off. */
+  workerTimeoutMs: number;
+  maxRequests: number;
+  maxRequestsJitter: number;
+  maxMemoryMb: number;
+}
+
 /** Environment variable that carries {@link WorkerOptions} to a worker process. */
 export const WORKER_ENV = "KAYGRAPH_WORKER_OPTIONS";
 
 /** Worker → primary. */
 export type WorkerMessage =
-  | { type: "kaygraph:ready"; port: number; graphs: number; modules: string[]; settings: { workers: number; shutdownTimeoutMs: number } }
+  | { type: "kaygraph:ready"; port: number; graphs: number; modules: string[]; settings: WorkerSettings }
+  /** From the main event loop, every second or so: proof of life, and what recycling looks at. */
+  | { type: "kaygraph:heartbeat"; requests: number; rssMb: number }
+  /** A run began on this worker (the watchdog names it if the worker then goes silent). */
+  | { type: "kaygraph:run"; graph: string; version: number; kind: string; requestId?: string }
   | { type: "kaygraph:load-failed"; message: string; exitCode: number; modules: string[] }
   | { type: "kaygraph:draining" }
   | { type: "kaygraph:standby" }

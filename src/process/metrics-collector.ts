@@ -1,5 +1,5 @@
 import type { Worker } from "node:cluster";
-import { AggregatorRegistry } from "prom-client";
+import { AggregatorRegistry, type Registry } from "prom-client";
 import type { PrimaryMessage } from "./messages.js";
 
 interface Pending {
@@ -19,6 +19,9 @@ export class MetricsCollector {
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
 
+  /** `own`: the primary's registry, merged with the workers' (its counters add to theirs). */
+  constructor(private readonly own?: Registry) {}
+
   /** Asks `workers` for their metrics; resolves with the aggregated Prometheus text. */
   collect(workers: Worker[], timeoutMs = 2_000): Promise<string> {
     const id = this.nextId++;
@@ -29,8 +32,8 @@ export class MetricsCollector {
         if (!entry) return;
         clearTimeout(entry.timer);
         this.pending.delete(id);
-        void AggregatorRegistry.aggregate(entry.responses as Parameters<typeof AggregatorRegistry.aggregate>[0])
-          .metrics()
+        void (this.own ? this.own.getMetricsAsJSON() : Promise.resolve(undefined))
+          .then((own) => AggregatorRegistry.aggregate([...entry.responses, ...(own ? [own] : [])] as Parameters<typeof AggregatorRegistry.aggregate>[0]).metrics())
           .then(resolve);
       };
       this.pending.set(id, { expected: live.length, responses: [], done: finish, timer: setTimeout(finish, timeoutMs) });

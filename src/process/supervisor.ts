@@ -3,8 +3,14 @@ import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { Errors, KaygraphError } from "../errors.js";
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from "./backoff.js";
+import { Liveness, describeRun } from "./liveness.js";
 import { MetricsCollector } from "./metrics-collector.js";
-import { WORKER_ENV, isWorkerMessage, type PrimaryMessage, type WorkerMessage, type WorkerOptions } from "./messages.js";
+import { WORKER_ENV, isWorkerMessage, type PrimaryMessage, type WorkerMessage, type WorkerOptions, type WorkerSettings } from "./messages.js";
+import { recycleReason, requestBudget, type RecycleReason } from "./recycle.js";
+import { createPrimaryMetrics, type PrimaryMetrics, type RestartReason } from "./restart-metrics.js";
+
+/** Watchdog and recycling limits of serving workers; 0 turns one off. */
+export type WorkerLimits = Pick<WorkerSettings, "workerTimeoutMs" | "maxRequests" | "maxRequestsJitter" | "maxMemoryMb">;
 
 /** Options of a {@link Supervisor}. */
 export interface SupervisorOptions {
@@ -16,21 +22,27 @@ export interface SupervisorOptions {
   port: number;
   /** Drain deadline for each retiring worker on shutdown and reload. */
   shutdownTimeoutMs: number;
+  /** Watchdog and recycling (default: all off). */
+  limits?: WorkerLimits;
   restart?: RestartPolicy;
   /** Keep a warm standby worker (dev): reloads then skip process start-up and framework loading. */
   standby?: boolean;
-  /** Take the worker count and drain deadline from what the workers load (serve: SIGHUP re-reads them). */
+  /** Take the worker count, drain deadline and limits from what the workers load (serve: SIGHUP re-reads them). */
   followSettings?: boolean;
+  /** Each load attempt's outcome and the user modules it imported (dev watches them). */
+  onLoad?: (outcome: { ok: boolean; modules: string[] }) => void;
   logger: Logger;
   /** Human lines (stderr): startup, reloads, crashes. */
   say: (line: string) => void;
 }
 
-/** A load that failed: the formatted error of the worker that tried. */
+/** A load that failed: the formatted error of the worker that tried (`reported`), or how it died. */
 export class WorkerLoadError extends Error {
   constructor(
     message: string,
     readonly exitCode: number,
+    /** False when the worker died before it could say why (it exited or was killed while booting). */
+    readonly reported = true,
   ) {
     super(message);
     this.name = "WorkerLoadError";
@@ -42,6 +54,11 @@ interface Managed {
   index: number;
   startedAt: number;
   phase: "standby" | "starting" | "ready" | "retiring";
+  liveness: Liveness;
+  /** Requests this worker may serve before it is recycled (0 = no limit). */
+  budget: number;
+  /** Set once a replacement was asked for (recycling) or the watchdog killed it. */
+  replacing?: RestartReason;
   /** A standby resolves this once it listens for the load order. */
   onStandby?: () => void;
   standbyReady?: Promise<void>;
@@ -53,27 +70,33 @@ interface Managed {
 /** Result of a reload. */
 export type ReloadResult = { ok: true; ms: number } | { ok: false; ms: number; error: WorkerLoadError };
 
+const NO_LIMITS: WorkerLimits = { workerTimeoutMs: 0, maxRequests: 0, maxRequestsJitter: 0, maxMemoryMb: 0 };
+
 /**
- * The cluster primary shared by `serve` and `dev`: forks workers that share one listening port, replaces
- * crashed ones with exponential backoff (giving up on a crash loop), reloads one worker at a time (the new
- * one is ready before the old one drains) and shuts down gracefully. Holds no application state: rate
- * limits, tasks and events live in the shared store.
+ * The cluster primary shared by `serve` and `dev`: forks workers that share one listening port; replaces a
+ * worker that crashes after it was ready with exponential backoff, forever; kills and replaces a worker whose
+ * event loop went silent (watchdog); recycles a worker past its request or memory budget; reloads one worker
+ * at a time (the new one is ready before the old one drains) and shuts down gracefully. Gives up only when
+ * replacements cannot boot while no worker serves. Holds no application state: rate limits, tasks and
+ * events live in the shared store.
  */
 export class Supervisor {
   private readonly managed = new Set<Managed>();
   private readonly crashes: CrashTracker;
-  private readonly collector = new MetricsCollector();
+  private readonly metrics: PrimaryMetrics = createPrimaryMetrics();
+  private readonly collector = new MetricsCollector(this.metrics.registry);
   private readonly port: number;
   private nextIndex = 1;
   private stopping = false;
   private fatal: ((error: KaygraphError) => void) | undefined;
   private standby: { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } | undefined;
-  /** The user's modules the serving code imported; after a failed load, the failed attempt's too. */
-  private modules = new Set<string>();
-  private lastLoadFailed = false;
   private workerCount: number;
   private shutdownTimeoutMs: number;
-  /** Resolves when the supervisor gave up (crash loop); `run()` turns it into the exit code. */
+  private limits: WorkerLimits;
+  private watchdog: NodeJS.Timeout | undefined;
+  /** Rolling restarts (reloads, recycling) run one at a time. */
+  private operations: Promise<unknown> = Promise.resolve();
+  /** Resolves when the supervisor gave up (replacements cannot boot); the command turns it into the exit code. */
   readonly gaveUp: Promise<KaygraphError>;
 
   constructor(private readonly options: SupervisorOptions) {
@@ -81,6 +104,7 @@ export class Supervisor {
     this.port = options.port;
     this.workerCount = options.workers;
     this.shutdownTimeoutMs = options.shutdownTimeoutMs;
+    this.limits = options.limits ?? NO_LIMITS;
     this.gaveUp = new Promise((resolve) => (this.fatal = resolve));
     cluster.setupPrimary({ exec: fileURLToPath(new URL("./worker-entry.js", import.meta.url)) });
   }
@@ -88,24 +112,6 @@ export class Supervisor {
   /** The shared port. */
   get listeningPort(): number {
     return this.port;
-  }
-
-  /**
-   * Whether a change to `file` (absolute) can change what the workers run: a module the serving code
-   * imported, or one the last, failed, attempt imported (fixing it should recover).
-   */
-  usesModule(file: string): boolean {
-    return this.modules.has(file);
-  }
-
-  /** The user's modules the serving code imported (absolute paths). */
-  get moduleFiles(): string[] {
-    return [...this.modules];
-  }
-
-  /** True when no worker has loaded the current code yet, or the last load failed. */
-  get lastLoadFailedOrNone(): boolean {
-    return this.lastLoadFailed || this.modules.size === 0;
   }
 
   /** Pids of live workers. */
@@ -123,22 +129,24 @@ export class Supervisor {
       throw failed.reason;
     }
     this.prepareStandby();
+    this.startWatchdog();
     return first.port;
   }
 
   /**
    * Replaces every worker with one on fresh code, one at a time. On a load failure the old workers keep
    * serving. With `followSettings`, the first new worker's settings decide how many workers there are
-   * afterwards and their drain deadline. The caller runs one reload at a time (see run-cluster.ts, which
-   * folds the changes that arrive during a reload into exactly one more).
+   * afterwards, their drain deadline and limits. Runs after any rolling restart in progress (reloads and
+   * recycling never overlap); the caller folds changes that arrive meanwhile into one more reload.
    */
   reload(): Promise<ReloadResult> {
-    return this.rollingRestart();
+    return this.serially(() => this.rollingRestart());
   }
 
   /** Tells every worker to drain, waits for them (up to the deadline plus a margin), then kills stragglers. */
   async shutdown(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.watchdog);
     const all = [...this.managed];
     const exits = all.map((m) => new Promise<void>((resolve) => (m.worker.isDead() ? resolve() : m.worker.once("exit", () => resolve()))));
     for (const m of all) void this.retire(m);
@@ -152,7 +160,14 @@ export class Supervisor {
   /** Kills every worker at once (a second Ctrl-C). */
   killAll(): void {
     this.stopping = true;
+    clearInterval(this.watchdog);
     for (const m of this.managed) if (!m.worker.isDead()) m.worker.process.kill("SIGKILL");
+  }
+
+  private serially<T>(operation: () => Promise<T>): Promise<T> {
+    const next = this.operations.then(operation);
+    this.operations = next.catch(() => undefined);
+    return next;
   }
 
   private async rollingRestart(): Promise<ReloadResult> {
@@ -235,7 +250,7 @@ export class Supervisor {
 
   private spawn(options: WorkerOptions): { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } {
     const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(options) });
-    const managed: Managed = { worker, index: options.index, startedAt: Date.now(), phase: options.standby ? "standby" : "starting" };
+    const managed: Managed = { worker, index: options.index, startedAt: Date.now(), phase: options.standby ? "standby" : "starting", liveness: new Liveness(), budget: 0 };
     if (options.standby) {
       managed.standbyReady = new Promise<void>((resolve) => {
         managed.onStandby = resolve;
@@ -252,31 +267,43 @@ export class Supervisor {
       worker.once("exit", (code, signal) => {
         this.managed.delete(managed);
         if (managed.phase === "starting" || managed.phase === "standby") {
-          reject(loadError ?? new WorkerLoadError(`Worker ${managed.index} exited (${signal ?? `code ${code}`}) before it was ready.`, 1));
+          const how = signal ?? `exit code ${code}`;
+          reject(loadError ?? new WorkerLoadError(`Worker ${managed.index} (pid ${worker.process.pid}) exited (${how}) before it was ready: it failed to boot.`, 1, false));
           return;
         }
-        if (managed.phase === "ready") this.onCrash(managed, code, signal);
+        if (managed.phase === "ready") this.onDeath(managed, code, signal);
       });
     });
     return { managed, ready };
   }
 
   private onMessage(managed: Managed, message: WorkerMessage, hooks: { resolve: (v: { managed: Managed; port: number }) => void; setLoadError: (e: WorkerLoadError) => void }): void {
+    managed.liveness.beat();
     switch (message.type) {
       case "kaygraph:ready":
         if (this.options.followSettings) {
           this.workerCount = message.settings.workers;
           this.shutdownTimeoutMs = message.settings.shutdownTimeoutMs;
+          this.limits = message.settings;
         }
-        this.modules = new Set(message.modules);
-        this.lastLoadFailed = false;
+        this.options.onLoad?.({ ok: true, modules: message.modules });
+        this.crashes.recordReady();
         managed.phase = "ready";
+        managed.budget = requestBudget(this.limits.maxRequests, this.limits.maxRequestsJitter);
+        managed.liveness.arm();
         hooks.resolve({ managed, port: message.port });
         return;
       case "kaygraph:load-failed":
-        for (const file of message.modules) this.modules.add(file);
-        this.lastLoadFailed = true;
+        this.options.onLoad?.({ ok: false, modules: message.modules });
         hooks.setLoadError(new WorkerLoadError(message.message, message.exitCode));
+        return;
+      case "kaygraph:heartbeat": {
+        const reason = managed.phase === "ready" && !managed.replacing ? recycleReason(message, { maxRequests: managed.budget, maxMemoryMb: this.limits.maxMemoryMb }) : undefined;
+        if (reason) this.recycle(managed, reason, message);
+        return;
+      }
+      case "kaygraph:run":
+        managed.liveness.started(message);
         return;
       case "kaygraph:standby":
         managed.onStandby?.();
@@ -304,26 +331,100 @@ export class Supervisor {
     if (managed.worker.isConnected()) managed.worker.send(message);
   }
 
-  private onCrash(managed: Managed, code: number | null, signal: string | null): void {
-    if (this.stopping) return;
-    const pid = managed.worker.process.pid;
-    const delay = this.crashes.recordDeath(Date.now() - managed.startedAt);
-    const how = signal ?? `exit code ${code}`;
-    if (delay === undefined) {
-      const error = new KaygraphError(Errors.ServerCrashLoop, { message: `Workers died ${this.crashes.recentDeaths} times within a minute (last: worker ${managed.index}, pid ${pid}, ${how}); giving up.` });
-      this.options.logger.fatal({ worker: managed.index, worker_pid: pid, code, signal }, error.message);
-      this.fatal?.(error);
-      return;
+  // #region watchdog and recycling
+
+  private startWatchdog(): void {
+    if (this.watchdog || this.stopping) return;
+    // Checked often enough to act within ~a quarter of the timeout; cheap (a loop over a handful of workers).
+    this.watchdog = setInterval(() => this.checkLiveness(), 250);
+    this.watchdog.unref();
+  }
+
+  /** Kills (SIGKILL) every serving or draining worker whose main event loop has been silent too long. */
+  private checkLiveness(now = Date.now()): void {
+    const timeout = this.limits.workerTimeoutMs;
+    if (timeout <= 0 || this.stopping) return;
+    for (const m of this.managed) {
+      if ((m.phase !== "ready" && m.phase !== "retiring") || m.replacing === "timeout" || !m.liveness.expired(now, timeout)) continue;
+      const pid = m.worker.process.pid;
+      const silent = Math.round(m.liveness.silentFor(now) / 100) / 10;
+      const last = describeRun(m.liveness.lastRun, now);
+      // A draining worker is being replaced already; a serving one is replaced by onDeath, as after a crash.
+      m.replacing = "timeout";
+      this.options.logger.error({ worker: m.index, worker_pid: pid, silent_s: silent, last_run: m.liveness.lastRun ?? null }, "worker event loop silent; killed it");
+      this.options.say(`kaygraph: worker ${m.index} (pid ${pid}) silent for ${silent}s (limit ${timeout / 1000}s; last run: ${last}); killed it (SIGKILL)`);
+      m.worker.process.kill("SIGKILL");
     }
-    this.options.logger.warn({ worker: managed.index, worker_pid: pid, code, signal, restart_in_ms: delay }, "worker died; replacing it");
+  }
+
+  /** Replaces a healthy worker past its request or memory budget: the new one ready first, then the old drains. */
+  private recycle(managed: Managed, reason: RecycleReason, usage: { requests: number; rssMb: number }): void {
+    if (this.stopping) return;
+    managed.replacing = reason;
+    const pid = managed.worker.process.pid;
+    const why = reason === "max_requests" ? `served ${usage.requests} requests (max-requests ${managed.budget})` : `resident memory ${Math.round(usage.rssMb)} MB > max-memory ${this.limits.maxMemoryMb} MB`;
+    this.metrics.restarted(reason);
+    this.options.logger.info({ worker: managed.index, worker_pid: pid, reason, requests: usage.requests, rss_mb: Math.round(usage.rssMb) }, "recycling worker");
+    this.options.say(`kaygraph: recycling worker ${managed.index} (pid ${pid}): ${why}`);
+    void this.serially(async () => {
+      // A reload that ran meanwhile replaced it already.
+      if (managed.phase !== "ready" || this.stopping) return;
+      try {
+        await this.fork(false);
+      } catch (error) {
+        // The code on disk no longer loads: keep this worker serving and try again in a while.
+        this.options.say(`kaygraph: could not start a replacement for worker ${managed.index}; it keeps serving:\n${(error as Error).message}`);
+        setTimeout(() => (managed.replacing = undefined), 30_000).unref();
+        return;
+      }
+      await this.retire(managed);
+    });
+  }
+
+  // #endregion
+
+  // #region crashes
+
+  /** A worker died after it was ready: replace it with backoff, forever (unless it was being replaced anyway). */
+  private onDeath(managed: Managed, code: number | null, signal: string | null): void {
+    if (this.stopping) return;
+    // Recycling started its replacement already.
+    if (managed.replacing === "max_requests" || managed.replacing === "max_memory") return;
+    const reason = managed.replacing === "timeout" ? "timeout" : "crash";
+    const pid = managed.worker.process.pid;
+    const othersServing = [...this.managed].some((m) => m.phase === "ready");
+    const delay = this.crashes.recordDeath(Date.now() - managed.startedAt, othersServing);
+    const how = signal ?? `exit code ${code}`;
+    this.metrics.restarted(reason);
+    this.options.logger.warn({ worker: managed.index, worker_pid: pid, code, signal, reason, restart_in_ms: delay, last_run: managed.liveness.lastRun ?? null }, "worker died; replacing it");
     this.options.say(`kaygraph: worker ${managed.index} (pid ${pid}) died (${how}); replacing it in ${delay} ms`);
+    this.replaceAfter(delay);
+  }
+
+  private replaceAfter(delay: number): void {
     setTimeout(() => {
       if (this.stopping) return;
-      this.fork(false).catch((error: unknown) => {
-        // A replacement that cannot even load counts as another death (a crash loop ends it).
-        this.options.say(`kaygraph: replacement worker failed to start: ${(error as Error).message}`);
-        this.onCrash({ ...managed, startedAt: Date.now() }, 1, null);
-      });
+      this.fork(false).catch((error: unknown) => this.onBootFailure(error));
     }, delay);
   }
+
+  /** A replacement could not become ready: try again with backoff while a worker serves; else give up. */
+  private onBootFailure(error: unknown): void {
+    if (this.stopping) return;
+    const serving = [...this.managed].some((m) => m.phase === "ready");
+    const delay = this.crashes.recordBootFailure(serving);
+    const message = (error as Error).message;
+    if (delay === undefined) {
+      const fatal = new KaygraphError(Errors.ServerCrashLoop, { message: `No worker is serving and ${this.crashes.bootFailuresInARow} replacements in a row failed to boot (last: ${message.split("\n")[0]}); giving up.` });
+      this.options.logger.fatal({ boot_failures: this.crashes.bootFailuresInARow }, fatal.message);
+      this.options.say(message);
+      this.fatal?.(fatal);
+      return;
+    }
+    this.options.logger.error({ boot_failures: this.crashes.bootFailuresInARow, restart_in_ms: delay }, "replacement worker failed to boot");
+    this.options.say(`kaygraph: replacement worker failed to boot; trying again in ${delay} ms:\n${message}`);
+    this.replaceAfter(delay);
+  }
+
+  // #endregion
 }

@@ -10,12 +10,17 @@ import { startRunService } from "../runs/start.js";
 import { TaskRunner, createTaskStore } from "../tasks/index.js";
 import { Errors, KaygraphError } from "../errors.js";
 
+/** A running task worker: see {@link startTaskWorker}. */
+export interface TaskWorkerHandle {
+  /** Stop claiming, let running tasks finish until the shutdown deadline, hand the rest back, close the store. */
+  close(): Promise<void>;
+}
+
 /**
  * `kaygraph worker`: runs background tasks from the store (SQLite on this machine, or Redis anywhere) with no
- * HTTP server. SIGTERM/SIGINT: stop claiming, let running tasks finish until the shutdown deadline, hand the
- * rest back to the queue, exit 0. A second signal exits at once.
+ * HTTP server, until {@link TaskWorkerHandle.close}. Installs no signal handlers: the command does.
  */
-export async function runTaskWorker(config: ResolvedConfig): Promise<void> {
+export async function startTaskWorker(config: ResolvedConfig): Promise<TaskWorkerHandle> {
   const logger = createLogger(config.log);
   await startTracing(process.env, logger);
   const registry = await loadGraphs(config);
@@ -35,22 +40,14 @@ export async function runTaskWorker(config: ResolvedConfig): Promise<void> {
   logger.info({ concurrency: config.tasks.concurrency, store: store.backend, graphs: registry.size }, "task worker started");
   process.stderr.write(`kaygraph worker: running up to ${config.tasks.concurrency} task(s) at once from ${where}\n`);
   if (process.env.KAYGRAPH_TEST === "1") process.stderr.write("kaygraph: worker ready\n");
-
-  await new Promise<void>((resolve) => {
-    let stopping = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping && Date.now() - stopping < 300) return;
-      if (stopping) process.exit(130);
-      stopping = Date.now();
-      process.stderr.write(`kaygraph worker: ${signal} received, finishing running tasks (up to ${config.server.shutdownTimeout}s)\n`);
-      void runner.stop({ deadlineMs: config.server.shutdownTimeout * 1000 }).then(resolve);
-    };
-    process.on("SIGTERM", onSignal);
-    process.on("SIGINT", onSignal);
-  });
-  await runs.close();
-  await store.close();
-  await stopTracing();
-  logger.info("task worker stopped");
-  logger.flush();
+  return {
+    close: async () => {
+      await runner.stop({ deadlineMs: config.server.shutdownTimeout * 1000 });
+      await runs.close();
+      await store.close();
+      await stopTracing();
+      logger.info("task worker stopped");
+      logger.flush();
+    },
+  };
 }

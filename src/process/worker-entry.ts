@@ -12,8 +12,9 @@ import type { GraphRegistry } from "../definition/registry.js";
 import { reportError } from "../error-report.js";
 import { KaygraphError } from "../errors.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
+import { runReporter, startHeartbeat } from "./heartbeat.js";
 import { resolveWorkers } from "./workers.js";
-import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions } from "./messages.js";
+import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions, type WorkerSettings } from "./messages.js";
 
 /** How long a drained worker stays to answer the primary's last connection hand-offs before it exits. */
 const EXIT_GRACE_MS = 250;
@@ -75,7 +76,9 @@ async function main(): Promise<void> {
     const { config, dotenv } = await loadConfig({ ...options.load, flags });
     applyDotenv(dotenv);
     const registry = await loadGraphs(config);
-    handle = await startServer(config, registry, { debug: options.exposeErrors });
+    // Run starts feed the primary's watchdog (which names the run of a worker it kills).
+    const observers = config.server.workerTimeout > 0 ? [runReporter(send)] : [];
+    handle = await startServer(config, registry, { debug: options.exposeErrors, observers });
     loaded = { config, registry };
     watchForCrashes(handle);
   } catch (error) {
@@ -84,10 +87,22 @@ async function main(): Promise<void> {
     send({ type: "kaygraph:load-failed", message: text.trimEnd(), exitCode: KaygraphError.is(error) ? exitCode : 1, modules: importedFiles() });
     process.exit(exitCode);
   }
-  const settings = { workers: resolveWorkers(loaded.config.workers), shutdownTimeoutMs: loaded.config.server.shutdownTimeout * 1000 };
+  const { server } = loaded.config;
+  const settings: WorkerSettings = {
+    workers: resolveWorkers(loaded.config.workers),
+    shutdownTimeoutMs: server.shutdownTimeout * 1000,
+    workerTimeoutMs: server.workerTimeout * 1000,
+    maxRequests: server.maxRequests,
+    maxRequestsJitter: server.maxRequestsJitter,
+    maxMemoryMb: server.maxMemoryMb,
+  };
   send({ type: "kaygraph:ready", port: handle.port, graphs: handle.registrySize, modules: importedFiles(), settings });
+  startHeartbeat(handle.server, { intervalMs: heartbeatInterval(settings.workerTimeoutMs), send });
   if (options.generate) await regenerate(handle, loaded.config, loaded.registry);
 }
+
+/** A quarter of the watchdog timeout, at most 1 s: several beats fit in the timeout even on a loaded machine. */
+const heartbeatInterval = (workerTimeoutMs: number) => (workerTimeoutMs > 0 ? Math.max(100, Math.min(1_000, workerTimeoutMs / 4)) : 1_000);
 
 /** Rewrites `.kaygraph/generated` after a (re)load; a failure is logged, never fatal. */
 async function regenerate(handle: ServerHandle, config: ResolvedConfig, registry: GraphRegistry): Promise<void> {

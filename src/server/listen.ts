@@ -16,6 +16,7 @@ import { abortRunOf } from "./run-abort.js";
 import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
 import { startRunService } from "../runs/start.js";
+import type { RunObserver } from "../runs/service.js";
 import { meterObserver } from "./run-metering.js";
 import { traceObserver } from "../tracing/observer.js";
 import { startTracing, stopTracing } from "../tracing/sdk.js";
@@ -58,6 +59,8 @@ export interface StartServerOptions {
   runTasks?: boolean;
   /** Auth and rate-limit hooks of `WS /ws/{client_id}` (see WebSocketHooks). */
   webSockets?: WebSocketHooks;
+  /** More run observers, after the metrics (a cluster worker reports run starts to its primary's watchdog). */
+  observers?: readonly RunObserver[];
 }
 
 /**
@@ -73,7 +76,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const state: ServerState = { phase: "starting" };
   const metrics = createMetrics();
   // Run threads load the graphs while the guard and the store open; nothing listens before they are warm.
-  const starting = startRunService(config, registry, { debug: options.debug, logger, observers: [meterObserver(metrics), traceObserver] });
+  const starting = startRunService(config, registry, { debug: options.debug, logger, observers: [meterObserver(metrics), traceObserver, ...(options.observers ?? [])] });
   const abandon = async (): Promise<void> => {
     await (await starting.catch(() => undefined))?.close();
   };

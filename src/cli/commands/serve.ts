@@ -3,7 +3,7 @@ import { loadProject, withSettingFlags } from "../project.js";
 
 /** `kaygraph serve`: the production server. */
 export function serveCommand(): Command {
-  return withSettingFlags(new Command("serve"), ["--port", "--host", "--workers", "--auth", "--rate-limit", "--redis", "--shutdown-timeout", "--log-level", "--log-format", "--graphs"])
+  return withSettingFlags(new Command("serve"), ["--port", "--host", "--workers", "--auth", "--rate-limit", "--redis", "--shutdown-timeout", "--worker-timeout", "--max-requests", "--max-memory", "--log-level", "--log-format", "--graphs"])
     .description("run the production server: workers on one port, graceful drain, SIGHUP reload (default 0.0.0.0:8000, JSON logs)")
     .action(async (_flags: unknown, command: Command) => {
       const { config, options } = await loadProject(command, undefined, { supervised: true });

@@ -1,0 +1,47 @@
+import type { Server } from "node:http";
+import type { RunObserver } from "../runs/service.js";
+import type { WorkerMessage } from "./messages.js";
+
+/** Options of {@link startHeartbeat}. */
+export interface HeartbeatOptions {
+  /** How often the main event loop reports (ms). */
+  intervalMs: number;
+  /** The IPC channel to the primary. */
+  send: (message: WorkerMessage) => void;
+}
+
+/**
+ * A run observer that tells the primary each run's start (graph, version, transport, request or task id), so
+ * a worker the watchdog kills for silence is named with the run it was busy with. Sent at once — before user
+ * code can block the event loop (Node writes a small IPC message to the pipe synchronously) — and one small
+ * message per run is cheap next to the run itself.
+ */
+export function runReporter(send: (message: WorkerMessage) => void): RunObserver {
+  return {
+    begin(run) {
+      const id = run.taskId ?? run.requestId;
+      send({ type: "kaygraph:run", graph: run.graph.name, version: run.graph.version, kind: run.transport, ...(id !== undefined && { requestId: id }) });
+      return undefined;
+    },
+  };
+}
+
+/**
+ * The worker's side of the watchdog and of recycling: from the main event loop, every `intervalMs`, tells
+ * the primary it is alive, how many requests it has served and its resident memory. Returns a stop function.
+ */
+export function startHeartbeat(server: Server, options: HeartbeatOptions): () => void {
+  let requests = 0;
+  const onRequest = () => {
+    requests++;
+  };
+  server.on("request", onRequest);
+  const beat = () => options.send({ type: "kaygraph:heartbeat", requests, rssMb: process.memoryUsage.rss() / 1_048_576 });
+  beat();
+  const timer = setInterval(beat, options.intervalMs);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    server.off("request", onRequest);
+  };
+}
