@@ -120,7 +120,7 @@ export function startCli(args: string[], options: RunCliOptions & { autoStop?: b
         check();
       });
     },
-    async ready(timeoutMs = 30_000) {
+    async ready(timeoutMs = 60_000) {
       const line = await handle.waitFor(/kaygraph: ready port=\d+/, timeoutMs);
       return Number(line.split("port=")[1]);
     },
