@@ -57,8 +57,12 @@ interface Managed {
   liveness: Liveness;
   /** Requests this worker may serve before it is recycled (0 = no limit). */
   budget: number;
-  /** Set once a replacement was asked for (recycling) or the watchdog killed it. */
-  replacing?: RestartReason;
+  /** Set once recycling asked for its replacement. */
+  recycling?: RecycleReason;
+  /** No recycling before this time (epoch ms): a replacement failed to start. */
+  recycleAfter?: number;
+  /** Set once the watchdog killed it. */
+  silenced?: boolean;
   /** A standby resolves this once it listens for the load order. */
   onStandby?: () => void;
   standbyReady?: Promise<void>;
@@ -298,7 +302,7 @@ export class Supervisor {
         hooks.setLoadError(new WorkerLoadError(message.message, message.exitCode));
         return;
       case "kaygraph:heartbeat": {
-        const reason = managed.phase === "ready" && !managed.replacing ? recycleReason(message, { maxRequests: managed.budget, maxMemoryMb: this.limits.maxMemoryMb }) : undefined;
+        const reason = managed.phase === "ready" && !managed.recycling && Date.now() >= (managed.recycleAfter ?? 0) ? recycleReason(message, { maxRequests: managed.budget, maxMemoryMb: this.limits.maxMemoryMb }) : undefined;
         if (reason) this.recycle(managed, reason, message);
         return;
       }
@@ -345,12 +349,12 @@ export class Supervisor {
     const timeout = this.limits.workerTimeoutMs;
     if (timeout <= 0 || this.stopping) return;
     for (const m of this.managed) {
-      if ((m.phase !== "ready" && m.phase !== "retiring") || m.replacing === "timeout" || !m.liveness.expired(now, timeout)) continue;
+      if ((m.phase !== "ready" && m.phase !== "retiring") || m.silenced || !m.liveness.expired(now, timeout)) continue;
       const pid = m.worker.process.pid;
       const silent = Math.round(m.liveness.silentFor(now) / 100) / 10;
       const last = describeRun(m.liveness.lastRun, now);
-      // A draining worker is being replaced already; a serving one is replaced by onDeath, as after a crash.
-      m.replacing = "timeout";
+      // A draining or recycled worker is being replaced already; a serving one is replaced by onDeath.
+      m.silenced = true;
       this.options.logger.error({ worker: m.index, worker_pid: pid, silent_s: silent, last_run: m.liveness.lastRun ?? null }, "worker event loop silent; killed it");
       this.options.say(`kaygraph: worker ${m.index} (pid ${pid}) silent for ${silent}s (limit ${timeout / 1000}s; last run: ${last}); killed it (SIGKILL)`);
       m.worker.process.kill("SIGKILL");
@@ -360,7 +364,7 @@ export class Supervisor {
   /** Replaces a healthy worker past its request or memory budget: the new one ready first, then the old drains. */
   private recycle(managed: Managed, reason: RecycleReason, usage: { requests: number; rssMb: number }): void {
     if (this.stopping) return;
-    managed.replacing = reason;
+    managed.recycling = reason;
     const pid = managed.worker.process.pid;
     const why = reason === "max_requests" ? `served ${usage.requests} requests (max-requests ${managed.budget})` : `resident memory ${Math.round(usage.rssMb)} MB > max-memory ${this.limits.maxMemoryMb} MB`;
     this.metrics.restarted(reason);
@@ -374,7 +378,8 @@ export class Supervisor {
       } catch (error) {
         // The code on disk no longer loads: keep this worker serving and try again in a while.
         this.options.say(`kaygraph: could not start a replacement for worker ${managed.index}; it keeps serving:\n${(error as Error).message}`);
-        setTimeout(() => (managed.replacing = undefined), 30_000).unref();
+        managed.recycling = undefined;
+        managed.recycleAfter = Date.now() + 30_000;
         return;
       }
       await this.retire(managed);
@@ -389,8 +394,8 @@ export class Supervisor {
   private onDeath(managed: Managed, code: number | null, signal: string | null): void {
     if (this.stopping) return;
     // Recycling started its replacement already.
-    if (managed.replacing === "max_requests" || managed.replacing === "max_memory") return;
-    const reason = managed.replacing === "timeout" ? "timeout" : "crash";
+    if (managed.recycling) return;
+    const reason: RestartReason = managed.silenced ? "timeout" : "crash";
     const pid = managed.worker.process.pid;
     const othersServing = [...this.managed].some((m) => m.phase === "ready");
     const delay = this.crashes.recordDeath(Date.now() - managed.startedAt, othersServing);

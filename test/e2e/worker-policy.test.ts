@@ -25,7 +25,7 @@ const HOG_GRAPH = inlineGraph("hog", "kept.push(Buffer.alloc(input.mb * 1024 * 1
 /** Fails to load once a file named `broken` exists in the project; its run kills the worker. */
 const FRAGILE_GRAPH = inlineGraph("fragile", "process.exit(3);", 'import { existsSync } from "node:fs";\nif (existsSync("broken")) throw new Error("fragile cannot boot: the broken marker exists");');
 
-const post = (base: string, graph: string, body: object = {}, timeoutMs = 10_000) =>
+const post = (base: string, graph: string, body: object = {}, timeoutMs = 30_000) =>
   fetch(`${base}/api/v1/${graph}`, { method: "POST", headers: { "content-type": "application/json", connection: "close" }, body: JSON.stringify(body), signal: AbortSignal.timeout(timeoutMs) });
 
 async function healthPid(base: string): Promise<number> {
@@ -39,7 +39,7 @@ async function workerPids(base: string, n: number): Promise<Set<number>> {
     const pid = await healthPid(base);
     if (pid > 0) pids.add(pid);
     return pids.size >= n;
-  }, `${n} distinct worker pids`, 30_000);
+  }, `${n} distinct worker pids`, 60_000);
   return pids;
 }
 
@@ -58,10 +58,10 @@ describe("serve --workers 2: crash policy, watchdog and recycling", () => {
     const primary = server.pid;
     const started = Date.now();
     for (let i = 1; i <= 10; i++) {
-      await until(async () => (await healthPid(base)) > 0, "a serving worker", 30_000);
+      await until(async () => (await healthPid(base)) > 0, "a serving worker", 60_000);
       // The connection dies with the worker: the request fails; what matters is the death line.
       await post(base, "exit").catch(() => undefined);
-      await server.waitFor(new RegExp(`(?:died \\(exit code 3\\); replacing it[\\s\\S]*){${i}}`), 30_000);
+      await server.waitFor(new RegExp(`(?:died \\(exit code 3\\); replacing it[\\s\\S]*){${i}}`), 60_000);
     }
     const elapsed = Date.now() - started;
     await workerPids(base, 2);
@@ -71,9 +71,9 @@ describe("serve --workers 2: crash policy, watchdog and recycling", () => {
     expect(await res.json()).toMatchObject({ result: { text: "still here" } });
     expect(await restarts(base, "crash")).toBe(10);
     expect(server.output().stderr).not.toContain("KG_SERVER_CRASH_LOOP");
-    // Sanity bound: replacement is quick enough for ten deaths in well under a minute on a loaded machine.
-    expect(elapsed).toBeLessThan(60_000);
-  });
+    // Sanity bound: ten deaths and replacements take ~15 s on an idle 2-core machine; loaded ones are slower.
+    expect(elapsed).toBeLessThan(240_000);
+  }, 300_000);
 
   it("a worker blocked in inline code is killed after --worker-timeout, named with its run, and replaced", async () => {
     const cwd = await tmpProject(basicProject({ "graphs/spin.ts": SPIN_GRAPH }));
@@ -95,7 +95,7 @@ describe("serve --workers 2: crash policy, watchdog and recycling", () => {
     expect(await restarts(base, "timeout")).toBe(1);
     const log = server.output().stdout.split("\n").find((l) => l.includes("worker event loop silent"));
     expect(JSON.parse(log!)).toMatchObject({ worker_pid: victim, last_run: { graph: "spin", version: 1, requestId: "spin-req-1" } });
-  });
+  }, 180_000);
 
   it("--max-requests 200 under keep-alive load replaces workers with zero failed requests", async () => {
     const cwd = await tmpProject(basicProject());
@@ -105,8 +105,8 @@ describe("serve --workers 2: crash policy, watchdog and recycling", () => {
     const load = steadyLoad(`${base}/api/v1/echo`, { concurrency: 6, init: () => ({ method: "POST", headers: { "content-type": "application/json" }, body: '{"text":"steady"}' }) });
     // Bounded: both original workers recycled, then a further 100 answers from their replacements.
     const recycled = (pid: number) => new RegExp(`recycling worker \\d+ \\(pid ${pid}\\): served \\d+ requests \\(max-requests (?:2[01]\\d|220)\\)`).test(server.output().stderr);
-    await until(() => [...before].every(recycled), "both original workers recycled", 90_000);
-    await until(() => [...before].every((pid) => !alive(pid)), `the recycled workers to exit\n${server.output().stderr}`, 30_000);
+    await until(() => [...before].every(recycled), "both original workers recycled", 120_000);
+    await until(() => [...before].every((pid) => !alive(pid)), `the recycled workers to exit\n${server.output().stderr}`, 120_000);
     await load.waitForOk(100, 30_000);
     const result = await load.stop();
     expect(result.errors).toEqual([]);
@@ -114,7 +114,7 @@ describe("serve --workers 2: crash policy, watchdog and recycling", () => {
     expect(result.ok).toBeGreaterThan(400);
     expect(await restarts(base, "max_requests")).toBeGreaterThanOrEqual(2);
     expect(await restarts(base, "crash")).toBe(0);
-  });
+  }, 300_000);
 
   it("--max-memory recycles a worker whose resident memory grows past the limit", async () => {
     const cwd = await tmpProject(basicProject({ "graphs/hog.ts": HOG_GRAPH }));
@@ -130,10 +130,10 @@ describe("serve --workers 2: crash policy, watchdog and recycling", () => {
     const line = await server.waitFor(/recycling worker \d+ \(pid (\d+)\): resident memory \d+ MB > max-memory 300 MB/, 20_000);
     const victim = Number(/pid (\d+)/.exec(line)?.[1]);
     expect(pids.has(victim)).toBe(true);
-    await until(() => !alive(victim), "the recycled worker to exit", 30_000);
+    await until(() => !alive(victim), "the recycled worker to exit", 120_000);
     expect((await post(base, "echo", { text: "fresh" })).status).toBe(200);
     expect(await restarts(base, "max_memory")).toBeGreaterThanOrEqual(1);
-  });
+  }, 180_000);
 
   it("replacements that cannot boot while no worker serves end the service: KG_SERVER_CRASH_LOOP, exit 1", async () => {
     const cwd = await tmpProject(basicProject({ "graphs/fragile.ts": FRAGILE_GRAPH }));
@@ -147,7 +147,7 @@ describe("serve --workers 2: crash policy, watchdog and recycling", () => {
     expect(stderr).toContain("KG_SERVER_CRASH_LOOP");
     expect(stderr).toContain("fragile cannot boot");
     expect(count(stderr, /replacement worker failed to boot; trying again/)).toBe(4);
-  });
+  }, 240_000);
 
   it("a worker that dies while booting at start ends serve with KG_SERVER_CRASH_LOOP, exit 1", async () => {
     const cwd = await tmpProject(basicProject({ "graphs/exits-on-load.ts": 'process.exit(4);\nexport default undefined;\n' }));
