@@ -74,6 +74,9 @@ interface Managed {
 /** Result of a reload. */
 export type ReloadResult = { ok: true; ms: number } | { ok: false; ms: number; error: WorkerLoadError };
 
+/** How often the watchdog looks at the workers' heartbeats (ms). */
+const WATCHDOG_CHECK_MS = 250;
+
 const NO_LIMITS: WorkerLimits = { workerTimeoutMs: 0, maxRequests: 0, maxRequestsJitter: 0, maxMemoryMb: 0 };
 
 /**
@@ -98,6 +101,7 @@ export class Supervisor {
   private shutdownTimeoutMs: number;
   private limits: WorkerLimits;
   private watchdog: NodeJS.Timeout | undefined;
+  private lastCheck = 0;
   /** Rolling restarts (reloads, recycling) run one at a time. */
   private operations: Promise<unknown> = Promise.resolve();
   /** Resolves when the supervisor gave up (replacements cannot boot); the command turns it into the exit code. */
@@ -340,14 +344,19 @@ export class Supervisor {
   private startWatchdog(): void {
     if (this.watchdog || this.stopping) return;
     // Checked often enough to act within ~a quarter of the timeout; cheap (a loop over a handful of workers).
-    this.watchdog = setInterval(() => this.checkLiveness(), 250);
+    this.lastCheck = Date.now();
+    this.watchdog = setInterval(() => this.checkLiveness(), WATCHDOG_CHECK_MS);
     this.watchdog.unref();
   }
 
   /** Kills (SIGKILL) every serving or draining worker whose main event loop has been silent too long. */
   private checkLiveness(now = Date.now()): void {
     const timeout = this.limits.workerTimeoutMs;
-    if (timeout <= 0 || this.stopping) return;
+    // After a stall of our own (a loaded machine), heartbeats may wait unread in the IPC pipes: timers run
+    // before I/O, so judge the workers at the next check, once those messages were read.
+    const stalled = now - this.lastCheck > 2 * WATCHDOG_CHECK_MS;
+    this.lastCheck = now;
+    if (timeout <= 0 || this.stopping || stalled) return;
     for (const m of this.managed) {
       if ((m.phase !== "ready" && m.phase !== "retiring") || m.silenced || !m.liveness.expired(now, timeout)) continue;
       const pid = m.worker.process.pid;
