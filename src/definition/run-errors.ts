@@ -24,14 +24,20 @@ export class DefinitionRunError extends Error {
   readonly details: unknown;
   /** For code INTERRUPTED: the interrupt and its checkpoint. */
   readonly interrupt: RunInterrupt | undefined;
+  /**
+   * True when the run was stopped through no fault of its own (a neighbour's thread was terminated, the
+   * server shut down): a background task hands it back without counting the attempt.
+   */
+  readonly rerunnable: boolean;
 
-  constructor(code: RunErrorCode, message: string, options: { node?: string; details?: unknown; cause?: unknown; interrupt?: RunInterrupt } = {}) {
+  constructor(code: RunErrorCode, message: string, options: { node?: string; details?: unknown; cause?: unknown; interrupt?: RunInterrupt; rerunnable?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DefinitionRunError";
     this.code = code;
     this.node = options.node;
     this.details = options.details;
     this.interrupt = options.interrupt;
+    this.rerunnable = options.rerunnable ?? false;
   }
 }
 

@@ -17,7 +17,7 @@ import { RedisPubSub } from "./redis-pubsub.js";
 import { fromFlat, hashToClaimed, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
 import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
 import { encodeCursor, resolveListQuery, resolveSubmit } from "./submit-input.js";
-import { RELEASED_MESSAGE } from "./task-messages.js";
+import { RELEASED } from "./task-messages.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
@@ -300,9 +300,9 @@ export class BullmqTaskStore implements TaskStore {
     return this.transition(lease, "retry", "", JSON.stringify(event), now, retry.delayMs);
   }
 
-  async release(lease: Lease): Promise<TransitionOutcome> {
+  async release(lease: Lease, reason: TaskError = RELEASED): Promise<TransitionOutcome> {
     const now = Date.now();
-    const event = { type: "retry", ts: now, attempt: lease.task.attempts, error: RELEASED_MESSAGE, error_code: "WORKER_SHUTDOWN", delay_ms: 0 };
+    const event = { type: "retry", ts: now, attempt: lease.task.attempts, error: reason.message, error_code: reason.error_code, delay_ms: 0 };
     return this.transition(lease, "release", "", JSON.stringify(event), now);
   }
 

@@ -13,7 +13,7 @@ import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
 import { appendEvents, finish, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
-import { RELEASED_MESSAGE } from "./task-messages.js";
+import { RELEASED } from "./task-messages.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type {
@@ -285,9 +285,9 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  async release(lease: Lease): Promise<TransitionOutcome> {
+  async release(lease: Lease, reason: TaskError = RELEASED): Promise<TransitionOutcome> {
     return this.end(lease, true, (row, now) => {
-      appendEvents(this.sql, row, [{ type: "retry", ts: now, attempt: row.attempts, error: RELEASED_MESSAGE, error_code: "WORKER_SHUTDOWN", delay_ms: 0 }]);
+      appendEvents(this.sql, row, [{ type: "retry", ts: now, attempt: row.attempts, error: reason.message, error_code: reason.error_code, delay_ms: 0 }]);
       toPending(this.sql, row, { availableAt: now, attempts: row.attempts - 1 });
     });
   }

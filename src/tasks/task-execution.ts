@@ -229,6 +229,11 @@ export class TaskExecution {
         await store.interrupt(this.lease, stop.interrupt);
         return;
       }
+      // Stopped through no fault of its own (a neighbour's run thread was terminated): handed back, not counted.
+      if ((ending.error as { rerunnable?: unknown } | null)?.rerunnable === true) {
+        await store.release(this.lease, { error_code: errorCodeOf(ending.error), message: messageOf(ending.error) });
+        return;
+      }
       const node = (ending.error as { node?: unknown } | null)?.node;
       await this.failure({ error_code: errorCodeOf(ending.error), message: messageOf(ending.error) }, typeof node === "string" ? node : undefined);
       return;

@@ -256,8 +256,11 @@ export interface TaskStore {
   fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome>;
   /** Back to pending after `delayMs`, with a `retry` event. */
   retry(lease: Lease, retry: { error: TaskError; delayMs: number }): Promise<TransitionOutcome>;
-  /** Graceful hand-back: pending again, the attempt not counted (cancelled instead if a cancel is pending). */
-  release(lease: Lease): Promise<TransitionOutcome>;
+  /**
+   * Hand-back: pending again, the attempt not counted (cancelled instead if a cancel is pending). Its `retry`
+   * event says why: `WORKER_SHUTDOWN` unless `reason` names another cause.
+   */
+  release(lease: Lease, reason?: TaskError): Promise<TransitionOutcome>;
   /** Requeues or ends tasks whose lease expired; safe to run from any number of processes. */
   sweep(): Promise<SweepReport>;
   /** Deletes terminal tasks beyond the retention age or count; returns how many. */

@@ -136,7 +136,7 @@ class ThreadRunJob implements PoolJob {
     } catch (error) {
       if (this.thread) pool.release(this.thread, this);
       if (pool.closed) {
-        this.fail("ABORTED", "The server is shutting down; try again.");
+        this.fail("ABORTED", "The server is shutting down; try again.", undefined, true);
         return false;
       }
       this.fail("GRAPH_ERROR", `The run could not be handed to a run thread: ${messageOf(error)} (use execution: "inline" for a graph whose input cannot be cloned).`, error);
@@ -171,7 +171,7 @@ class ThreadRunJob implements PoolJob {
       this.fail("GRAPH_ERROR", `The run's thread ended: ${end.message}; the thread was replaced.`);
     } else {
       // A neighbour was terminated (or the pool closed): this run did nothing wrong; it may be tried again.
-      this.fail("ABORTED", `The run was stopped because its thread was terminated (${end.reason}); try again.`);
+      this.fail("ABORTED", `The run was stopped because its thread was terminated (${end.reason}); try again.`, undefined, true);
     }
   }
 
@@ -212,13 +212,13 @@ class ThreadRunJob implements PoolJob {
     thread?.terminate(`run ${this.request.runId} did not stop after its ${code === "TIMEOUT" ? "timeout" : "abort"}`, this.id);
   }
 
-  private fail(code: RunErrorCode, message: string, cause?: unknown): void {
+  private fail(code: RunErrorCode, message: string, cause?: unknown, rerunnable = false): void {
     if (this.settled) return;
     this.settle();
     // The caller still gets one terminal event, after a `start` if none went out.
     if (this.lastSeq === 0) this.forward({ type: "start", seq: 1, ts: Date.now(), run_id: this.request.runId });
     this.forward({ type: "error", seq: this.lastSeq + 1, ts: Date.now(), error: message, error_code: code });
-    this.reject(new DefinitionRunError(code, message, cause === undefined ? {} : { cause }));
+    this.reject(new DefinitionRunError(code, message, { ...(cause !== undefined && { cause }), rerunnable }));
   }
 
   private forward(event: RunEvent): void {

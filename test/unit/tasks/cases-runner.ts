@@ -67,6 +67,21 @@ export function runnerCases(fresh: Fresh): void {
     expect(events.at(-1)).toMatchObject({ type: "error", error_code: "GRAPH_ERROR" });
   });
 
+  it("hands back an attempt stopped through no fault of its own (rerunnable) without counting it", async () => {
+    const store = await (await fresh()).open();
+    const calls: string[] = [];
+    const task = await submit(store, { rerunnableTimes: 2, value: "v" }, { maxAttempts: 1 });
+    startRunner(store, { calls, execute: scriptedExecute(calls) });
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", attempts: 1, result: { value: "v" } });
+    expect(calls.filter((id) => id === task.id)).toHaveLength(3);
+    // Each hand-back says why, with its code; the attempt number stays 1.
+    const retries = (await store.events(task.id)).filter((e) => e.type === "retry" || e.type === "error");
+    expect(retries).toMatchObject([
+      { type: "retry", attempt: 1, error_code: "ABORTED", delay_ms: 0 },
+      { type: "retry", attempt: 1, error_code: "ABORTED", delay_ms: 0 },
+    ]);
+  });
+
   it("fails a task that exceeds its timeout with TIMEOUT", async () => {
     const store = await (await fresh()).open();
     const task = await submit(store, { hang: true }, { timeoutMs: 150 });
