@@ -239,24 +239,35 @@ async function openTask(id) {
   await follow(id, events, record, undefined);
 }
 
-/** Shows the task's events after `after` until the next final or interrupt event, then its record again. */
+/**
+ * Shows the task's events after `after` and its record after each final or interrupt event. A subscription ends
+ * at an interrupt; a task already resumed by then (a resume clicked before its interrupt event arrived) is
+ * followed on, so its next attempt's events continue the same timeline.
+ */
 async function follow(id, events, record, after) {
   state.task?.abort();
   const controller = new AbortController();
   state.task = controller;
-  await showRecord(id, record);
   let last = after;
+  const resumed = () => follow(id, events, record, last);
+  await showRecord(id, record, resumed);
   try {
-    for await (const event of client().subscribe(id, { signal: controller.signal, after })) {
-      showEvent(events, event);
-      last = event.seq;
-      if (event.type === "result" || event.type === "error" || event.type === "interrupt") await showRecord(id, record, () => follow(id, events, record, last));
+    for (;;) {
+      let ended;
+      for await (const event of client().subscribe(id, { signal: controller.signal, after: last })) {
+        showEvent(events, event);
+        last = event.seq;
+        ended = event.type;
+      }
+      const status = await showRecord(id, record, resumed);
+      if (ended !== "interrupt" || status === "interrupted" || controller.signal.aborted) return;
     }
   } catch (error) {
     if (!controller.signal.aborted) events.append(el("li", { class: "error" }, describeError(error)));
   }
 }
 
+/** Shows the task's record (and a resume form while it is interrupted); resolves to its status. */
 async function showRecord(id, box, resumed) {
   const c = client();
   try {
@@ -279,8 +290,10 @@ async function showRecord(id, box, resumed) {
       } }, "Cancel"));
     }
     box.replaceChildren(...parts);
+    return task.status;
   } catch (error) {
     box.replaceChildren(el("p", { class: "error" }, describeError(error)));
+    return undefined;
   }
 }
 

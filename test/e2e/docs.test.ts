@@ -102,7 +102,9 @@ describe.each(DOCS)("code blocks of %s", (doc) => {
       if (block.lang !== "ts" || block.code.includes("defineGraph(")) return;
       const file = `block-${i}.ts`;
       writeFileSync(path.join(cwd, file), block.code);
-      scripts.push({ file, block, needsServer: block.code.includes(".kaygraph/generated/client") });
+      // A client of a reader's running server (the generated client, or kaygraph/client at a localhost URL) is
+      // typechecked only.
+      scripts.push({ file, block, needsServer: /\.kaygraph\/generated\/client|https?:\/\/localhost[:/]/.test(block.code) });
     });
     if (blocks.some((b) => b.lang === "ts")) {
       const tsc = await execa(process.execPath, [TSC, "-p", "tsconfig.json"], { cwd, reject: false });
