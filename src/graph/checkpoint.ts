@@ -50,6 +50,8 @@ function walk(value: unknown, path: string, seen: Set<object>): [string, string]
       const kind = (object as { constructor?: { name?: string } }).constructor?.name || "an object with a prototype";
       return [path, `is ${/^[A-Z]/.test(kind) ? `a ${kind}` : kind}${kind === "Date" ? " (store date.toISOString() instead)" : " (a class instance or built-in, which JSON turns into a plain object or string)"}`];
     }
+    const symbol = Object.getOwnPropertySymbols(object).find((key) => Object.prototype.propertyIsEnumerable.call(object, key));
+    if (symbol !== undefined) return [`${path}[${String(symbol)}]`, "is under a symbol key, which JSON drops (use a string key)"];
     for (const key in object) {
       const child = (object as Record<string, unknown>)[key];
       if (child === undefined) continue;

@@ -282,6 +282,7 @@ describe("findNonJson", () => {
     const same = { x: 1 };
     expect(findNonJson({ a: same, b: same }, "shared")).toBeUndefined();
     expect(findNonJson(Object.create(null) as object, "shared")).toBeUndefined();
+    expect(findNonJson({ meta: { [Symbol("cache")]: 1 } }, "shared")).toEqual(["shared.meta[Symbol(cache)]", expect.stringContaining("symbol key")]);
   });
 });
 
