@@ -4,6 +4,13 @@
  * indexes, idempotency keys, events with pub/sub), changed only by atomic Lua scripts. A BullMQ job is the
  * task id; its lock token is our lease token, so BullMQ's locks and our fencing agree. The record decides:
  * a job handed out for a task that is already terminal (or cancelled) is discarded, never run.
+ *
+ * Interrupts: an interrupted task has no BullMQ job. `interrupt` parks the record (status, interrupt,
+ * checkpoint, `interrupt` event, lease cleared, `idx:interrupted` for its own retention) in one script, then
+ * moves the job to completed, which removes it (jobs are added with removeOnComplete), so it counts nowhere
+ * and cannot stall back. `resume` sets the record pending and adds a fresh job under the same id. If a step
+ * after a script is lost (a crash, an expired lock), the record still decides: a stale job of an interrupted
+ * task is discarded by the claim script, and a pending task without a job is enqueued again by the sweeper.
  */
 import { randomUUID } from "node:crypto";
 import { Job, Queue } from "bullmq";
@@ -16,13 +23,14 @@ import { LeaseRegistry } from "./lease-registry.js";
 import { RedisPubSub } from "./redis-pubsub.js";
 import { fromFlat, hashToClaimed, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
 import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
-import { encodeCursor, resolveListQuery, resolveSubmit } from "./submit-input.js";
+import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import { RELEASED } from "./task-messages.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskInterrupt, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
 } from "./types.js";
+import { DEFAULT_INTERRUPTED_RETENTION_MS } from "./types.js";
 
 /** Options of {@link BullmqTaskStore.open}. */
 export interface BullmqTaskStoreOptions extends TaskStoreSettings {
@@ -114,17 +122,20 @@ export class BullmqTaskStore implements TaskStore {
 
   async submit(raw: SubmitTaskInput): Promise<SubmitResult> {
     const s = resolveSubmit(raw);
-    if (s.interrupted !== undefined) throw new KaygraphError(Errors.StoreUnavailable, { message: "Interrupted runs need the embedded (SQLite) task store in this version; run without --redis." });
     const id = randomUUID();
+    const now = Date.now();
+    // Stored already interrupted (a sync or streaming run that interrupted): the interrupt, its checkpoint, its event.
+    const parked = s.interrupted && [s.interrupted.interruptJson, s.interrupted.checkpointJson, JSON.stringify({ type: "interrupt", ts: now, node: s.interrupted.node, value: s.interrupted.value, task_id: id })];
     const hasKey = s.idempotencyKey !== undefined;
     const idemKey = hasKey ? this.keys.idempotency(s.owner, s.idempotencyKey as string) : `${this.keys.prefix}:idem:none`;
     const [kind, taskId, flat] = (await this.scripts.submit(
-      this.keys.task(id), idemKey, this.keys.prefix, id, Date.now(), s.graph, s.version, s.inputJson,
+      this.keys.task(id), idemKey, this.keys.prefix, id, now, s.graph, s.version, s.inputJson,
       s.owner ?? "", s.owner === null ? 0 : 1, s.requestId ?? "", s.requestId === null ? 0 : 1,
       s.maxAttempts, s.backoffMs, s.timeoutMs ?? "", s.fingerprint, this.settings.idempotencyTtlMs, hasKey ? 1 : 0, s.traceJson ?? "",
+      ...(parked ?? []),
     )) as [string, string, string[]];
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
-    if (kind === "created") await this.enqueue(id);
+    if (kind === "created" && parked === undefined) await this.enqueue(id);
     return { task: hashToRecord(fromFlat(flat)), replayed: kind === "replay" };
   }
 
@@ -261,19 +272,35 @@ export class BullmqTaskStore implements TaskStore {
     return ((await this.scripts.checkpoint(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, JSON.stringify(checkpoint))) as number) === 1;
   }
 
-  /**
-   * Interrupts are not stored by this backend yet: the attempt fails with a clear message (the README says so)
-   * instead of leaving the task running.
-   */
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
-    return this.fail(lease, { error_code: "GRAPH_ERROR", message: `Node "${stop.node}" interrupted the run, but interrupts need the embedded (SQLite) task store in this version; run without --redis.`, node: stop.node });
+    const now = Date.now();
+    const value = stop.value ?? null;
+    const event = JSON.stringify({ type: "interrupt", ts: now, node: stop.node, value, task_id: lease.task.id });
+    return this.transition(lease, "interrupt", JSON.stringify({ node: stop.node, value }), event, now, 0, JSON.stringify(stop.checkpoint));
   }
 
-  async resume(id: string, _value: unknown, options: OwnerScope & { idempotencyKey?: string } = {}): Promise<SubmitResult | undefined> {
-    const hash = await this.redis.hgetall(this.keys.task(id));
-    if (!visible(hash, options)) return undefined;
-    // Tasks on Redis never become interrupted (see interrupt()), so none can be resumed.
-    throw new TaskConflictError(id, hash.status as string, `Task ${id} is ${hash.status as string}, not interrupted; only an interrupted task can be resumed.`);
+  async resume(id: string, value: unknown, options: OwnerScope & { idempotencyKey?: string } = {}): Promise<SubmitResult | undefined> {
+    const key = options.idempotencyKey;
+    const idemKey = key === undefined ? `${this.keys.prefix}:idem:none` : this.keys.resumeIdempotency(options.owner ?? null, key);
+    const fingerprint = resumeFingerprint(id, value);
+    const scoped = options.owner !== undefined;
+    for (;;) {
+      // The resume value joins the checkpoint here, not in Lua (cjson would not round-trip the shared store);
+      // the script applies it only if no other resume came in between, else this reads again.
+      const [resumes, stored] = await this.redis.hmget(this.keys.task(id), "resumes", "checkpoint");
+      const checkpoint = stored === null ? null : (JSON.parse(stored) as Checkpoint);
+      if (checkpoint !== null) checkpoint.resume = [...checkpoint.resume, value ?? null];
+      const [kind, detail] = (await this.scripts.resume(
+        this.keys.task(id), idemKey, this.keys.prefix, id, Date.now(), resumes ?? "0", checkpoint === null ? "" : JSON.stringify(checkpoint),
+        key === undefined ? 0 : 1, fingerprint, this.settings.idempotencyTtlMs, scoped ? 1 : 0, options.owner ?? "", options.owner === null ? 1 : 0,
+      )) as [string, string[] | string | undefined];
+      if (kind === "stale") continue;
+      if (kind === "missing") return undefined;
+      if (kind === "mismatch") throw new IdempotencyMismatchError(detail as string);
+      if (kind === "conflict") throw new TaskConflictError(id, detail as string, `Task ${id} is ${detail as string}, not interrupted; only an interrupted task can be resumed.`);
+      if (kind === "resumed") await this.enqueue(id);
+      return { task: hashToRecord(fromFlat(detail)), replayed: kind === "replay" };
+    }
   }
 
   async state(id: string, scope?: OwnerScope): Promise<Checkpoint | null | undefined> {
@@ -328,6 +355,10 @@ export class BullmqTaskStore implements TaskStore {
 
   async prune(): Promise<number> {
     let pruned = 0;
+    // Interrupted tasks wait for a person: their own (longer) retention, counted from the interrupt.
+    const cutoff = Date.now() - (this.settings.interruptedRetentionMs ?? DEFAULT_INTERRUPTED_RETENTION_MS);
+    const stale = await this.redis.zrangebyscore(this.keys.interrupted, "-inf", cutoff, "LIMIT", 0, 1000);
+    if (stale.length > 0) pruned += (await this.scripts.pruneInterrupted(this.keys.prefix, cutoff, ...stale)) as number;
     const old = await this.redis.zrangebyscore(this.keys.terminal, "-inf", Date.now() - this.settings.retentionMs, "LIMIT", 0, 1000);
     if (old.length > 0) pruned += (await this.scripts.prune(this.keys.prefix, ...old)) as number;
     const excess = (await this.redis.zcard(this.keys.terminal)) - this.settings.maxRetained;
@@ -359,13 +390,14 @@ export class BullmqTaskStore implements TaskStore {
   }
 
   /** A fenced transition of the record, then the matching move of the BullMQ job. */
-  private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release", payload: string, body: string, now: number, delayMs = 0): Promise<TransitionOutcome> {
+  private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release" | "interrupt", payload: string, body: string, now: number, delayMs = 0, checkpoint?: string): Promise<TransitionOutcome> {
     await this.appending.get(lease.token);
-    const outcome = (await this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body)) as TransitionOutcome;
+    const outcome = (await this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, ...(checkpoint === undefined ? [] : [checkpoint]))) as TransitionOutcome;
     const job = this.jobs.get(lease.token);
     this.forget(lease);
-    // Fenced: the job belongs to someone else now. Otherwise hand the job on; if that fails (its lock
-    // expired meanwhile) BullMQ's stalled checker returns it and the next claim sees the record's truth.
+    // Fenced: the job belongs to someone else now. Otherwise hand the job on (an interrupt, like an end,
+    // completes it: removed); if that fails (its lock expired meanwhile) BullMQ's stalled checker returns it
+    // and the next claim sees the record's truth.
     if (outcome === "fenced" || job === undefined) return outcome;
     const move =
       outcome === "ok" && mode === "retry" ? job.moveToDelayed(now + delayMs, lease.token)

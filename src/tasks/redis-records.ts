@@ -10,7 +10,9 @@
  *   P:idx:owner:<o>       zset    pos → id, per owner
  *   P:idx:terminal        zset    completed_at → "<pos, 15 digits>:<id>" (retention; ties by age)
  *   P:idx:leases          zset    lease_until (Redis server ms) → id, running tasks (sweeper)
+ *   P:idx:interrupted     zset    interrupted_at → id, interrupted tasks (their own retention)
  *   P:idem:<sha256>       string  "<task id> <fingerprint>", PX = idempotency TTL
+ *   P:idem:resume:<sha256> string the same, for `Idempotency-Key`s of resume requests
  *   P:ch:ev:<id>          channel each new event of a task
  *   P:ch:cancel           channel ids of tasks whose cancel was requested
  *   P:bull:tasks:*        BullMQ's queue "tasks"
@@ -37,6 +39,10 @@ export class RedisKeys {
   idempotency(owner: string | null, key: string): string {
     return `${this.prefix}:idem:${createHash("sha256").update(`${owner ?? ""}\0${key}`).digest("hex")}`;
   }
+  /** A resume request's `Idempotency-Key` (kept apart from the keys of submits). */
+  resumeIdempotency(owner: string | null, key: string): string {
+    return `${this.prefix}:idem:resume:${createHash("sha256").update(`${owner ?? ""}\0${key}`).digest("hex")}`;
+  }
   get all(): string {
     return `${this.prefix}:idx:all`;
   }
@@ -48,6 +54,9 @@ export class RedisKeys {
   }
   get terminal(): string {
     return `${this.prefix}:idx:terminal`;
+  }
+  get interrupted(): string {
+    return `${this.prefix}:idx:interrupted`;
   }
   get leases(): string {
     return `${this.prefix}:idx:leases`;

@@ -54,6 +54,8 @@ end
 local function finish(h, id, status, now, result, err, body)
   move_status(h, id, status)
   redis.call('HSET', h, 'completed_at', now)
+  redis.call('HDEL', h, 'interrupt', 'interrupted_at')
+  redis.call('ZREM', P .. ':idx:interrupted', id)
   if result then redis.call('HSET', h, 'result', result) end
   if err then redis.call('HSET', h, 'error', err) end
   clear_lease(h, id)
@@ -87,12 +89,25 @@ local function recover_lost(h, id, now, max_lost)
   return 'requeued'
 end
 
+-- Interrupted: no lease, no BullMQ job; the interrupt, its checkpoint and the interrupt event are stored.
+local function park(h, id, now, interrupt, checkpoint, body)
+  move_status(h, id, 'interrupted')
+  redis.call('HSET', h, 'interrupt', interrupt, 'checkpoint', checkpoint, 'interrupted_at', now)
+  clear_lease(h, id)
+  redis.call('ZADD', P .. ':idx:interrupted', now, id)
+  append(id, body)
+end
+
 local function holds(h, token)
   return redis.call('HGET', h, 'status') == 'running' and redis.call('HGET', h, 'token') == token
 end
 `;
 
-/** KEYS: task, idempotency key. ARGV: P id now graph version input owner|'' hasOwner requestId|'' hasRequestId maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey traceContext|''. */
+/**
+ * KEYS: task, idempotency key. ARGV: P id now graph version input owner|'' hasOwner requestId|'' hasRequestId
+ * maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey traceContext|'' [interrupt checkpoint event]: with
+ * the last three, the task is stored already interrupted (a sync or streaming run that interrupted).
+ */
 const SUBMIT = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[3]
 if ARGV[16] == '1' then
@@ -118,6 +133,10 @@ if ARGV[13] ~= '' then redis.call('HSET', h, 'timeout_ms', ARGV[13]) end
 if ARGV[17] ~= '' then redis.call('HSET', h, 'trace_context', ARGV[17]) end
 redis.call('ZADD', P .. ':idx:all', pos, id)
 redis.call('ZADD', P .. ':idx:status:pending', pos, id)
+if ARGV[18] then
+  redis.call('HSET', h, 'attempts', 1, 'started_at', now)
+  park(h, id, now, ARGV[18], ARGV[19], ARGV[20])
+end
 if ARGV[16] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[14], 'PX', ARGV[15]) end
 return { 'created', id, redis.call('HGETALL', h) }
 `;
@@ -129,6 +148,8 @@ local status = redis.call('HGET', h, 'status')
 if not status then return { 'gone' } end
 if TERMINAL[status] then return { 'terminal' } end
 if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return { 'terminal' } end
+-- A stale job of an interrupted task (its move to completed failed): discarded; resume enqueues a new one.
+if status == 'interrupted' then return { 'parked' } end
 -- Still running under another token: BullMQ found that worker's lock expired and handed the job on.
 if status == 'running' and recover_lost(h, id, now, tonumber(ARGV[6])) == 'ended' then return { 'terminal' } end
 local lease_until = server_ms() + tonumber(ARGV[5])
@@ -161,7 +182,7 @@ for i = 4, #ARGV do n = append(ARGV[2], ARGV[i]) end
 return n
 `;
 
-/** KEYS: task. ARGV: P id token now mode(complete|fail|retry|release) payload body. */
+/** KEYS: task. ARGV: P id token now mode(complete|fail|retry|release|interrupt) payload body [checkpoint]. */
 const TRANSITION = `
 local h, id, now, mode = KEYS[1], ARGV[2], ARGV[4], ARGV[5]
 if not holds(h, ARGV[3]) then
@@ -171,6 +192,7 @@ end
 if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return 'cancelled' end
 if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7])
 elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7])
+elseif mode == 'interrupt' then park(h, id, now, ARGV[6], ARGV[8], ARGV[7])
 else
   append(id, ARGV[7])
   if mode == 'release' then redis.call('HINCRBY', h, 'attempts', -1) end
@@ -197,7 +219,7 @@ if ARGV[4] == '1' then
   elseif owner ~= ARGV[5] then return { 'missing' } end
 end
 if TERMINAL[status] then return { 'conflict', status } end
-if status == 'pending' then
+if status == 'pending' or status == 'interrupted' then
   finish_cancelled(h, id, now)
   return { 'cancelled', redis.call('HGETALL', h) }
 end
@@ -216,7 +238,7 @@ return { 'requested', redis.call('HGETALL', h) }
 const LOST = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[3]
 local status = redis.call('HGET', h, 'status')
-if not status or TERMINAL[status] then return 'skip' end
+if not status or TERMINAL[status] or status == 'interrupted' then return 'skip' end
 if status == 'running' and tonumber(redis.call('HGET', h, 'lease_until') or '0') > server_ms() then return 'skip' end
 if ARGV[5] == 'requeue' then
   if status ~= 'running' then return 'skip' end
@@ -249,6 +271,65 @@ end
 return n
 `;
 
+/**
+ * KEYS: task, idempotency key. ARGV: P id now expectedResumes checkpoint|'' hasKey fingerprint ttlMs scoped
+ * owner ownerIsNull. Interrupted → pending with the new checkpoint (the caller appended the resume value: Lua's
+ * cjson would not round-trip the shared store), if no other resume came in between (`resumes` unchanged;
+ * 'stale' asks the caller to read again). A used key replays (same fingerprint) or is a mismatch.
+ */
+const RESUME = `
+local h, id, now = KEYS[1], ARGV[2], ARGV[3]
+local function visible()
+  if not redis.call('HGET', h, 'status') then return false end
+  if ARGV[9] ~= '1' then return true end
+  local owner = redis.call('HGET', h, 'owner')
+  if ARGV[11] == '1' then return not owner end
+  return owner == ARGV[10]
+end
+if ARGV[6] == '1' then
+  local used = redis.call('GET', KEYS[2])
+  if used then
+    local space = string.find(used, ' ', 1, true)
+    if string.sub(used, space + 1) ~= ARGV[7] then return { 'mismatch', string.sub(used, 1, space - 1) } end
+    if visible() then return { 'replay', redis.call('HGETALL', h) } end
+  end
+end
+if not visible() then return { 'missing' } end
+local status = redis.call('HGET', h, 'status')
+if status ~= 'interrupted' then return { 'conflict', status } end
+if (redis.call('HGET', h, 'resumes') or '0') ~= ARGV[4] then return { 'stale' } end
+move_status(h, id, 'pending')
+redis.call('HDEL', h, 'interrupt', 'interrupted_at')
+redis.call('ZREM', P .. ':idx:interrupted', id)
+if ARGV[5] ~= '' then redis.call('HSET', h, 'checkpoint', ARGV[5]) end
+redis.call('HINCRBY', h, 'resumes', 1)
+if ARGV[6] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[7], 'PX', ARGV[8]) end
+return { 'resumed', redis.call('HGETALL', h) }
+`;
+
+/** ARGV: P cutoff id… (members of idx:interrupted). Deletes tasks interrupted at or before `cutoff` (ms). */
+const PRUNE_INTERRUPTED = `
+local n = 0
+for i = 3, #ARGV do
+  local id = ARGV[i]
+  local h = tkey(id)
+  if redis.call('HGET', h, 'status') == 'interrupted' then
+    if tonumber(redis.call('HGET', h, 'interrupted_at')) <= tonumber(ARGV[2]) then
+      local owner = redis.call('HGET', h, 'owner')
+      if owner then redis.call('ZREM', P .. ':idx:owner:' .. owner, id) end
+      redis.call('ZREM', P .. ':idx:all', id)
+      redis.call('ZREM', P .. ':idx:status:interrupted', id)
+      redis.call('DEL', h, h .. ':ev')
+      redis.call('ZREM', P .. ':idx:interrupted', id)
+      n = n + 1
+    end
+  else
+    redis.call('ZREM', P .. ':idx:interrupted', id)
+  end
+end
+return n
+`;
+
 type Arg = string | number;
 type Script = (...args: Arg[]) => Promise<unknown>;
 
@@ -263,6 +344,8 @@ export interface TaskScripts {
   cancel: Script;
   lost: Script;
   prune: Script;
+  resume: Script;
+  pruneInterrupted: Script;
 }
 
 /**
@@ -283,6 +366,8 @@ export function defineTaskScripts(redis: Redis): TaskScripts {
     cancel: [1, CANCEL],
     lost: [1, LOST],
     prune: [0, PRUNE],
+    resume: [2, RESUME],
+    pruneInterrupted: [0, PRUNE_INTERRUPTED],
   };
   const scripts = {} as TaskScripts;
   for (const [name, [numberOfKeys, body]] of Object.entries(sources) as [keyof TaskScripts, [number, string]][]) {

@@ -20,7 +20,7 @@ import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskEventInput, TaskEventListener, TaskInterrupt, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
 } from "./types.js";
-import { isTerminalStatus } from "./types.js";
+import { DEFAULT_INTERRUPTED_RETENTION_MS, isTerminalStatus } from "./types.js";
 
 /** Options of {@link SqliteTaskStore.open}. */
 export interface SqliteTaskStoreOptions extends TaskStoreSettings {
@@ -28,8 +28,6 @@ export interface SqliteTaskStoreOptions extends TaskStoreSettings {
   file: string;
 }
 
-/** Interrupted tasks are kept this long by default: 30 days. */
-export const DEFAULT_INTERRUPTED_RETENTION_MS = 30 * 24 * 3600 * 1000;
 
 const visible = (row: TaskRow | undefined, scope: OwnerScope | undefined): row is TaskRow =>
   row !== undefined && (scope?.owner === undefined || row.owner === scope.owner);

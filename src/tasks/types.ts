@@ -268,6 +268,9 @@ export interface TaskStore {
   close(): Promise<void>;
 }
 
+/** Interrupted tasks are kept this long by default (`tasks.interruptedRetentionMs`): 30 days. */
+export const DEFAULT_INTERRUPTED_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
 /** Settings both backends share (from `tasks` in the config). */
 export interface TaskStoreSettings {
   maxLost: number;

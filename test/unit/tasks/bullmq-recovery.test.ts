@@ -1,6 +1,7 @@
 /**
- * Recovery paths only the Redis backend has: BullMQ's stall limit mapped to WORKER_LOST, and a task record
- * whose BullMQ job never got written (the submitter died in between) being enqueued again.
+ * Recovery paths only the Redis backend has: BullMQ's stall limit mapped to WORKER_LOST, a task record
+ * whose BullMQ job never got written (the submitter died in between) being enqueued again, and the BullMQ
+ * side of interrupts (an interrupted task has no job; a stale one is discarded, never run).
  */
 import { Queue } from "bullmq";
 import { afterEach, beforeAll, expect, it } from "vitest";
@@ -50,5 +51,30 @@ it("enqueues again a pending task whose BullMQ job is missing", async () => {
   expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(300) })).toBeUndefined();
   await store.sweep();
   expect((await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(5000) }))?.task.id).toBe(task.id);
+  expect(errors).toEqual([]);
+});
+
+it("an interrupted task holds no BullMQ job; a stale job of it is discarded; resume enqueues a fresh one", async () => {
+  const { store, prefix, errors } = await open({ orphanAfterMs: 0 });
+  const queue = new Queue("tasks", { connection: { url: TEST_REDIS_URL }, prefix: `${prefix}:bull` });
+  cleanups.push(() => queue.close());
+  const { task } = await store.submit({ graph: "g", version: 1, input: null });
+  const lease = await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(5000) });
+  if (!lease) throw new Error("expected a claim");
+  const checkpoint = { next_node: "ask", step: 1, shared: { n: 1.5, list: [] }, params: {}, resume: [] };
+  expect(await store.interrupt(lease, { node: "ask", value: "ok?", checkpoint })).toBe("ok");
+  // Not active, waiting, delayed, completed or failed: the job is gone (nothing stalls back or counts as failed).
+  expect(await queue.getJob(task.id)).toBeUndefined();
+  expect(await queue.getJobCounts("active", "waiting", "delayed", "completed", "failed")).toMatchObject({ active: 0, waiting: 0, delayed: 0, completed: 0, failed: 0 });
+  // A job left behind anyway (e.g. its move failed after the interrupt): the claim discards it, the sweeper does not revive the task.
+  await queue.add("task", null, { jobId: task.id, removeOnComplete: true, removeOnFail: true });
+  expect(await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(500) })).toBeUndefined();
+  expect(await store.sweep()).toEqual({ requeued: 0, ended: 0 });
+  expect(await store.get(task.id)).toMatchObject({ status: "interrupted", attempts: 1 });
+  expect(await queue.getJob(task.id)).toBeUndefined();
+  // The shared store survives byte for byte (no Lua JSON re-encoding: [] stays [], 1.5 stays 1.5).
+  await store.resume(task.id, { yes: true });
+  const next = await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(5000) });
+  expect(next?.task.checkpoint).toEqual({ ...checkpoint, resume: [{ yes: true }] });
   expect(errors).toEqual([]);
 });

@@ -13,7 +13,7 @@ async function claimNow(store: TaskStore, leaseMs = 10_000): Promise<Lease> {
 
 const cp = (next: string, step: number, shared: unknown, resume: unknown[] = []): Checkpoint => ({ next_node: next, step, shared, params: {}, resume });
 
-export function durableCases(fresh: Fresh, options: { interrupts: boolean }): void {
+export function durableCases(fresh: Fresh): void {
   it("stores the latest checkpoint (fenced), serves it as state, and hands it to the next claim", async () => {
     const backend = await fresh();
     const store = await backend.open();
@@ -32,8 +32,6 @@ export function durableCases(fresh: Fresh, options: { interrupts: boolean }): vo
     expect(await store.state(task.id, { owner: "someone-else" })).toBeUndefined();
     expect(await store.state("no-such-task")).toBeUndefined();
   });
-
-  if (!options.interrupts) return;
 
   it("interrupt → interrupted (no lease, survives a restart) → resume → pending with the answer → claim", async () => {
     const backend = await fresh();
@@ -73,6 +71,20 @@ export function durableCases(fresh: Fresh, options: { interrupts: boolean }): vo
     expect(await store.state(task.id)).toEqual(cp("ask", 0, { input: { a: 1 } }));
     expect(await store.cancel(task.id)).toMatchObject({ status: "cancelled", interrupt: null });
     await expect(store.resume(task.id, "yes")).rejects.toBeInstanceOf(TaskConflictError);
+  });
+
+  it("concurrent resumes of one interrupted task: exactly one wins, the others are conflicts", async () => {
+    const backend = await fresh();
+    const stores = [await backend.open(), await backend.open(), await backend.open()];
+    const { task } = await stores[0]!.submit({ graph: "g", version: 1, input: {}, interrupted: { node: "ask", value: 1, checkpoint: cp("ask", 0, {}) } });
+    const outcomes = await Promise.allSettled(stores.flatMap((store, i) => [store.resume(task.id, `a${i}`), store.resume(task.id, `b${i}`)]));
+    const won = outcomes.filter((o) => o.status === "fulfilled");
+    expect(won).toHaveLength(1);
+    for (const lost of outcomes.filter((o) => o.status === "rejected")) expect(lost.reason).toBeInstanceOf(TaskConflictError);
+    const claimed = await claimNow(stores[1]!);
+    expect(claimed.task.checkpoint?.resume).toHaveLength(1);
+    expect(claimed.task.resumes).toBe(1);
+    expect(await stores[1]!.claim({ leaseMs: 1000, signal: AbortSignal.timeout(300) })).toBeUndefined();
   });
 
   it("prunes interrupted tasks after their own retention", async () => {

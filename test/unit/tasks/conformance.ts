@@ -28,7 +28,6 @@ export function describeTaskStore(name: string, factory: BackendFactory): void {
     describe("leases", () => leaseCases(fresh));
     describe("runner", () => runnerCases(fresh));
     describe("across processes", () => crossProcessCases(fresh));
-    // Interrupts are stored by the embedded backend only in this version (Redis fails such a run clearly).
-    describe("durable runs", () => durableCases(fresh, { interrupts: name === "sqlite" }));
+    describe("durable runs", () => durableCases(fresh));
   });
 }
