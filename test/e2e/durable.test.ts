@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startCli, type CliHandle } from "../helpers/cli.js";
 import { until } from "../helpers/load.js";
 import { PACKAGE_JSON } from "../helpers/fixtures.js";
 import { DURABLE_GRAPHS } from "../helpers/task-fixtures.js";
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { tmpProject } from "../helpers/tmp-project.js";
 
 interface Task {
@@ -49,8 +50,8 @@ function sideEffects(cwd: string, taskId: string): string[] {
     .map((line) => line.split(" ")[0] as string);
 }
 
-function start(cwd: string): CliHandle {
-  return startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "1"], { cwd, env: { TASK_LOG: path.join(cwd, "side-effects.log") } });
+function start(cwd: string, env: Record<string, string> = {}): CliHandle {
+  return startCli(["serve", "--port", "0", "--host", "127.0.0.1", "--workers", "1"], { cwd, env: { TASK_LOG: path.join(cwd, "side-effects.log"), ...env } });
 }
 
 async function workerPid(base: string): Promise<number> {
@@ -64,48 +65,65 @@ const project = () =>
     "kaygraph.config.json": { tasks: { leaseMs: 1000, maxLost: 3, concurrency: 2 }, log: { level: "warn" } },
   });
 
+/**
+ * Interrupt → interrupted; kill -9 of the whole process tree; restart on the same store; resume → completed,
+ * the nodes before the interrupt executed once. `env` selects the task store (none: the embedded SQLite).
+ */
+async function interruptSurvivesKill(env: Record<string, string> = {}): Promise<void> {
+  const cwd = await project();
+  const first = start(cwd, env);
+  const base = `http://127.0.0.1:${await first.ready()}`;
+  const submitted = await post(`${base}/api/v1/approve/async`, { topic: "otters" });
+  expect(submitted.status).toBe(202);
+  const id = submitted.body.task_id;
+  const interrupted = await waitStatus(base, id, "interrupted");
+  expect(interrupted.interrupt).toEqual({ node: "Review", value: { question: "Publish this draft?", draft: "A post about otters" } });
+  // The checkpoint before the interrupted node: Draft's write is in it, Review is next.
+  expect((await get(`${base}/tasks/${id}/state`)).body).toEqual({ shared: { input: { topic: "otters" }, draft: "A post about otters" }, next_node: "Review", step: 1 });
+  // A resume value the graph's `resume` schema refuses: 422, and the task stays interrupted.
+  const invalid = await post(`${base}/tasks/${id}/resume`, { value: { approved: "yes" } });
+  expect(invalid.status).toBe(422);
+  expect(invalid.body.error_code).toBe("VALIDATION_ERROR");
+  expect((await post(`${base}/tasks/${id}/resume`, { approved: true })).status).toBe(422);
+
+  // kill -9 of the whole process tree while interrupted, then a new start on the same database.
+  const worker = await workerPid(base);
+  for (const pid of [worker, first.pid]) process.kill(pid, "SIGKILL");
+  await first.exited();
+  const second = start(cwd, env);
+  const base2 = `http://127.0.0.1:${await second.ready()}`;
+  expect((await get(`${base2}/tasks/${id}`)).body).toMatchObject({ status: "interrupted" });
+  const resumed = await post(`${base2}/tasks/${id}/resume`, { value: { approved: true, note: "ship it" } }, { "idempotency-key": "r-1" });
+  expect(resumed.status).toBe(202);
+  expect(resumed.body).toMatchObject({ id, status: "pending", interrupt: null, check_url: `/tasks/${id}` });
+  // The same Idempotency-Key again: the same answer, no second resume.
+  const replay = await post(`${base2}/tasks/${id}/resume`, { value: { approved: true, note: "ship it" } }, { "idempotency-key": "r-1" });
+  expect(replay.status).toBe(202);
+  expect(replay.headers.get("idempotent-replayed")).toBe("true");
+  const done = await waitStatus(base2, id, "completed");
+  expect(done.result).toEqual({ published: true, note: "ship it", draft: "A post about otters" });
+  // Draft ran once (before the crash); Review again on resume (it completes only then), Publish once.
+  expect(sideEffects(cwd, id)).toEqual(["Draft", "Review", "Publish"]);
+  const again = await post(`${base2}/tasks/${id}/resume`, { value: { approved: false } });
+  expect(again.status).toBe(409);
+  expect(again.body.error_code).toBe("CONFLICT");
+  const events = await (await fetch(`${base2}/tasks/${id}/events`, { headers: { connection: "close" } })).text();
+  expect(events).toMatch(/event: interrupt\n/);
+  expect(events).toMatch(/event: result\n/);
+}
+
+describe("durable runs (Redis)", () => {
+  const prefix = uniquePrefix("kg-durable");
+  afterAll(() => deleteKeys(prefix));
+
+  it("interrupt → interrupted; kill -9 of the whole tree; restart; resume → completed, earlier nodes ran once", async () => {
+    await interruptSurvivesKill({ KAYGRAPH_REDIS_URL: TEST_REDIS_URL, KAYGRAPH_REDIS_PREFIX: prefix });
+  });
+});
+
 describe("durable runs (embedded SQLite)", () => {
   it("interrupt → interrupted; kill -9 of the whole tree; restart; resume → completed, earlier nodes ran once", async () => {
-    const cwd = await project();
-    const first = start(cwd);
-    const base = `http://127.0.0.1:${await first.ready()}`;
-    const submitted = await post(`${base}/api/v1/approve/async`, { topic: "otters" });
-    expect(submitted.status).toBe(202);
-    const id = submitted.body.task_id;
-    const interrupted = await waitStatus(base, id, "interrupted");
-    expect(interrupted.interrupt).toEqual({ node: "Review", value: { question: "Publish this draft?", draft: "A post about otters" } });
-    // The checkpoint before the interrupted node: Draft's write is in it, Review is next.
-    expect((await get(`${base}/tasks/${id}/state`)).body).toEqual({ shared: { input: { topic: "otters" }, draft: "A post about otters" }, next_node: "Review", step: 1 });
-    // A resume value the graph's `resume` schema refuses: 422, and the task stays interrupted.
-    const invalid = await post(`${base}/tasks/${id}/resume`, { value: { approved: "yes" } });
-    expect(invalid.status).toBe(422);
-    expect(invalid.body.error_code).toBe("VALIDATION_ERROR");
-    expect((await post(`${base}/tasks/${id}/resume`, { approved: true })).status).toBe(422);
-
-    // kill -9 of the whole process tree while interrupted, then a new start on the same database.
-    const worker = await workerPid(base);
-    for (const pid of [worker, first.pid]) process.kill(pid, "SIGKILL");
-    await first.exited();
-    const second = start(cwd);
-    const base2 = `http://127.0.0.1:${await second.ready()}`;
-    expect((await get(`${base2}/tasks/${id}`)).body).toMatchObject({ status: "interrupted" });
-    const resumed = await post(`${base2}/tasks/${id}/resume`, { value: { approved: true, note: "ship it" } }, { "idempotency-key": "r-1" });
-    expect(resumed.status).toBe(202);
-    expect(resumed.body).toMatchObject({ id, status: "pending", interrupt: null, check_url: `/tasks/${id}` });
-    // The same Idempotency-Key again: the same answer, no second resume.
-    const replay = await post(`${base2}/tasks/${id}/resume`, { value: { approved: true, note: "ship it" } }, { "idempotency-key": "r-1" });
-    expect(replay.status).toBe(202);
-    expect(replay.headers.get("idempotent-replayed")).toBe("true");
-    const done = await waitStatus(base2, id, "completed");
-    expect(done.result).toEqual({ published: true, note: "ship it", draft: "A post about otters" });
-    // Draft ran once (before the crash); Review again on resume (it completes only then), Publish once.
-    expect(sideEffects(cwd, id)).toEqual(["Draft", "Review", "Publish"]);
-    const again = await post(`${base2}/tasks/${id}/resume`, { value: { approved: false } });
-    expect(again.status).toBe(409);
-    expect(again.body.error_code).toBe("CONFLICT");
-    const events = await (await fetch(`${base2}/tasks/${id}/events`, { headers: { connection: "close" } })).text();
-    expect(events).toMatch(/event: interrupt\n/);
-    expect(events).toMatch(/event: result\n/);
+    await interruptSurvivesKill();
   });
 
   it("a worker killed in the third node of three: nodes one and two are not executed again", async () => {
