@@ -1,10 +1,10 @@
 /** The calls of the kaygraph client: per graph version, and on tasks of any graph. */
 import { streamRun, subscribeTask } from "./streams.js";
 import type { Transport } from "./transport.js";
-import { KaygraphApiError, type GraphClient, type RequestOptions, type Task, type TaskAccepted, type TaskClient } from "./types.js";
+import { KaygraphApiError, type GraphClient, type RequestOptions, type Task, type TaskAccepted, type TaskClient, type TaskState } from "./types.js";
 
 /** The calls of one graph version at `path` (its sync route). */
-export function graphClient<Input, Output>(http: Transport, path: string, graph: string, version: number): GraphClient<Input, Output> {
+export function graphClient<Input, Output, Resume = unknown>(http: Transport, path: string, graph: string, version: number): GraphClient<Input, Output, Resume> {
   const taskPath = (id: string) => "/tasks/" + encodeURIComponent(id);
   // A task id of another graph would come back with another output type: refuse it like an unknown id.
   const own = (task: Task<Output>): Task<Output> => {
@@ -38,6 +38,16 @@ export function graphClient<Input, Output>(http: Transport, path: string, graph:
       // Checked first: cancelling must never touch another graph's task.
       await task(id, options);
       return own(await http.json<Task<Output>>("DELETE", taskPath(id), { options }));
+    },
+    async resume(id, value, options = {}) {
+      // Checked first, like cancel: a resume must never reach another graph's task.
+      await task(id, options);
+      const headers: Record<string, string> = options.idempotencyKey === undefined ? {} : { "idempotency-key": options.idempotencyKey };
+      return own(await http.json<Task<Output>>("POST", taskPath(id) + "/resume", { body: { value }, headers, options }));
+    },
+    async state(id, options = {}) {
+      await task(id, options);
+      return http.json<TaskState>("GET", taskPath(id) + "/state", { options });
     },
   };
 }

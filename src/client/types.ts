@@ -153,8 +153,8 @@ export class KaygraphApiError extends Error {
   }
 }
 
-/** Calls of one graph version. */
-export interface GraphClient<Input, Output> {
+/** Calls of one graph version; `Resume` is the value its `resume` schema accepts (unknown without one). */
+export interface GraphClient<Input, Output, Resume = unknown> {
   /**
    * POST /api/v{V}/{G}: runs the graph and resolves to its output. A run that interrupts becomes a task: it
    * throws a KaygraphApiError with error_code INTERRUPTED and the task record in `details`.
@@ -171,6 +171,13 @@ export interface GraphClient<Input, Output> {
   task(id: string, options?: RequestOptions): Promise<Task<Output>>;
   /** DELETE /tasks/{id} of a task of this graph version; one that already ended is a CONFLICT error. */
   cancel(id: string, options?: RequestOptions): Promise<Task<Output>>;
+  /**
+   * POST /tasks/{id}/resume of an interrupted task of this graph version, with a value of its `resume` schema
+   * (the server checks it too: VALIDATION_ERROR); a task that is not interrupted is a CONFLICT error.
+   */
+  resume(id: string, value: Resume, options?: SubmitOptions): Promise<Task<Output>>;
+  /** GET /tasks/{id}/state of a task of this graph version: its latest checkpoint. */
+  state(id: string, options?: RequestOptions): Promise<TaskState>;
 }
 
 /** Calls on background tasks of any graph. Output is what you expect the task's graph to return. */

@@ -8,11 +8,12 @@ export const RESERVED_CLIENT_KEYS: ReadonlySet<string> = new Set(["graphs", "tas
 
 /**
  * client.ts: a typed fetch client with no runtime imports (types come from routes.ts with `import type`).
- * Per graph and version `run`, `submit`, `stream`, `task` and `cancel` (typed); `task`, `cancel`, `tasks` and
- * `subscribe` of any task on the client.
+ * Per graph and version `run`, `submit`, `stream`, `task`, `cancel`, `resume` (its value typed by the
+ * definition's `resume` schema) and `state`; `task`, `cancel`, `tasks`, `subscribe`, `resume` and `state` of any
+ * task on the client.
  */
 export function renderClientFile(model: CodegenModel): string {
-  const types = model.entries.flatMap((e) => [`${e.type}Input`, `${e.type}Output`]);
+  const types = model.entries.flatMap((e) => [`${e.type}Input`, `${e.type}Output`, `${e.type}Resume`]);
   const parts = [banner("A typed fetch client of this project's API; it has no runtime dependencies.")];
   if (types.length > 0) {
     parts.push(`import type { ${types.join(", ")} } from "./routes.js";\n`);
@@ -34,11 +35,11 @@ function graphsInterface(groups: readonly GraphGroup[]): string {
     for (const entry of group.versions) {
       const about = [`${entry.graph.name} v${entry.graph.version}: POST ${entry.routes.run}`, ...(isDeprecated(entry) ? [deprecatedTag(entry)] : [])];
       lines.push(docComment(about, "    "));
-      lines.push(`    readonly v${entry.graph.version}: GraphClient<${entry.type}Input, ${entry.type}Output>;\n`);
+      lines.push(`    readonly v${entry.graph.version}: GraphClient<${entry.type}Input, ${entry.type}Output, ${entry.type}Resume>;\n`);
     }
     const latest = [`The highest version of ${group.name} (v${group.latest.graph.version}) when this client was generated.`];
     lines.push(docComment([...latest, ...(isDeprecated(group.latest) ? [deprecatedTag(group.latest)] : [])], "    "));
-    lines.push(`    readonly latest: GraphClient<${group.latest.type}Input, ${group.latest.type}Output>;\n`);
+    lines.push(`    readonly latest: GraphClient<${group.latest.type}Input, ${group.latest.type}Output, ${group.latest.type}Resume>;\n`);
     lines.push("  };\n");
   }
   lines.push("}\n\n");
@@ -73,7 +74,7 @@ function createClient(model: CodegenModel): string {
     "  const http = new Transport(options);\n",
   ];
   for (const entry of model.entries) {
-    lines.push(`  const ${entry.value} = graphClient<${entry.type}Input, ${entry.type}Output>(http, ${JSON.stringify(entry.routes.run)}, ${JSON.stringify(entry.graph.name)}, ${entry.graph.version});\n`);
+    lines.push(`  const ${entry.value} = graphClient<${entry.type}Input, ${entry.type}Output, ${entry.type}Resume>(http, ${JSON.stringify(entry.routes.run)}, ${JSON.stringify(entry.graph.name)}, ${entry.graph.version});\n`);
   }
   lines.push("  const graphs: Graphs = {\n");
   for (const group of model.groups) {

@@ -3,7 +3,7 @@ import { banner, docComment, propertyKey, quote } from "./source-text.js";
 
 /** The types of routes.ts: the same in every project. */
 const TYPES = `/** What an in-process handler takes besides its input (all optional). */
-export type HandlerContext = Pick<RunDefinitionOptions, "requestId" | "user" | "signal" | "timeoutMs" | "onEvent">;
+export type HandlerContext = Pick<RunDefinitionOptions, "requestId" | "user" | "signal" | "timeoutMs" | "onEvent" | "from" | "resume">;
 
 /** Runs one graph version in this process: validates the input, runs the graph, returns the validated output. */
 export type Handler<Input, Output> = (input: Input, ctx?: HandlerContext) => Promise<Output>;
@@ -82,6 +82,8 @@ function graphSection(entry: GraphEntry): string {
     `export type ${entry.type}Input = z.input<typeof ${entry.binding}.input>;\n`,
     docComment([`Output of ${name} v${version}, validated.`]),
     `export type ${entry.type}Output = z.output<typeof ${entry.binding}.output>;\n`,
+    docComment([`Resume value of ${name} v${version} (POST /tasks/{id}/resume)${definition.resume ? ", checked by its `resume` schema" : ": any JSON (the definition has no `resume` schema)"}.`]),
+    `export type ${entry.type}Resume = ${definition.resume ? `z.input<NonNullable<typeof ${entry.binding}.resume>>` : "unknown"};\n`,
     `const ${entry.value}Graph = loaded(${entry.binding}, ${quote(name)}, ${version}, ${quote(entry.file)}, ${quote(exportName)});\n`,
     docComment([...about, ...(isDeprecated(entry) ? [deprecatedTag(entry)] : [])]),
     `export const ${entry.value}: Handler<${entry.type}Input, ${entry.type}Output> = handler(${entry.binding}, ${entry.value}Graph);\n`,

@@ -67,7 +67,7 @@ export function resolveRetry(retry: RetryOptions | undefined): { maxAttempts: nu
 }
 
 /** What `defineGraph` accepts. */
-export interface GraphDefinitionSpec<I extends Schema, O extends Schema> {
+export interface GraphDefinitionSpec<I extends Schema, O extends Schema, R extends Schema = Schema> {
   /** URL segment (letters, digits, `-`, `_`). Default: the file name. */
   name?: string;
   /** Default 1; versions of one name are served side by side at /api/v{V}/{name}. */
@@ -107,7 +107,7 @@ export interface GraphDefinitionSpec<I extends Schema, O extends Schema> {
    * and streaming runs snapshot the shared store between nodes, so an interrupted node resumes on the store as
    * it was before the node ran (background tasks always do).
    */
-  resume?: Schema;
+  resume?: R;
   /**
    * Background tasks store a checkpoint after every node of the top-level graph, so a crashed worker's task
    * resumes after the last completed node (default `true`). `false`: a crashed task re-runs from the start
@@ -118,7 +118,7 @@ export interface GraphDefinitionSpec<I extends Schema, O extends Schema> {
 
 /** A validated definition, as returned by `defineGraph`. */
 // Defaults are `any` so a specific definition is assignable to the general type (its mappings take specific inputs).
-export type GraphDefinition<I extends Schema = any, O extends Schema = any> = Readonly<GraphDefinitionSpec<I, O>> & {
+export type GraphDefinition<I extends Schema = any, O extends Schema = any, R extends Schema = Schema> = Readonly<GraphDefinitionSpec<I, O, R>> & {
   readonly [DEFINITION]: true;
 };
 
@@ -173,7 +173,7 @@ const specSchema = z
  *   graph: () => new Graph(new Uppercase()),
  * });
  */
-export function defineGraph<I extends Schema, O extends Schema>(spec: GraphDefinitionSpec<I, O>): GraphDefinition<I, O> {
+export function defineGraph<I extends Schema, O extends Schema, R extends Schema = Schema>(spec: GraphDefinitionSpec<I, O, R>): GraphDefinition<I, O, R> {
   const checked = specSchema.safeParse(spec);
   if (!checked.success) {
     const lines = checked.error.issues.map((issue) => {

@@ -42,6 +42,7 @@ export default defineGraph({
   description: "Greets someone",
   input: z.object({ name: z.string().min(1), excited: z.boolean().default(false) }),
   output: z.object({ greeting: z.string() }),
+  resume: z.object({ approved: z.boolean(), note: z.string().optional() }),
   graph: () => new Graph(new Greet({ nodeId: "greet" })),
 });
 
@@ -99,7 +100,7 @@ const TSCONFIGS = {
   "tsconfig.bad.json": { extends: "./tsconfig.json", files: ["usage.ts", "bad.ts"] },
 };
 
-const USAGE = `import { createClient, KaygraphApiError, type GreetV1Output, type RunEvent, type Task } from "./.kaygraph/generated/client.js";
+const USAGE = `import { createClient, KaygraphApiError, type GreetV1Output, type GreetV1Resume, type RunEvent, type Task } from "./.kaygraph/generated/client.js";
 import { greetV1, handlers, routes, type GreetV2Input } from "./.kaygraph/generated/routes.js";
 
 const client = createClient({ baseUrl: "http://127.0.0.1:8000", token: () => process.env["API_TOKEN"] });
@@ -120,6 +121,13 @@ export async function callApi(): Promise<void> {
     if (event.type === "retry") console.log(event.delay_ms);
     if (event.type === "result") console.log(event.result.greeting);
   }
+  // resume() takes the graph's resume schema; a graph without one takes any JSON. state() is the checkpoint.
+  const resumed: Task<GreetV1Output> = await client.greet.v1.resume(accepted.task_id, { approved: true }, { idempotencyKey: "r1" });
+  const answered: GreetV1Resume = { approved: false, note: "later" };
+  await client.graphs.greet.v1.resume(resumed.id, answered);
+  await client.sayHello.v1.resume(resumed.id, ["anything", 1]);
+  const state = await client.greet.v1.state(resumed.id);
+  console.log(state.next_node, state.step);
   try {
     await client.cancel(accepted.task_id);
   } catch (error) {
@@ -146,6 +154,7 @@ const BAD = `import { createClient } from "./.kaygraph/generated/client.js";
 
 const client = createClient({ baseUrl: "http://127.0.0.1:8000" });
 export const wrong = client.greet.v1.run({ wrong: 1 });
+export const wrongResume = client.greet.v1.resume("t1", { approved: "yes" });
 `;
 
 /** A project with the typed graphs, tsconfigs and usage files, with @types/node linked as a Node project has it. */
@@ -199,7 +208,11 @@ describe("kaygraph generate", () => {
     await writeFile(path.join(cwd, "bad.ts"), BAD);
     const bad = await tsc(cwd, "tsconfig.bad.json");
     expect(bad.exitCode).not.toBe(0);
-    expect(bad.stdout.trim().split("\n")).toEqual([expect.stringMatching(/^bad\.ts\(4,\d+\): error TS2353: Object literal may only specify known properties, and 'wrong' does not exist in type '\{ name: string; excited\?: boolean/)]);
+    expect(bad.stdout.trim().split("\n")).toEqual([
+      expect.stringMatching(/^bad\.ts\(4,\d+\): error TS2353: Object literal may only specify known properties, and 'wrong' does not exist in type '\{ name: string; excited\?: boolean/),
+      // A resume value of the wrong type for the graph's `resume` schema fails at its line too.
+      expect.stringMatching(/^bad\.ts\(5,\d+\): error TS2322: Type 'string' is not assignable to type 'boolean'/),
+    ]);
     // Three full type-checks (lib checks on, @types/node included) take 30–60 s on a slow 2-core machine.
   }, 240_000);
 

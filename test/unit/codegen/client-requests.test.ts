@@ -70,6 +70,26 @@ describe("generated client: JSON calls", () => {
     expect(api.seen[6]!.headers["idempotency-key"]).toBeUndefined();
   });
 
+  it("per-graph resume() and state(): the value in { value }, Idempotency-Key, and never another graph's task", async () => {
+    const record = (id: string, graph: string, status: string) => ({ id, graph, version: 2, status, created_at: "x", started_at: "x", completed_at: null, attempts: 1, result: null, error: null, interrupt: null });
+    const state = { shared: { input: { name: "Ada" } }, next_node: "Review", step: 1 };
+    const api = await fakeApi((req, res) => {
+      const id = decodeURIComponent(req.url.split("/")[2] ?? "");
+      const graph = id === "other" ? "say-hello" : "hello";
+      if (req.url.endsWith("/state")) return sendJson(res, 200, state);
+      sendJson(res, req.method === "POST" ? 202 : 200, record(id, graph, req.method === "POST" ? "pending" : "interrupted"));
+    });
+    const { createClient } = await importGeneratedClient();
+    const client = createClient({ baseUrl: api.base });
+    expect(await client.hello.v2.resume("t/2", { approved: true }, { idempotencyKey: "r-1" })).toMatchObject({ id: "t/2", status: "pending" });
+    expect(await client.graphs.hello.latest.state("t/2")).toEqual(state);
+    await expect(client.hello.v2.resume("other", { approved: true })).rejects.toMatchObject({ status: 404, error_code: "NOT_FOUND" });
+    await expect(client.hello.v2.state("other")).rejects.toMatchObject({ status: 404, error_code: "NOT_FOUND" });
+    expect(api.seen.map((r) => `${r.method} ${r.url}`)).toEqual(["GET /tasks/t%2F2", "POST /tasks/t%2F2/resume", "GET /tasks/t%2F2", "GET /tasks/t%2F2/state", "GET /tasks/other", "GET /tasks/other"]);
+    expect(JSON.parse(api.seen[1]!.body)).toEqual({ value: { approved: true } });
+    expect(api.seen[1]!.headers["idempotency-key"]).toBe("r-1");
+  });
+
   it("works against the real server: run() returns the output, invalid input is VALIDATION_ERROR", async () => {
     class Upper extends Node {
       override post(shared: { input: { text: string }; output?: unknown }) {

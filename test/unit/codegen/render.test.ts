@@ -58,6 +58,9 @@ describe("renderGenerated", () => {
     expect(routes).toContain('import g3dV1Definition from "../../graphs/3d.mjs";\n');
     expect(routes).toContain("export type SayHelloV1Input = z.input<typeof sayHelloV1Definition.input>;");
     expect(routes).toContain("export type WordCountV3Output = z.output<typeof wordCountV3Definition.output>;");
+    // The resume value: typed by the definition's `resume` schema, any JSON without one.
+    expect(routes).toContain("export type HelloV2Resume = z.input<NonNullable<typeof helloV2Definition.resume>>;");
+    expect(routes).toContain("export type HelloV1Resume = unknown;");
     expect(routes).toContain('const wordCountV3Graph = loaded(wordCountV3Definition, "word_count", 3, "graphs/text/word_count.ts", "default");');
     expect(routes).toContain("export const helloV2: Handler<HelloV2Input, HelloV2Output> = handler(helloV2Definition, helloV2Graph);");
     expect(routes).toMatch(/@deprecated word_count v3 is deprecated\.\n \*\/\nexport const wordCountV3/);
@@ -71,11 +74,11 @@ describe("renderGenerated", () => {
 
   it("client.ts: type-only imports, per-version clients with latest, and no shortcut for names the client uses", () => {
     const client = render()["client.ts"]!;
-    expect(client).toMatch(/^import type \{ G3dV1Input, G3dV1Output, HelloV1Input, .* \} from "\.\/routes\.js";$/m);
+    expect(client).toMatch(/^import type \{ G3dV1Input, G3dV1Output, G3dV1Resume, HelloV1Input, .* \} from "\.\/routes\.js";$/m);
     expect(client.match(/^import (?!type)/gm)).toBeNull();
-    expect(client).toContain("    readonly v2: GraphClient<HelloV2Input, HelloV2Output>;\n");
-    expect(client).toContain("    readonly latest: GraphClient<HelloV2Input, HelloV2Output>;\n");
-    expect(client).toContain('  const sayHelloV1 = graphClient<SayHelloV1Input, SayHelloV1Output>(http, "/api/v1/say-hello", "say-hello", 1);\n');
+    expect(client).toContain("    readonly v2: GraphClient<HelloV2Input, HelloV2Output, HelloV2Resume>;\n");
+    expect(client).toContain("    readonly latest: GraphClient<HelloV2Input, HelloV2Output, HelloV2Resume>;\n");
+    expect(client).toContain('  const sayHelloV1 = graphClient<SayHelloV1Input, SayHelloV1Output, SayHelloV1Resume>(http, "/api/v1/say-hello", "say-hello", 1);\n');
     expect(client).toContain('  readonly sayHello: Graphs["sayHello"];\n');
     expect(client).not.toContain('readonly tasks: Graphs["tasks"]');
     expect(client).toContain("return { ...taskClient(http), graphs, g3d: graphs.g3d, hello: graphs.hello, sayHello: graphs.sayHello, wordCount: graphs.wordCount };");

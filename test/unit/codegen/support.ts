@@ -25,7 +25,7 @@ export function graphAt(file: string, name: string, version: number, extra: Part
 export function sampleGraphs(): LoadedGraph[] {
   return [
     graphAt("graphs/hello.ts", "hello", 1, { description: "Says hello" }),
-    graphAt("graphs/hello.ts", "hello", 2, { input: z.object({ name: z.string(), loud: z.boolean().default(false) }) }, "helloV2"),
+    graphAt("graphs/hello.ts", "hello", 2, { input: z.object({ name: z.string(), loud: z.boolean().default(false) }), resume: z.object({ approved: z.boolean() }) }, "helloV2"),
     graphAt("graphs/say-hello.ts", "say-hello", 1),
     graphAt("graphs/text/word_count.ts", "word_count", 3, { deprecated: true }),
     graphAt("graphs/3d.mts", "3d", 1),
