@@ -34,6 +34,11 @@ export const TEMPLATES: readonly TemplateInfo[] = [
     description: "JWT auth, rate-limit tiers, API v1 + v2, optional Redis, Dockerfile",
     main: { graph: "process", version: 2, input: { text: "Ship it" } },
   },
+  {
+    name: "human-in-the-loop",
+    description: "a graph that stops to ask a person, resumed over HTTP or the client",
+    main: { graph: "approve", version: 1, input: { topic: "otters" } },
+  },
 ];
 
 /** The template used when none is chosen. */

@@ -83,7 +83,7 @@ describe("a project on the packed package", () => {
   });
 
   it("ships the templates, and the installed CLI scaffolds from them", async () => {
-    expect((await readdir(path.join(project, "node_modules/kaygraph/templates"))).sort()).toEqual(["background", "basic", "production", "streaming"]);
+    expect((await readdir(path.join(project, "node_modules/kaygraph/templates"))).sort()).toEqual(["background", "basic", "human-in-the-loop", "production", "streaming"]);
     const bin = path.join(project, "node_modules/.bin/kaygraph");
     const second = await run(root, bin, ["init", "second", "--template", "production", "--no-install", "--no-git"]);
     expect(second.exitCode, second.output).toBe(0);

@@ -27,8 +27,9 @@ function projectEnv(extra: Record<string, string> = {}): Record<string, string> 
 }
 
 /** Runs a command of the project (npm, its bins) to completion. */
-async function inProject(cwd: string, command: string, args: string[], env: Record<string, string> = {}) {
-  const result = await execa(command, args, { cwd, env: projectEnv(env), extendEnv: false, reject: false, timeout: 120_000, all: true, stdin: "ignore" });
+async function inProject(cwd: string, command: string, args: string[], env: Record<string, string> = {}, input?: string) {
+  const stdin = input === undefined ? { stdin: "ignore" as const } : { input };
+  const result = await execa(command, args, { cwd, env: projectEnv(env), extendEnv: false, reject: false, timeout: 120_000, all: true, ...stdin });
   return { exitCode: result.exitCode, output: String(result.all ?? "") };
 }
 
@@ -66,6 +67,10 @@ interface Case {
   route: string;
   request: unknown;
   expected: Record<string, unknown>;
+  /** More `kaygraph run` flags (answers to interrupts). */
+  runArgs?: string[];
+  /** The sync route's status: 200 with `result` matching `expected`, or 202 with a body matching it. */
+  status?: number;
 }
 
 const CASES: Case[] = [
@@ -73,6 +78,8 @@ const CASES: Case[] = [
   { template: "background", graph: "report", run: { topics: ["a", "b"], stepMs: 5 }, route: "/api/v1/report", request: { topics: ["q"], stepMs: 5 }, expected: { title: "Report on q" } },
   { template: "streaming", graph: "chat", run: { prompt: "hi", delayMs: 0 }, route: "/api/v1/chat", request: { prompt: "hi", delayMs: 0 }, expected: { finish: "stop" } },
   { template: "production", graph: "process", run: { text: "ship it" }, route: "/api/v2/process", request: { text: "ship it" }, expected: { result: "SHIP IT", version: "2.0" } },
+  // Its graph stops to ask: `kaygraph run` takes the answer from --resume; the sync route answers 202 with the waiting task.
+  { template: "human-in-the-loop", graph: "approve", run: { topic: "otters" }, runArgs: ["--resume", '{"approved":true}'], route: "/api/v1/approve", request: { topic: "otters" }, status: 202, expected: { status: "interrupted", interrupt: { node: "Review" } } },
 ];
 
 let root: string;
@@ -109,7 +116,7 @@ describe.each(CASES)("template $template", (c) => {
   });
 
   it(`runs its main graph with kaygraph run`, async () => {
-    const { exitCode, output } = await inProject(project, path.join(project, "node_modules/.bin/kaygraph"), ["run", c.graph, "--input", JSON.stringify(c.run), "--quiet"]);
+    const { exitCode, output } = await inProject(project, path.join(project, "node_modules/.bin/kaygraph"), ["run", c.graph, "--input", JSON.stringify(c.run), ...(c.runArgs ?? []), "--quiet"]);
     expect(exitCode, output).toBe(0);
     expect(JSON.parse(output)).toBeTypeOf("object");
   });
@@ -126,8 +133,8 @@ describe.each(CASES)("template $template", (c) => {
       headers.authorization = `Bearer ${token.stdout.trim()}`;
     }
     const res = await postJson(`${base}${c.route}`, c.request, headers);
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
-    expect(res.body.result).toMatchObject(c.expected);
+    expect(res.status, JSON.stringify(res.body)).toBe(c.status ?? 200);
+    expect(res.status === 200 ? res.body.result : res.body).toMatchObject(c.expected);
     if (c.template === "production") expect(res.headers.get("ratelimit-policy")).toContain("basic");
   });
 });
@@ -146,6 +153,30 @@ describe("template background, as a background task", () => {
     expect(output).toContain('"title": "Report on queues, leases"');
     const task = await (await fetch(`${base}${accepted.body.check_url}`)).json();
     expect(task).toMatchObject({ status: "completed", result: { title: "Report on x" } });
+  });
+});
+
+describe("template human-in-the-loop, interrupted and resumed", () => {
+  it("waits at review as a task; scripts/review.ts answers with feedback, then approves, with the typed client", async () => {
+    const project = await projectOf("human-in-the-loop");
+    const server = startCli(["serve", "--port", "0", "--host", "127.0.0.1"], { cwd: project, env: projectEnv() });
+    const base = `http://127.0.0.1:${await server.ready()}`;
+    // Over HTTP: interrupted with the draft; a value the resume schema refuses is 422; a valid one completes it.
+    const sync = await postJson(`${base}/api/v1/approve`, { topic: "otters" });
+    expect(sync.status).toBe(202);
+    expect(sync.body.interrupt.value).toEqual({ question: "Publish this draft?", draft: "A short post about otters.", revision: 0 });
+    expect((await postJson(`${base}/tasks/${sync.body.id}/resume`, { value: { approved: "yes" } })).status).toBe(422);
+    expect((await postJson(`${base}/tasks/${sync.body.id}/resume`, { value: { approved: true } })).status).toBe(202);
+    await expect
+      .poll(async () => (await (await fetch(`${base}/tasks/${sync.body.id}`)).json()) as Record<string, unknown>, { timeout: 20_000 })
+      .toMatchObject({ status: "completed", result: { published: true, revisions: 0 } });
+    // The script: feedback on the first draft, then "y" on the second.
+    const { exitCode, output } = await inProject(project, "npm", ["run", "review", "--", "sea", "otters"], { KAYGRAPH_URL: base }, "mention rivers\ny\n");
+    expect(exitCode, output).toBe(0);
+    expect(output).toContain("Publish this draft? (draft 1)\n  A short post about sea otters.");
+    expect(output).toContain("Publish this draft? (draft 2)\n  A short post about sea otters. Revised: mention rivers.");
+    expect(output).toContain('"published": true');
+    expect(output).toContain('"revisions": 1');
   });
 });
 

@@ -17,7 +17,7 @@ export function initCommand(): Command {
   return new Command("init")
     .description("create a project from a template (asks on a terminal; --yes or no terminal: flags and defaults)")
     .argument("[dir]", "project directory (default: asked on a terminal, else the current directory)")
-    .option("-t, --template <name>", "basic, background, streaming or production (default: basic)")
+    .option("-t, --template <name>", "basic, background, streaming, production or human-in-the-loop (default: basic)")
     .option("-y, --yes", "ask nothing: defaults for whatever the flags leave open")
     .option("--no-install", "do not install dependencies")
     .option("--no-git", "do not create a git repository")

@@ -71,7 +71,7 @@ describe("patchPackageJson", () => {
   });
 
   it("patches every shipped template's package.json and changes nothing else", () => {
-    for (const name of ["basic", "background", "streaming", "production"]) {
+    for (const name of ["basic", "background", "streaming", "production", "human-in-the-loop"]) {
       const text = readFileSync(path.join(templateDir(name), "package.json"), "utf8");
       const patched = patchPackageJson(text, { name: "app", kaygraph: "^9.9.9" });
       const before = JSON.parse(text);

@@ -44,8 +44,9 @@ describe("interactive init (clack on injected streams)", () => {
     expect(JSON.parse(await readFile(path.join(cwd, "svc/package.json"), "utf8")).name).toBe("svc");
     expect(runner.commands()).toEqual(["git rev-parse --is-inside-work-tree", "npm install"]);
     const screen = term.screen();
-    // The select shows every template with its one-line description.
+    // The select lists every template, and the one-line description of the one under the cursor.
     expect(screen).toContain("a long multi-step graph as a background task");
+    expect(screen).toContain("human-in-the-loop");
     expect(screen).toContain("Next steps");
     expect(screen).toContain("cd svc");
   });

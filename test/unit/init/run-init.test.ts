@@ -127,10 +127,11 @@ describe("nextSteps", () => {
   it("names the template's main route, and how to get a token for production", async () => {
     expect(nextSteps(await plan({ template: "streaming" }))).toContain("POST /api/v1/chat\n");
     expect(nextSteps(await plan({ template: "production" }))).toContain("POST /api/v2/process\nwith a token from `npx kaygraph token --sub me`");
+    expect(nextSteps(await plan({ template: "human-in-the-loop" }))).toContain("POST /api/v1/approve\n");
   });
 
   it("keeps every line short enough for an 80-column terminal", async () => {
-    for (const template of ["basic", "background", "streaming", "production"]) {
+    for (const template of ["basic", "background", "streaming", "production", "human-in-the-loop"]) {
       for (const line of nextSteps(await plan({ template, dir: "some-project" })).split("\n")) expect(line.length).toBeLessThan(70);
     }
   });

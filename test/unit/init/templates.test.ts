@@ -28,7 +28,7 @@ describe("template registry", () => {
     expect(templatesRoot()).toBe(path.join(REPO, "templates"));
     const folders = readdirSync(templatesRoot(), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
     expect(TEMPLATES.map((t) => t.name).sort()).toEqual(folders.sort());
-    expect(TEMPLATES.map((t) => t.name)).toEqual(["basic", "background", "streaming", "production"]);
+    expect(TEMPLATES.map((t) => t.name)).toEqual(["basic", "background", "streaming", "production", "human-in-the-loop"]);
     expect(DEFAULT_TEMPLATE).toBe("basic");
   });
 
@@ -46,7 +46,7 @@ describe("template registry", () => {
     })();
     expect(KaygraphError.is(error)).toBe(true);
     expect(error).toMatchObject({ code: "KG_INIT_TEMPLATE_UNKNOWN", exitCode: 2 });
-    expect((error as KaygraphError).hint).toContain("basic, background, streaming, production");
+    expect((error as KaygraphError).hint).toContain("basic, background, streaming, production, human-in-the-loop");
   });
 
   it("ships the templates in the package (files)", () => {
