@@ -112,12 +112,74 @@ async function interruptSurvivesKill(env: Record<string, string> = {}): Promise<
   expect(events).toMatch(/event: result\n/);
 }
 
+/** Sync → 202 with the interrupted task; SSE → interrupt event with task_id; cancel of an interrupted task; WS resume. */
+async function syncStreamAndWebSocket(env: Record<string, string> = {}): Promise<void> {
+  const cwd = await project();
+  const server = start(cwd, env);
+  const base = `http://127.0.0.1:${await server.ready()}`;
+  const sync = await post(`${base}/api/v1/approve`, { topic: "sync" });
+  expect(sync.status).toBe(202);
+  expect(sync.body).toMatchObject({ status: "interrupted", interrupt: { node: "Review" }, check_url: `/tasks/${sync.body.id}` });
+  expect((await get(`${base}/tasks/${sync.body.id}`)).body).toMatchObject({ status: "interrupted" });
+
+  const res = await fetch(`${base}/api/v1/approve/stream`, { method: "POST", headers, body: JSON.stringify({ topic: "sse" }), signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  const last = text.trim().split("\n\n").at(-1) as string;
+  expect(last).toMatch(/^event: interrupt$/m);
+  const event = JSON.parse(/^data: (.*)$/m.exec(last)?.[1] as string) as { task_id: string; node: string };
+  expect(event.node).toBe("Review");
+  expect((await get(`${base}/tasks/${event.task_id}`)).body).toMatchObject({ status: "interrupted" });
+
+  const cancelled = await fetch(`${base}/tasks/${event.task_id}`, { method: "DELETE", headers: { connection: "close" } });
+  expect(cancelled.status).toBe(200);
+  expect(await cancelled.json()).toMatchObject({ status: "cancelled", interrupt: null });
+  expect((await post(`${base}/tasks/${event.task_id}/resume`, { value: { approved: true } })).status).toBe(409);
+
+  // The sync-born task resumes like any other, here over WebSocket: the resumed run's events stream back.
+  const socket = new WebSocket(`ws://127.0.0.1:${new URL(base).port}/ws/durable-test`);
+  const messages: Array<Record<string, unknown>> = [];
+  const ended = new Promise<void>((resolve, reject) => {
+    socket.on("message", (data) => {
+      const message = JSON.parse(String(data)) as Record<string, unknown>;
+      messages.push(message);
+      if (message.id === "r2" && (message.type === "result" || message.type === "error")) resolve();
+    });
+    socket.on("error", reject);
+  });
+  await new Promise((resolve) => socket.once("open", resolve));
+  socket.send(JSON.stringify({ type: "resume", id: "r0", task_id: sync.body.id, value: { approved: "no" } }));
+  socket.send(JSON.stringify({ type: "resume", id: "r1", task_id: event.task_id, value: { approved: true } }));
+  socket.send(JSON.stringify({ type: "resume", id: "r2", task_id: sync.body.id, value: { approved: false } }));
+  await ended;
+  socket.close();
+  expect(messages.find((m) => m.id === "r0")).toMatchObject({ type: "error", error_code: "VALIDATION_ERROR" });
+  expect(messages.find((m) => m.id === "r1")).toMatchObject({ type: "error", error_code: "CONFLICT" });
+  const resumed = messages.filter((m) => m.id === "r2");
+  expect(resumed.map((m) => m.type)).toEqual(expect.arrayContaining(["node_start", "node_end", "result"]));
+  expect(resumed.at(-1)).toMatchObject({ type: "result", result: { published: false, draft: "A post about sync" } });
+  expect((await waitStatus(base, sync.body.id, "completed")).result).toMatchObject({ published: false, draft: "A post about sync" });
+  expect((await get(`${base}/tasks/nope/state`)).status).toBe(404);
+
+}
+
 describe("durable runs (Redis)", () => {
-  const prefix = uniquePrefix("kg-durable");
-  afterAll(() => deleteKeys(prefix));
+  // A key prefix of its own per test, deleted after the file.
+  const prefixes: string[] = [];
+  const redis = (): Record<string, string> => {
+    const prefix = uniquePrefix("kg-durable");
+    prefixes.push(prefix);
+    return { KAYGRAPH_REDIS_URL: TEST_REDIS_URL, KAYGRAPH_REDIS_PREFIX: prefix };
+  };
+  afterAll(async () => {
+    for (const prefix of prefixes) await deleteKeys(prefix);
+  });
 
   it("interrupt → interrupted; kill -9 of the whole tree; restart; resume → completed, earlier nodes ran once", async () => {
-    await interruptSurvivesKill({ KAYGRAPH_REDIS_URL: TEST_REDIS_URL, KAYGRAPH_REDIS_PREFIX: prefix });
+    await interruptSurvivesKill(redis());
+  });
+
+  it("sync → 202 with the interrupted task; SSE → interrupt event with task_id; cancel of an interrupted task", async () => {
+    await syncStreamAndWebSocket(redis());
   });
 });
 
@@ -139,50 +201,6 @@ describe("durable runs (embedded SQLite)", () => {
   });
 
   it("sync → 202 with the interrupted task; SSE → interrupt event with task_id; cancel of an interrupted task", async () => {
-    const cwd = await project();
-    const server = start(cwd);
-    const base = `http://127.0.0.1:${await server.ready()}`;
-    const sync = await post(`${base}/api/v1/approve`, { topic: "sync" });
-    expect(sync.status).toBe(202);
-    expect(sync.body).toMatchObject({ status: "interrupted", interrupt: { node: "Review" }, check_url: `/tasks/${sync.body.id}` });
-    expect((await get(`${base}/tasks/${sync.body.id}`)).body).toMatchObject({ status: "interrupted" });
-
-    const res = await fetch(`${base}/api/v1/approve/stream`, { method: "POST", headers, body: JSON.stringify({ topic: "sse" }), signal: AbortSignal.timeout(10_000) });
-    const text = await res.text();
-    const last = text.trim().split("\n\n").at(-1) as string;
-    expect(last).toMatch(/^event: interrupt$/m);
-    const event = JSON.parse(/^data: (.*)$/m.exec(last)?.[1] as string) as { task_id: string; node: string };
-    expect(event.node).toBe("Review");
-    expect((await get(`${base}/tasks/${event.task_id}`)).body).toMatchObject({ status: "interrupted" });
-
-    const cancelled = await fetch(`${base}/tasks/${event.task_id}`, { method: "DELETE", headers: { connection: "close" } });
-    expect(cancelled.status).toBe(200);
-    expect(await cancelled.json()).toMatchObject({ status: "cancelled", interrupt: null });
-    expect((await post(`${base}/tasks/${event.task_id}/resume`, { value: { approved: true } })).status).toBe(409);
-
-    // The sync-born task resumes like any other, here over WebSocket: the resumed run's events stream back.
-    const socket = new WebSocket(`ws://127.0.0.1:${new URL(base).port}/ws/durable-test`);
-    const messages: Array<Record<string, unknown>> = [];
-    const ended = new Promise<void>((resolve, reject) => {
-      socket.on("message", (data) => {
-        const message = JSON.parse(String(data)) as Record<string, unknown>;
-        messages.push(message);
-        if (message.id === "r2" && (message.type === "result" || message.type === "error")) resolve();
-      });
-      socket.on("error", reject);
-    });
-    await new Promise((resolve) => socket.once("open", resolve));
-    socket.send(JSON.stringify({ type: "resume", id: "r0", task_id: sync.body.id, value: { approved: "no" } }));
-    socket.send(JSON.stringify({ type: "resume", id: "r1", task_id: event.task_id, value: { approved: true } }));
-    socket.send(JSON.stringify({ type: "resume", id: "r2", task_id: sync.body.id, value: { approved: false } }));
-    await ended;
-    socket.close();
-    expect(messages.find((m) => m.id === "r0")).toMatchObject({ type: "error", error_code: "VALIDATION_ERROR" });
-    expect(messages.find((m) => m.id === "r1")).toMatchObject({ type: "error", error_code: "CONFLICT" });
-    const resumed = messages.filter((m) => m.id === "r2");
-    expect(resumed.map((m) => m.type)).toEqual(expect.arrayContaining(["node_start", "node_end", "result"]));
-    expect(resumed.at(-1)).toMatchObject({ type: "result", result: { published: false, draft: "A post about sync" } });
-    expect((await waitStatus(base, sync.body.id, "completed")).result).toMatchObject({ published: false, draft: "A post about sync" });
-    expect((await get(`${base}/tasks/nope/state`)).status).toBe(404);
+    await syncStreamAndWebSocket();
   });
 });
