@@ -60,6 +60,15 @@ export class JobFetcher {
     }
   }
 
+  /**
+   * The next waiting job, locked with `token`, without blocking (undefined when none is waiting). Call it only
+   * between blocking fetches, never beside one: BullMQ keeps one blocking wait per Worker.
+   */
+  async nextNow(token: string, leaseMs: number): Promise<Job | undefined> {
+    if (this.closed) return undefined;
+    return this.ensure(leaseMs).worker.getNextJob(token, { block: false });
+  }
+
   /** Closes the worker (and waits for any retiring one). */
   async close(): Promise<void> {
     this.closed = true;

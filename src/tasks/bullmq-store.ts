@@ -218,30 +218,46 @@ export class BullmqTaskStore implements TaskStore {
     await this.cancelChannel;
     while (!signal?.aborted && !this.closing) {
       const token = randomUUID();
-      const fetched = await this.fetcher.next(token, leaseMs, signal);
-      if (fetched?.id === undefined) continue;
-      const job = await Job.fromId(this.queue, fetched.id);
-      if (job === undefined) continue;
-      if (signal?.aborted) {
-        // Fetched while being stopped: hand it straight back (if this fails, its lock expires and it stalls back).
-        await job.moveToWait(token).catch(this.onError);
-        return undefined;
-      }
-      const now = Date.now();
-      const [kind, flat] = (await this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, now, leaseMs, this.settings.maxLost)) as [string, string[]];
-      if (kind === "claimed") {
-        this.jobs.set(token, job);
-        return this.leases.hold(hashToClaimed(fromFlat(flat)), token);
-      }
-      await job.moveToCompleted(null, token, false).catch(this.onError);
+      const lease = await this.take(await this.fetcher.next(token, leaseMs, signal), token, options);
+      if (lease !== undefined) return lease;
     }
     return undefined;
   }
 
-  /** BullMQ hands out one job per fetch; the claim loop takes one task per call here. */
-  async claimBatch(options: ClaimOptions, _max: number): Promise<Lease[]> {
-    const lease = await this.claim(options);
-    return lease === undefined ? [] : [lease];
+  /**
+   * Waits for one task like {@link claim}, then takes up to `max - 1` more that are already waiting without
+   * blocking: their fetches are sent together (pipelined on one connection), and so are their claims, so a
+   * backlog costs a few round trips per batch instead of three per task.
+   */
+  async claimBatch(options: ClaimOptions, max: number): Promise<Lease[]> {
+    const first = await this.claim(options);
+    if (first === undefined) return [];
+    if (max <= 1 || options.signal?.aborted) return [first];
+    const waiting = Math.min(max - 1, await this.queue.getWaitingCount().catch(() => 0));
+    if (waiting === 0) return [first];
+    const tokens = Array.from({ length: waiting }, () => randomUUID());
+    const fetched = await Promise.all(tokens.map((token) => this.fetcher.nextNow(token, options.leaseMs).catch((error: unknown) => (this.onError(error), undefined))));
+    const more = await Promise.all(fetched.map((job, i) => this.take(job, tokens[i], options).catch((error: unknown) => (this.onError(error), undefined))));
+    return [first, ...more.filter((lease): lease is Lease => lease !== undefined)];
+  }
+
+  /** Turns a fetched job into a lease (the record decides), or discards it; undefined when nothing was taken. */
+  private async take(fetched: Job | undefined, token: string, { signal, leaseMs }: ClaimOptions): Promise<Lease | undefined> {
+    if (fetched?.id === undefined) return undefined;
+    const job = await Job.fromId(this.queue, fetched.id);
+    if (job === undefined) return undefined;
+    if (signal?.aborted) {
+      // Fetched while being stopped: hand it straight back (if this fails, its lock expires and it stalls back).
+      await job.moveToWait(token).catch(this.onError);
+      return undefined;
+    }
+    const [kind, flat] = (await this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, Date.now(), leaseMs, this.settings.maxLost)) as [string, string[]];
+    if (kind === "claimed") {
+      this.jobs.set(token, job);
+      return this.leases.hold(hashToClaimed(fromFlat(flat)), token);
+    }
+    await job.moveToCompleted(null, token, false).catch(this.onError);
+    return undefined;
   }
 
   async renew(lease: Lease, leaseMs: number): Promise<RenewResult> {
