@@ -16,6 +16,11 @@ export interface ThreadData {
    * itself) and loads nothing until a {@link LoadOrder} names the files.
    */
   deferred?: boolean;
+  /**
+   * The process's environment when the project was loaded (its `.env` applied): a thread started earlier
+   * took a copy of an older one and replaces it with this.
+   */
+  env?: Record<string, string | undefined>;
 }
 
 /** Main → thread: what a deferred thread loads (sent once, to threads started with `deferred`). */

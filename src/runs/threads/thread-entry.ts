@@ -95,6 +95,7 @@ const ordered = new Promise<ThreadData>((resolve) => (loadOrdered = resolve));
 const loading = (data.deferred ? Promise.all([warmUp(), ordered]).then(([, what]) => what) : Promise.resolve(data)).then(load);
 
 function load(what: ThreadData): Promise<void> {
+  if (what.env !== undefined) replaceEnv(what.env);
   return loadGraphFiles(what.files, what.root).then(
     (loaded) => {
       registry = loaded;
@@ -106,6 +107,12 @@ function load(what: ThreadData): Promise<void> {
       port?.postMessage({ type: "load-failed", message: loadError });
     },
   );
+}
+
+/** The thread's `process.env` (its own copy) becomes `env`. */
+function replaceEnv(env: Record<string, string | undefined>): void {
+  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
 }
 
 /**

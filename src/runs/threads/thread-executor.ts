@@ -82,7 +82,8 @@ export class ThreadExecutor implements RunExecutor {
 
   /** Starts every thread; resolves once each has loaded the graphs (warm before the server says ready). */
   start(): Promise<void> {
-    return this.prestarted ? this.pool.provide(this.options.load) : this.pool.start();
+    // Prestarted threads copied the environment before the project's .env was applied: they get today's.
+    return this.prestarted ? this.pool.provide({ ...this.options.load, env: { ...process.env } }) : this.pool.start();
   }
 
   /** Threads load graph files: a graph built in code (no such file) runs inline. */

@@ -16,12 +16,15 @@ async function shout(executor: ThreadExecutor, text: string): Promise<unknown> {
 describe("run threads started ahead of their project (dev standby)", () => {
   it("load the graphs when an executor takes them over, even while still warming up, and run them", { timeout: 60_000 }, async () => {
     const prestarted = new PrestartedThreads(2, 256);
+    // Set after the threads started (as a dev reload applies the project's .env): the graphs see it.
+    process.env.KAYGRAPH_TEST_SHOUT_SUFFIX = "!";
+    onTestFinished(() => void delete process.env.KAYGRAPH_TEST_SHOUT_SUFFIX);
     // Taken over at once: the load order reaches threads that are still importing the loader and kaygraph.
     const executor = new ThreadExecutor({ count: 2, maxHeapMb: 256, killGraceMs: 500, load: { files: [GRAPH], root: ROOT } }, prestarted);
     onTestFinished(() => executor.close());
     await executor.start();
     expect(executor.pool.size).toBe(2);
-    expect(await Promise.all([shout(executor, "one"), shout(executor, "two")])).toEqual([{ text: "ONE" }, { text: "TWO" }]);
+    expect(await Promise.all([shout(executor, "one"), shout(executor, "two")])).toEqual([{ text: "ONE!" }, { text: "TWO!" }]);
   });
 
   it("a replacement of a prestarted thread loads the project's graphs itself", { timeout: 60_000 }, async () => {
@@ -34,7 +37,7 @@ describe("run threads started ahead of their project (dev standby)", () => {
     const firstId = first.threadId;
     first.terminate("test");
     expect(executor.pool.size).toBe(1);
-    expect(await shout(executor, "after")).toEqual({ text: "AFTER" });
+    expect(await shout(executor, "after")).toEqual({ text: "AFTER" + (process.env.KAYGRAPH_TEST_SHOUT_SUFFIX ?? "") });
     expect(executor.pool.place({ id: -2, onMessage: () => undefined, onThreadEnd: () => undefined }).threadId).not.toBe(firstId);
   });
 });
