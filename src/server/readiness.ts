@@ -15,15 +15,16 @@ export type Readiness =
   | { ready: false; message: string; details: { phase: ServerState["phase"]; stores: StoresSnapshot } };
 
 /**
- * Decides `/ready` from the server phase and the stores' health.
+ * Decides `/ready` from the server phase and the stores' health. A `tolerated` store is reported but does not
+ * make the server unready (the rate-limit store with `rateLimit.failOpen`: requests pass while it is down).
  *
  * @example
  * readiness("ready", { tasks: { status: "down", backend: "redis", reason: "Redis did not answer in time" } });
  * // { ready: false, message: "The task store (redis) is unavailable: Redis did not answer in time.", details: { … } }
  */
-export function readiness(phase: ServerState["phase"], stores: StoresSnapshot): Readiness {
+export function readiness(phase: ServerState["phase"], stores: StoresSnapshot, tolerated: readonly StoreName[] = []): Readiness {
   if (phase !== "ready") return { ready: false, message: `The server is ${phase}.`, details: { phase, stores } };
-  const down = (Object.entries(stores) as Array<[StoreName, StoreStatus]>).filter(([, s]) => s.status === "down");
+  const down = (Object.entries(stores) as Array<[StoreName, StoreStatus]>).filter(([name, s]) => s.status === "down" && !tolerated.includes(name));
   if (down.length === 0) return { ready: true, body: { status: "ready", stores } };
   const message = down.map(([name, s]) => `The ${STORE_LABEL[name]} (${s.backend}) is unavailable: ${s.reason ?? "unknown"}.`).join(" ");
   return { ready: false, message, details: { phase, stores } };

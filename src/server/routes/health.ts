@@ -18,7 +18,8 @@ export function serviceRoutes(ctx: AppContext, router: Router = Router()): Route
     .route("/ready")
     .get((_req, res) => {
       // Not ready while starting or draining, or while a store it depends on is down (the JSON says which and why).
-      const answer = readiness(ctx.state.phase, ctx.health.snapshot());
+      // With rateLimit.failOpen a down counter store lets requests through: reported, but still ready.
+      const answer = readiness(ctx.state.phase, ctx.health.snapshot(), ctx.config.rateLimit.failOpen ? ["limits"] : []);
       if (!answer.ready) throw new HttpError(503, "UNAVAILABLE", answer.message, { details: answer.details, headers: { "Retry-After": "1" } });
       res.json(answer.body);
     })

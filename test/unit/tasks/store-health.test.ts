@@ -107,6 +107,8 @@ describe("readiness", () => {
     expect(readiness("draining", {})).toMatchObject({ ready: false, message: "The server is draining." });
     const down = readiness("ready", { tasks: { status: "up", backend: "redis" }, limits: { status: "down", backend: "redis", reason: "Redis did not answer in time" } });
     expect(down).toMatchObject({ ready: false, message: "The rate-limit store (redis) is unavailable: Redis did not answer in time.", details: { phase: "ready" } });
+    // failOpen: requests pass while the counter store is down, so it is reported but the server stays ready.
+    expect(readiness("ready", { limits: { status: "down", backend: "redis", reason: "x" } }, ["limits"])).toMatchObject({ ready: true, body: { stores: { limits: { status: "down" } } } });
   });
 });
 
