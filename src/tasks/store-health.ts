@@ -140,6 +140,19 @@ export function isStoreFault(error: unknown): boolean {
 }
 
 /**
+ * True for a fault that says the store is down, not just busy: a write lock held past the busy timeout
+ * (SQLITE_BUSY, SQLITE_LOCKED) fails that call (503) but does not take the store out of service.
+ *
+ * @example
+ * marksStoreDown(Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" })); // false
+ */
+export function marksStoreDown(error: unknown): boolean {
+  if (!isStoreFault(error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return !(typeof code === "string" && /^SQLITE_(BUSY|LOCKED)/.test(code));
+}
+
+/**
  * A short reason for `error` that is safe to show callers (no paths, no hosts): what kind of failure it was.
  *
  * @example

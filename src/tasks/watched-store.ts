@@ -8,7 +8,7 @@
  */
 import { Errors, KaygraphError } from "../errors.js";
 import { identityReason, StoreIdentityError } from "./sqlite-identity.js";
-import { isStoreFault, publicReason, StoreHealth, StoreUnavailableError } from "./store-health.js";
+import { isStoreFault, marksStoreDown, publicReason, StoreHealth, StoreUnavailableError } from "./store-health.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
@@ -233,7 +233,7 @@ export class WatchedTaskStore implements TaskStore {
     } catch (error) {
       if (!isStoreFault(error)) throw error;
       const reason = publicReason(error, this.backend);
-      this.options.health.markDown("tasks", reason, error);
+      if (marksStoreDown(error)) this.options.health.markDown("tasks", reason, error);
       throw error instanceof StoreUnavailableError ? error : new StoreUnavailableError("tasks", this.backend, reason, { cause: error });
     }
   }
@@ -244,7 +244,7 @@ export class WatchedTaskStore implements TaskStore {
     try {
       return await call(inner);
     } catch (error) {
-      if (isStoreFault(error)) this.options.health.markDown("tasks", publicReason(error, this.backend), error);
+      if (marksStoreDown(error)) this.options.health.markDown("tasks", publicReason(error, this.backend), error);
       throw error;
     }
   }

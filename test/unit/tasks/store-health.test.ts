@@ -11,7 +11,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { readiness } from "../../../src/server/readiness.js";
 import { identityChange, StoreIdentityError } from "../../../src/tasks/sqlite-identity.js";
 import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
-import { isStoreFault, publicReason, StoreHealth, StoreUnavailableError, type StoreName, type StoreStatus } from "../../../src/tasks/store-health.js";
+import { isStoreFault, marksStoreDown, publicReason, StoreHealth, StoreUnavailableError, type StoreName, type StoreStatus } from "../../../src/tasks/store-health.js";
 import { WatchedTaskStore, type ProbedTaskStore } from "../../../src/tasks/watched-store.js";
 import { IdempotencyMismatchError, InvalidCursorError, TaskConflictError } from "../../../src/tasks/index.js";
 import { TEST_SETTINGS } from "./helpers.js";
@@ -63,6 +63,13 @@ describe("isStoreFault and publicReason", () => {
     for (const refusal of [new TaskConflictError("t", "completed"), new IdempotencyMismatchError("t"), new InvalidCursorError(), reply("ERR Error running script"), new RangeError("bug"), "text"]) {
       expect(isStoreFault(refusal), String(refusal)).toBe(false);
     }
+  });
+
+  it("a busy database fails the call but does not take the store out of service", () => {
+    expect(isStoreFault(sqlite("SQLITE_BUSY"))).toBe(true);
+    expect(marksStoreDown(sqlite("SQLITE_BUSY"))).toBe(false);
+    expect(marksStoreDown(sqlite("SQLITE_IOERR"))).toBe(true);
+    expect(marksStoreDown(new TaskConflictError("t", "failed"))).toBe(false);
   });
 
   it("says what failed without paths or hosts", () => {
