@@ -50,15 +50,16 @@ const QUEUE = "tasks";
 /**
  * Every call on the store's own connection is bounded, so a frozen or vanished Redis answers the API with 503
  * in about a second instead of hanging requests: a command timeout, a connect timeout, no offline queue (a
- * call while disconnected fails at once), one retry of a call cut by a reconnect, and endless reconnects with
- * capped backoff (the store recovers by itself). Blocking fetches run on the fetcher's own connection, which
+ * call while disconnected fails at once), no silent re-send of a call cut by a reconnect (it may have run: the
+ * caller retries, with its Idempotency-Key), and endless reconnects with capped backoff (the store recovers by
+ * itself). The same bounds as the rate-limit client (LIMITER_REDIS_OPTIONS). Blocking fetches run on the fetcher's own connection, which
  * has no command timeout (a blocking call must be allowed to wait).
  */
 export const TASK_REDIS_OPTIONS: Readonly<RedisOptions> = Object.freeze({
   commandTimeout: 1000,
   connectTimeout: 2000,
   enableOfflineQueue: false,
-  maxRetriesPerRequest: 1,
+  maxRetriesPerRequest: 0,
   retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
 });
 const LIST_BATCH = 200;
