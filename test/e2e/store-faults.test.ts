@@ -70,6 +70,9 @@ describe("SQLite store deleted while serving", () => {
     expectStoreDown(await call(`${base}/tasks/anything`), "sqlite");
     expect((await call(`${base}/health`)).status).toBe(200);
     await server.waitFor(/"level":50[^\n]*task store stopped: the database file [^\n]* was deleted or moved away[^\n]*To recover/);
+    // One line per worker, not one per probe or request.
+    const stopLines = () => server.output().stdout.match(/task store stopped: the database file/g)?.length ?? 0;
+    await until(() => stopLines() === 2, "the error line of each of the 2 workers");
 
     // A worker dies; its replacement must not create a fresh database beside the old one.
     const victim = ((await call(`${base}/health`)).body as { pid: number }).pid;
@@ -85,6 +88,7 @@ describe("SQLite store deleted while serving", () => {
     expect(readdirSync(dir).filter((name) => name.startsWith("kaygraph.db"))).toEqual([]);
     expectStoreDown(await call(`${base}/tasks`), "sqlite");
     expect(server.output().stdout).not.toMatch(/KG_SERVER_CRASH_LOOP|giving up/);
+    expect(stopLines()).toBe(2);
   });
 });
 
