@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     const registry = await loadGraphs(config);
     // Run starts feed the primary's watchdog (which names the run of a worker it kills).
     const observers = config.server.workerTimeout > 0 ? [runReporter(send)] : [];
-    handle = await startServer(config, registry, { debug: options.exposeErrors, observers });
+    handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false });
     loaded = { config, registry };
     watchForCrashes(handle);
   } catch (error) {

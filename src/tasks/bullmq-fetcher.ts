@@ -81,7 +81,8 @@ export class JobFetcher {
     if (this.current) this.retire(this.current);
     const { url, prefix, queueName, maxLost, onError, onStallLimit } = this.options;
     // BullMQ requires maxRetriesPerRequest: null on a worker's connection (it blocks).
-    const connection = new Redis(url, { maxRetriesPerRequest: null });
+    // No command timeout either (the blocking fetch must wait); connects are bounded like the store's.
+    const connection = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 2000, retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000) });
     connection.on("error", onError);
     const worker = new Worker(queueName, null, {
       connection,

@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Job, Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { Errors, KaygraphError } from "../errors.js";
 import { JobFetcher } from "./bullmq-fetcher.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
@@ -46,6 +46,22 @@ export interface BullmqTaskStoreOptions extends TaskStoreSettings {
 }
 
 const QUEUE = "tasks";
+
+/**
+ * Every call on the store's own connection is bounded, so a frozen or vanished Redis answers the API with 503
+ * in about a second instead of hanging requests: a command timeout, a connect timeout, no offline queue (a
+ * call while disconnected fails at once), no silent re-send of a call cut by a reconnect (it may have run: the
+ * caller retries, with its Idempotency-Key), and endless reconnects with capped backoff (the store recovers by
+ * itself). The same bounds as the rate-limit client (LIMITER_REDIS_OPTIONS). Blocking fetches run on the fetcher's own connection, which
+ * has no command timeout (a blocking call must be allowed to wait).
+ */
+export const TASK_REDIS_OPTIONS: Readonly<RedisOptions> = Object.freeze({
+  commandTimeout: 1000,
+  connectTimeout: 2000,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
+});
 const LIST_BATCH = 200;
 
 /**
@@ -98,7 +114,7 @@ export class BullmqTaskStore implements TaskStore {
   /** Connects and checks that Redis answers (a clear error instead of hanging requests). */
   static async open(options: BullmqTaskStoreOptions): Promise<BullmqTaskStore> {
     // lazyConnect: the first connect() rejects when Redis is down, instead of retrying behind a hanging ping.
-    const redis = new Redis(options.url, { connectTimeout: 5000, lazyConnect: true });
+    const redis = new Redis(options.url, { ...TASK_REDIS_OPTIONS, lazyConnect: true });
     // The socket error (ECONNREFUSED…) says more than the rejection ("Connection is closed").
     let socketError: unknown;
     const onConnectError = (error: unknown): void => void (socketError ??= error);
@@ -135,8 +151,13 @@ export class BullmqTaskStore implements TaskStore {
       ...(parked ?? []),
     )) as [string, string, string[]];
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
+    const task = hashToRecord(fromFlat(flat));
     if (kind === "created" && parked === undefined) await this.enqueue(id);
-    return { task: hashToRecord(fromFlat(flat)), replayed: kind === "replay" };
+    // A retry of a submit whose answer was lost (it timed out after Redis stored it, before the job was added):
+    // make sure the late-stored task has its job now instead of waiting for the orphan sweep. Adding a job id
+    // that exists is a no-op, and a claim discards a job whose task is not pending.
+    if (kind === "replay" && task.status === "pending") await this.enqueue(task.id);
+    return { task, replayed: kind === "replay" };
   }
 
   async get(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined> {
@@ -207,6 +228,11 @@ export class BullmqTaskStore implements TaskStore {
       // Subscribed (or failed to: then the feed's re-reads still deliver), now read what is stored.
       .finally(() => feed.start());
     return () => feed.close();
+  }
+
+  /** A cheap health check: Redis answers a PING (bounded by the command timeout). */
+  async probe(): Promise<void> {
+    await this.redis.ping();
   }
 
   // #endregion
