@@ -33,18 +33,19 @@ function streamHandler(ctx: AppContext, graph: LoadedGraph) {
     const gone = new AbortController();
     let lastSeq = 0;
     const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => gone.abort(new Error("The client disconnected")) });
-    const send = (event: RunEvent): void => {
+    // Events arrive as JSON text: one that cannot be serialised ends the stream with an INTERNAL_ERROR event.
+    const send = (event: RunEvent, json: string): void => {
       // An interrupt goes out once its task is stored, with the task's id (below).
       if (event.type === "interrupt") return;
       lastSeq = event.seq;
-      sse.send(event);
+      sse.sendText(event.type, event.seq, json);
       if (isTerminalEvent(event)) sse.close();
       // A reader that falls this far behind is dropped rather than buffered for without bound.
       else if (res.writableLength > maxBuffered) res.destroy();
     };
     // 3. Run; every outcome, failures included, reaches the client as the terminal event (the service logs failures).
     try {
-      await runs.start(graph, input, { transport: "stream", validated: true, signal: gone.signal, requestId, user: req.user, onEvent: send });
+      await runs.start(graph, input, { transport: "stream", validated: true, signal: gone.signal, requestId, user: req.user, onEventJson: send });
     } catch (error) {
       // Failures were already told: the terminal error event went out through `send`. An interrupt was held back.
       if (error instanceof DefinitionRunError && error.code === "INTERRUPTED" && error.interrupt) {
