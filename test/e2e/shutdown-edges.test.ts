@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startCli } from "../helpers/cli.js";
+import { runCli, startCli } from "../helpers/cli.js";
 import { PACKAGE_JSON } from "../helpers/fixtures.js";
 import { until } from "../helpers/load.js";
 import { tmpProject } from "../helpers/tmp-project.js";
@@ -145,6 +145,17 @@ describe("unserialisable results and events (issue 15)", () => {
     expect(log).not.toMatch(/uncaughtException|worker died|unhandledRejection/);
     expect(log).toMatch(/cannot be serialised as JSON \(Do not know how to serialize a BigInt\)/);
     expect(log).toMatch(/Maximum call stack size exceeded/);
+  });
+});
+
+describe("kaygraph run, unserialisable result", () => {
+  it("is a KG_RUN_FAILED error that says why, not a stack trace", async () => {
+    const cwd = await tmpProject({ "package.json": PACKAGE_JSON, "graphs/bad.ts": BAD_GRAPH("bad", "thread") });
+    const run = await runCli(["run", "bad", "--input", '{"kind":"bigint"}'], { cwd });
+    expect(run.exitCode).toBe(1);
+    expect(run.stderr).toContain("KG_RUN_FAILED");
+    expect(run.stderr).toContain("cannot be serialised as JSON (Do not know how to serialize a BigInt)");
+    expect(run.stderr).not.toMatch(/This is a bug|at JSON\.stringify/);
   });
 });
 
