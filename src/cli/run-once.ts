@@ -7,6 +7,8 @@ import { CancelledReason, runDefinition } from "../definition/run.js";
 import { DefinitionRunError } from "../definition/run-errors.js";
 import { Errors, KaygraphError } from "../errors.js";
 import type { RunEvent } from "../graph/events.js";
+import { messageOf } from "../graph/run-errors.js";
+import { jsonText } from "../runs/event-json.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type { LoadedGraph } from "../definition/registry.js";
 import { readRunInput } from "./input.js";
@@ -89,7 +91,7 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
     }
     progress.stop();
     if (options.events) return "";
-    return process.stdout.isTTY ? `${JSON.stringify(output, null, 2)}\n` : `${JSON.stringify(output)}\n`;
+    return printable(output, `${graph.name}@${graph.version}`);
   } catch (error) {
     progress.stop();
     throw toCliError(error, interrupted, `${graph.name}@${graph.version}`);
@@ -97,6 +99,18 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
     process.off("SIGINT", onSigint);
     await stopTracing();
   }
+}
+
+/** The output as JSON text; one JSON cannot carry (BigInt, cycle, too deep, a throwing toJSON) is a clear error. */
+function printable(output: unknown, graph: string): string {
+  const text = jsonText(output);
+  if (!text.ok) {
+    throw new KaygraphError(Errors.RunFailed, {
+      message: `${graph} returned a result that cannot be serialised as JSON (${messageOf(text.error)}).`,
+      hint: "Return plain JSON data: strings instead of BigInts, no cycles, a bounded depth.",
+    });
+  }
+  return process.stdout.isTTY ? `${JSON.stringify(output, null, 2)}\n` : `${text.text}\n`;
 }
 
 /** A run that interrupted with no answer left: what it asks, and how to answer without a terminal. */

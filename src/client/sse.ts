@@ -57,6 +57,17 @@ export function eventOf<E>(message: SseMessage, response: Response): E {
   return event as E;
 }
 
+/**
+ * True for the notice a task-event stream gets when its server shuts down: an `error` with `UNAVAILABLE` and no
+ * seq. It is no event of the task; the stream is to be resumed (Last-Event-ID) from another server.
+ */
+export function isShutdownNotice(message: SseMessage): boolean {
+  if (message.event !== "error") return false;
+  const parsed = parseJson(message.data);
+  const value = parsed.ok ? (parsed.value as { seq?: unknown; error_code?: unknown } | null) : null;
+  return typeof value === "object" && value !== null && value.seq === undefined && value.error_code === "UNAVAILABLE";
+}
+
 /** True for the events after which a run's stream ends: result, error and interrupt. */
 export function isFinal(event: { type: string }): boolean {
   return event.type === "result" || event.type === "error" || event.type === "interrupt";

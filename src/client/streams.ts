@@ -1,6 +1,6 @@
 /** stream() and the resuming subscribe() of the kaygraph client. */
 import { interrupted } from "./errors.js";
-import { eventOf, isFinal, readEventStream } from "./sse.js";
+import { eventOf, isFinal, isShutdownNotice, readEventStream } from "./sse.js";
 import type { Transport } from "./transport.js";
 import { KaygraphApiError, type RequestOptions, type RunEvent, type SubscribeOptions, type TaskEvent } from "./types.js";
 
@@ -74,6 +74,8 @@ export async function* subscribeTask<Output>(http: Transport, taskId: string, op
         const response = await http.send("GET", path, { accept: "text/event-stream", headers, options: { ...options, signal: link.signal } });
         for await (const message of readEventStream(response)) {
           serverDelay = message.retry ?? serverDelay;
+          // The server is shutting down: resume from the last seq seen, on another server.
+          if (isShutdownNotice(message)) break;
           const event = eventOf<TaskEvent<Output>>(message, response);
           if (last !== undefined && event.seq <= last) continue; // already seen before the reconnect
           last = event.seq;

@@ -35,7 +35,7 @@ function baseSchemas(): JsonObject {
       required: ["error", "error_code", "request_id"],
       properties: {
         error: { type: "string" },
-        error_code: { type: "string", enum: ["INVALID_JSON", "BAD_REQUEST", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "CONFLICT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_ERROR", "IDEMPOTENCY_MISMATCH", "RATE_LIMITED", "GRAPH_ERROR", "INTERNAL_ERROR", "UNAVAILABLE", "TIMEOUT"] },
+        error_code: { type: "string", enum: ["INVALID_JSON", "UNAUTHORIZED", "FORBIDDEN", "NOT_FOUND", "METHOD_NOT_ALLOWED", "CONFLICT", "PAYLOAD_TOO_LARGE", "UNSUPPORTED_MEDIA_TYPE", "VALIDATION_ERROR", "IDEMPOTENCY_MISMATCH", "RATE_LIMITED", "GRAPH_ERROR", "INTERNAL_ERROR", "RESOURCE_EXHAUSTED", "CHECKPOINT_FAILED", "UNAVAILABLE", "TIMEOUT"] },
         request_id: { type: "string" },
         details: {},
       },

@@ -1,7 +1,11 @@
 import type { Checkpoint } from "../graph/interrupt.js";
 
-/** Why a definition run failed, with the code every transport (HTTP, WS, SSE, tasks, CLI) reports. */
-export type RunErrorCode = "VALIDATION_ERROR" | "GRAPH_ERROR" | "TIMEOUT" | "ABORTED" | "CANCELLED" | "MAX_STEPS" | "RESOURCE_EXHAUSTED" | "CHECKPOINT_FAILED" | "INTERRUPTED";
+/**
+ * Why a definition run failed, with the code every transport (HTTP, WS, SSE, tasks, CLI) reports.
+ * `INTERNAL_ERROR`: the run's result or one of its events cannot be serialised as JSON (a BigInt, a cycle, a
+ * value nested too deep, a `toJSON` that throws), so no transport could carry it.
+ */
+export type RunErrorCode = "VALIDATION_ERROR" | "GRAPH_ERROR" | "TIMEOUT" | "ABORTED" | "CANCELLED" | "MAX_STEPS" | "RESOURCE_EXHAUSTED" | "CHECKPOINT_FAILED" | "INTERRUPTED" | "INTERNAL_ERROR";
 
 /** What an interrupted definition run leaves behind: who asked what, and where to resume. */
 export interface RunInterrupt {

@@ -50,7 +50,7 @@ export class MaxStepsError extends Error {
 }
 
 /** Codes the runtime puts in `error` events for its own errors; anything else is `GRAPH_ERROR`. */
-const RUNTIME_CODES = new Set(["ABORTED", "MAX_STEPS", "TIMEOUT", "CANCELLED", "VALIDATION_ERROR", "INTERRUPTED", "CHECKPOINT_FAILED", "RESOURCE_EXHAUSTED"]);
+const RUNTIME_CODES = new Set(["ABORTED", "MAX_STEPS", "TIMEOUT", "CANCELLED", "VALIDATION_ERROR", "INTERRUPTED", "CHECKPOINT_FAILED", "RESOURCE_EXHAUSTED", "INTERNAL_ERROR"]);
 
 /** The `error_code` of an `error` run event for this error. */
 export function errorCodeOf(error: unknown): string {

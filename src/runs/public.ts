@@ -9,6 +9,12 @@ import type { RunEvent } from "../graph/events.js";
 export const HIDDEN_GRAPH_ERROR = "The graph failed while running; the server log has the details under this request id.";
 
 /**
+ * What a caller sees of an `INTERNAL_ERROR` run failure: its result or an event could not be serialised as JSON.
+ * The reason (a BigInt, a cycle, nesting too deep, a throwing `toJSON`) names parts of the value: the log has it.
+ */
+export const UNSERIALISABLE = "The run's result or one of its events cannot be serialised as JSON; the server log has the details under this request id.";
+
+/**
  * The event as a caller may see it: a GRAPH_ERROR's message can carry internals, so outside debug it is
  * replaced by a generic one (the log has the real one), exactly as the sync route answers.
  *
@@ -16,12 +22,14 @@ export const HIDDEN_GRAPH_ERROR = "The graph failed while running; the server lo
  * sse.send(publicEvent(event, ctx.debug));
  */
 export function publicEvent(event: RunEvent, debug: boolean): RunEvent {
-  if (debug || event.type !== "error" || event.error_code !== "GRAPH_ERROR") return event;
-  return { ...event, error: HIDDEN_GRAPH_ERROR };
+  if (debug || event.type !== "error") return event;
+  if (event.error_code === "GRAPH_ERROR") return { ...event, error: HIDDEN_GRAPH_ERROR };
+  if (event.error_code === "INTERNAL_ERROR") return { ...event, error: UNSERIALISABLE };
+  return event;
 }
 
 /** The public error codes a run failure answers with (a subset of the HTTP API's codes). */
-export type PublicRunCode = "VALIDATION_ERROR" | "TIMEOUT" | "UNAVAILABLE" | "GRAPH_ERROR" | "RESOURCE_EXHAUSTED" | "CHECKPOINT_FAILED";
+export type PublicRunCode = "VALIDATION_ERROR" | "TIMEOUT" | "UNAVAILABLE" | "GRAPH_ERROR" | "RESOURCE_EXHAUSTED" | "CHECKPOINT_FAILED" | "INTERNAL_ERROR";
 
 /** A run failure as every transport answers it. */
 export interface PublicRunError {
@@ -44,6 +52,8 @@ const STATUS: Record<RunErrorCode, { status: number; code: PublicRunCode }> = {
   CHECKPOINT_FAILED: { status: 500, code: "CHECKPOINT_FAILED" },
   // Transports turn an interrupt into a task (202) before it could reach here; never a failure to show.
   INTERRUPTED: { status: 500, code: "GRAPH_ERROR" },
+  // The result or an event cannot be serialised as JSON: the server could not answer what the run produced.
+  INTERNAL_ERROR: { status: 500, code: "INTERNAL_ERROR" },
 };
 
 /**
@@ -56,6 +66,7 @@ const STATUS: Record<RunErrorCode, { status: number; code: PublicRunCode }> = {
 export function publicRunError(error: DefinitionRunError, debug: boolean): PublicRunError {
   const { status, code } = STATUS[error.code] ?? STATUS.GRAPH_ERROR;
   if (code === "VALIDATION_ERROR") return { status, code, message: error.message, details: error.details };
+  if (code === "INTERNAL_ERROR") return { status, code, message: debug ? error.message : UNSERIALISABLE };
   if (code !== "GRAPH_ERROR") return { status, code, message: error.message };
   if (!debug) return { status, code, message: HIDDEN_GRAPH_ERROR };
   return error.node === undefined ? { status, code, message: error.message } : { status, code, message: error.message, details: { node: error.node } };

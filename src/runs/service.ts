@@ -11,7 +11,8 @@
  * - **Events** flow through {@link RunService.start} only: the executor's events reach observers first,
  *   then the caller's `onEvent` (as the caller may see them: GRAPH_ERROR messages hidden outside debug for
  *   HTTP, SSE and WebSocket callers; raw for tasks and the CLI, which keep them for operators).
- *   A check of what a transport can send (serialisability) belongs in that one listener.
+ *   Streaming transports take events as JSON text (`onEventJson`): the listener serialises each one once,
+ *   and an event JSON cannot carry ends the run INTERNAL_ERROR, never silently (see event-json.ts).
  * - **Requests** ({@link RunRequest}) are plain data and reach a worker thread as they are: new per-run
  *   inputs (a resume value, a checkpoint to start from) are fields there, read by `runDefinition` in the
  *   thread (thread-entry.ts) exactly as inline.
@@ -29,6 +30,7 @@ import { DefinitionRunError } from "../definition/run-errors.js";
 import type { RunEvent } from "../graph/events.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import { messageOf } from "../graph/run-errors.js";
+import { JsonEventGate, type JsonEventListener } from "./event-json.js";
 import { InlineExecutor, type RunControl, type RunExecutor, type RunRequest } from "./executor.js";
 import { publicEvent } from "./public.js";
 
@@ -57,6 +59,12 @@ export interface StartRunOptions extends RunControl {
   from?: Checkpoint;
   /** Resume values for the checkpoint's node, by order. */
   resume?: readonly unknown[];
+  /**
+   * Instead of `onEvent`, for transports that write JSON (SSE, WebSocket): each event with its JSON text,
+   * serialised once. An event that has no JSON form is replaced by a terminal `error` event INTERNAL_ERROR
+   * under its seq, the run is aborted, and `start` rejects INTERNAL_ERROR.
+   */
+  onEventJson?: JsonEventListener;
 }
 
 /** One run, as observers see it. */
@@ -151,17 +159,23 @@ export class RunService {
     if (options.from !== undefined) request.from = options.from;
     if (options.resume !== undefined) request.resume = options.resume;
     const executor = execution === "thread" ? (this.options.threads as RunExecutor) : this.inline;
-    const control: RunControl = { signal: options.signal, controller: options.controller, onEvent: this.listener(watches, options), onCheckpoint: options.onCheckpoint };
+    // A gate owns the run's controller (following the caller's) so an unserialisable event can stop the run.
+    const gate = options.onEventJson && new JsonEventGate(options.onEventJson, options.controller?.signal ?? options.signal, this.debug);
+    const abort = gate ? { controller: gate.controller } : { signal: options.signal, controller: options.controller };
+    const control: RunControl = { ...abort, onEvent: this.listener(watches, options, gate), onCheckpoint: options.onCheckpoint };
     try {
       const output = await executor.execute(graph, request, control);
+      if (gate?.failure) throw gate.failure;
       for (const watch of watches) watch.end("completed");
       return output;
     } catch (error) {
-      const failure = error instanceof DefinitionRunError ? error : new DefinitionRunError("GRAPH_ERROR", messageOf(error), { cause: error });
+      const failure = gate?.failure ?? (error instanceof DefinitionRunError ? error : new DefinitionRunError("GRAPH_ERROR", messageOf(error), { cause: error }));
       const outcome = failure.code.toLowerCase();
       for (const watch of watches) watch.end(outcome, failure);
       this.logFailure(info, failure);
       throw failure;
+    } finally {
+      gate?.dispose();
     }
   }
 
@@ -186,9 +200,9 @@ export class RunService {
     return graph.definition.timeoutMs ?? this.options.config.server.requestTimeoutMs;
   }
 
-  /** The one listener of a run's events: observers first, then the caller. */
-  private listener(watches: readonly RunWatch[], options: StartRunOptions): ((event: RunEvent) => void) | undefined {
-    const onEvent = options.onEvent;
+  /** The one listener of a run's events: observers first, then the caller (through the gate, as JSON). */
+  private listener(watches: readonly RunWatch[], options: StartRunOptions, gate: JsonEventGate | undefined): ((event: RunEvent) => void) | undefined {
+    const onEvent = gate ? (event: RunEvent) => gate.write(event) : options.onEvent;
     const watching = watches.filter((w) => w.onEvent !== undefined);
     if (onEvent === undefined && watching.length === 0) return undefined;
     const hide = PUBLIC_TRANSPORTS.has(options.transport) && !this.debug;
@@ -204,10 +218,12 @@ export class RunService {
     // Sync runs are logged once by the HTTP error handler; the CLI prints its own. An interrupt is no failure.
     if (failure.code === "INTERRUPTED") return;
     if (logger === undefined || info.transport === "sync" || info.transport === "cli") return;
-    const fields = { err: failure.cause ?? failure, request_id: info.requestId, graph: info.graph.name, version: info.graph.version, transport: info.transport, error_code: failure.code, ...(info.taskId && { task_id: info.taskId }) };
+    // An INTERNAL_ERROR's own message says what could not be serialised and why; other causes say more.
+    const fields = { err: failure.code === "INTERNAL_ERROR" ? failure : (failure.cause ?? failure), request_id: info.requestId, graph: info.graph.name, version: info.graph.version, transport: info.transport, error_code: failure.code, ...(info.taskId && { task_id: info.taskId }) };
+    const logged = failure.code === "GRAPH_ERROR" || failure.code === "RESOURCE_EXHAUSTED" || failure.code === "INTERNAL_ERROR";
     if (info.transport === "task") {
-      if (failure.code === "GRAPH_ERROR" || failure.code === "RESOURCE_EXHAUSTED") logger.warn(fields, "task attempt failed");
-    } else if (failure.code === "GRAPH_ERROR" || failure.code === "RESOURCE_EXHAUSTED") {
+      if (logged) logger.warn(fields, "task attempt failed");
+    } else if (logged) {
       logger.error(fields, info.transport === "ws" ? "websocket run failed" : "streamed run failed");
     }
   }

@@ -8,6 +8,24 @@ interface SocketState {
   lastActive: number;
 }
 
+/** What the drain deadline does to each response in flight (see {@link ConnectionTracker.endAtDeadline}). */
+export interface DeadlineHooks {
+  /** The run answering a response not yet started, to abort. */
+  abortRun(res: http.ServerResponse): ((reason: Error) => void) | undefined;
+  /** How a started response (a stream) ends: its terminal event, then the end. */
+  endStream(res: http.ServerResponse): ((reason: Error) => void) | undefined;
+  /** Answers a response nobody answered within the grace (503). */
+  answer(res: http.ServerResponse): void;
+}
+
+/** Resolves once every response closed, or after `ms`. */
+async function settled(responses: readonly http.ServerResponse[], ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const closed = responses.map((res) => (res.closed ? Promise.resolve() : new Promise<void>((resolve) => res.once("close", () => resolve()))));
+  await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms).unref()))]);
+  clearTimeout(timer);
+}
+
 /**
  * Tracks a server's sockets, their in-flight responses and when each was last used, so a drain can send
  * keep-alive clients away without racing them: a socket in use gets `Connection: close` on its response and
@@ -47,23 +65,27 @@ export class ConnectionTracker {
   }
 
   /**
-   * The drain deadline: aborts the run of every response not yet started (it answers 503 UNAVAILABLE) and
-   * resolves once those responses are sent, or after `graceMs`.
+   * The drain deadline, for every response still in flight: a stream ends with its terminal event
+   * (`endStream`); a response not yet started has its run aborted (`abortRun`: it answers 503 UNAVAILABLE).
+   * Resolves once those responses are done, or after `graceMs`; a response still unanswered then is answered
+   * by `answer` (503) — never left to be cut off with an empty reply.
    */
-  async abortUnanswered(abortRunOf: (res: http.ServerResponse) => ((reason: Error) => void) | undefined, graceMs: number): Promise<void> {
-    const answered: Promise<void>[] = [];
+  async endAtDeadline(hooks: DeadlineHooks, graceMs: number): Promise<void> {
+    const reason = new Error("the server is shutting down; retry the request");
+    const open: http.ServerResponse[] = [];
     for (const state of this.sockets.values()) {
       for (const res of state.responses) {
-        const abort = res.headersSent ? undefined : abortRunOf(res);
-        if (!abort) continue;
-        answered.push(new Promise((resolve) => res.once("close", () => resolve())));
-        abort(new Error("the server is shutting down; retry the request"));
+        if (res.headersSent) hooks.endStream(res)?.(reason);
+        else hooks.abortRun(res)?.(reason);
+        if (!res.writableFinished) open.push(res);
       }
     }
-    if (answered.length === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all(answered), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs).unref()))]);
-    clearTimeout(timer);
+    if (open.length === 0) return;
+    await settled(open, graceMs);
+    const unanswered = open.filter((res) => !res.headersSent && !res.destroyed);
+    for (const res of unanswered) hooks.answer(res);
+    // Small, already written: the 503s flush at once unless a client stopped reading (then the grace ends it).
+    if (unanswered.length > 0) await settled(unanswered, graceMs);
   }
 
   /** Closes sockets with nothing in flight that were unused for `idleMs`; returns how many idle sockets remain. */

@@ -4,7 +4,7 @@
  */
 import type { ResolvedConfig } from "../config/schema.js";
 import { isFinalEvent } from "../graph/events.js";
-import { HIDDEN_GRAPH_ERROR, publicEvent } from "../runs/public.js";
+import { HIDDEN_GRAPH_ERROR, publicEvent, UNSERIALISABLE } from "../runs/public.js";
 import type { TaskEvent, TaskRecord, TaskStore } from "../tasks/index.js";
 
 // The public view of run events is the run service's (runs/public.ts); re-exported for the task routes.
@@ -31,8 +31,10 @@ export function publicTaskEvent(event: TaskEvent, debug: boolean): TaskEvent {
  * res.json(publicTask(await store.get(id), ctx.debug));
  */
 export function publicTask(task: TaskRecord, debug: boolean): TaskRecord {
-  if (debug || task.error?.error_code !== "GRAPH_ERROR") return task;
-  return { ...task, error: { ...task.error, message: HIDDEN_GRAPH_ERROR } };
+  if (debug || task.error === null) return task;
+  if (task.error.error_code === "GRAPH_ERROR") return { ...task, error: { ...task.error, message: HIDDEN_GRAPH_ERROR } };
+  if (task.error.error_code === "INTERNAL_ERROR") return { ...task, error: { ...task.error, message: UNSERIALISABLE } };
+  return task;
 }
 
 /**

@@ -13,7 +13,7 @@ import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
 import { createGuard, type Guard } from "./guard.js";
 import { logStoreHealth, watchLimiter } from "./store-watch.js";
-import { abortRunOf } from "./run-abort.js";
+import { abortRunOf, answerShuttingDown, streamEndOf } from "./run-abort.js";
 import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
 import { startRunService } from "../runs/start.js";
@@ -196,7 +196,10 @@ async function openTaskStore(config: ResolvedConfig, logger: Logger, health: Sto
 const SWEEP_MS = 25;
 /** A keep-alive socket unused this long during a drain is closed (a client in a request loop never is): dev's wait. */
 const IDLE_CLOSE_MS = 250;
-/** At the drain deadline, how long aborted runs get to send their 503 before every connection closes. */
+/**
+ * At the drain deadline, how long aborted runs get to send their 503 and streams their terminal event before
+ * what is still unanswered is answered 503 here, and every connection closes.
+ */
 const ABORT_GRACE_MS = 1_000;
 
 /**
@@ -224,8 +227,9 @@ function drain(server: http.Server, tracker: ConnectionTracker, state: ServerSta
   return Promise.race([closed, deadline]).then(async () => {
     clearInterval(sweep);
     if (!started) onStarted();
-    // Runs still going at the deadline are aborted and answered 503 (retry elsewhere), not cut off silently.
-    await tracker.abortUnanswered(abortRunOf, ABORT_GRACE_MS);
+    // Runs still going at the deadline are aborted and answered 503 (retry elsewhere), streams end with a
+    // terminal error event: nothing is cut off silently.
+    await tracker.endAtDeadline({ abortRun: abortRunOf, endStream: streamEndOf, answer: answerShuttingDown }, ABORT_GRACE_MS);
     server.closeAllConnections();
     await closed;
   });

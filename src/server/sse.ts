@@ -4,6 +4,8 @@ import type { Response } from "express";
 export interface SseStream {
   /** Sends one event; false when the client is gone. */
   send(event: { type: string; seq?: number }): boolean;
+  /** Sends one event already serialised (`json`: its JSON text); false when the client is gone. */
+  sendText(type: string, seq: number | undefined, json: string): boolean;
   /** Ends the stream. */
   close(): void;
   /** True once the client went away or the stream was closed. */
@@ -41,9 +43,12 @@ export function openSse(res: Response, options: { heartbeatMs?: number; onClose?
       return closed;
     },
     send(event) {
+      return this.sendText(event.type, event.seq, JSON.stringify(event));
+    },
+    sendText(type, seq, json) {
       if (closed) return false;
-      const id = event.seq === undefined ? "" : `id: ${event.seq}\n`;
-      res.write(`event: ${event.type}\n${id}data: ${JSON.stringify(event)}\n\n`);
+      const id = seq === undefined ? "" : `id: ${seq}\n`;
+      res.write(`event: ${type}\n${id}data: ${json}\n\n`);
       return true;
     },
     close() {

@@ -32,7 +32,7 @@ export class AttemptStopped extends Error {
 }
 
 /** Codes that fail the task at once: running again cannot fix them. */
-const NOT_RETRYABLE = new Set(["VALIDATION_ERROR", "MAX_STEPS", "CANCELLED", "CHECKPOINT_FAILED"]);
+const NOT_RETRYABLE = new Set(["VALIDATION_ERROR", "MAX_STEPS", "CANCELLED", "CHECKPOINT_FAILED", "INTERNAL_ERROR"]);
 const MAX_BACKOFF_MS = 3_600_000;
 /** Events stored per append. */
 const APPEND_BATCH = 500;
@@ -219,8 +219,14 @@ export class TaskExecution {
     const { store } = this.settings;
     if (ending.kind === "ok") {
       const unserialisable = checkJson(ending.value);
-      if (unserialisable === undefined) await store.complete(this.lease, ending.value ?? null);
-      else await this.failure({ error_code: "GRAPH_ERROR", message: `The task's result is not JSON-serialisable: ${unserialisable}` });
+      if (unserialisable === undefined) {
+        await store.complete(this.lease, ending.value ?? null);
+        return;
+      }
+      // Cannot be stored, so the task fails (at once: running it again would make the same kind of value).
+      const message = `The task's result cannot be stored: it cannot be serialised as JSON (${unserialisable}).`;
+      this.settings.onError(new TypeError(`Task ${this.taskId}: ${message}`));
+      await this.failure({ error_code: "INTERNAL_ERROR", message });
       return;
     }
     if (ending.kind === "error") {

@@ -26,12 +26,16 @@ class ThreadRun {
   private pending: RunEvent[] = [];
   private scheduled = false;
   private lastSeq = 0;
-  /** Set when something of the run could not be sent: the run ends GRAPH_ERROR with this message. */
+  /** Set when something of the run could not be sent: the run ends INTERNAL_ERROR with this message. */
   unsendable: string | undefined;
+  /** The seq of the first event that could not be sent: the INTERNAL_ERROR ending takes its place. */
+  private cutSeq: number | undefined;
 
   constructor(readonly order: RunOrder) {}
 
   readonly onEvent = (event: RunEvent): void => {
+    // Nothing of the run goes out after an event that could not be sent (its ending replaces it).
+    if (this.unsendable !== undefined) return;
     this.lastSeq = event.seq;
     this.pending.push(event);
     if (this.scheduled) return;
@@ -43,8 +47,19 @@ class ThreadRun {
     this.scheduled = false;
     if (this.pending.length === 0 || runs.get(this.order.job) !== this) return;
     const events = this.take();
-    if (!send({ type: "events", job: this.order.job, events })) this.fail(`An event of the run cannot be serialised (${describeUnsendable(events)}).`);
+    if (send({ type: "events", job: this.order.job, events })) return;
+    // The events before the one that cannot be sent still go out, in order; that one and the rest do not.
+    const kept = sendablePrefix(events);
+    if (kept.length > 0) send({ type: "events", job: this.order.job, events: kept });
+    const bad = events[kept.length] as RunEvent;
+    this.cut(bad.seq);
+    this.fail(`An event of the run cannot be serialised as JSON (${describeUnsendable(bad)}).`);
   };
+
+  /** The ending replaces the event `seq` (the first that could not be sent), so seqs stay without gaps. */
+  cut(seq: number): void {
+    this.cutSeq ??= seq;
+  }
 
   private checkpoints = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
@@ -74,7 +89,7 @@ class ThreadRun {
     return events;
   }
 
-  /** Ends the run early with GRAPH_ERROR: its terminal event will say `message`. */
+  /** Ends the run early with INTERNAL_ERROR: its terminal event will say `message`. */
   fail(message: string): void {
     this.unsendable ??= message;
     this.controller.abort(new Error(message));
@@ -82,7 +97,7 @@ class ThreadRun {
 
   /** The terminal error event replacing the run's own (a result that cannot be sent, an unsendable event). */
   terminalError(message: string): RunEvent {
-    return { type: "error", seq: this.lastSeq + 1, ts: Date.now(), error: message, error_code: "GRAPH_ERROR" };
+    return { type: "error", seq: this.cutSeq ?? this.lastSeq + 1, ts: Date.now(), error: message, error_code: "INTERNAL_ERROR" };
   }
 }
 
@@ -165,15 +180,28 @@ async function execute(order: RunOrder): Promise<void> {
   runs.delete(order.job);
   if (run.unsendable !== undefined) report = replaceEnding(report, run, run.unsendable);
   if (send(report)) return;
-  const message = `The run's ${report.ok ? "result" : "events"} cannot be serialised (${describeUnsendable(report)}).`;
-  send(replaceEnding(report, run, message));
+  const bad = report.events.find((e) => !sendable(e));
+  const what = bad === undefined ? (report.ok ? "result" : "failure") : bad.type === "result" ? "result" : `${bad.type} event`;
+  const message = `The run's ${what} cannot be serialised as JSON (${describeUnsendable(bad ?? report)}).`;
+  // Its details may be what cannot be sent: the ending alone (always sendable) is the last resort.
+  if (!send(replaceEnding(report, run, message))) send({ type: "end", job: order.job, events: [run.terminalError(message)], ok: false, failure: { code: "INTERNAL_ERROR", message } });
 }
 
-/** The end report with a GRAPH_ERROR ending instead of the run's own. */
+/**
+ * The end report with an INTERNAL_ERROR ending instead of the run's own (callers outside debug see a generic
+ * message; the main thread logs this one, which names the reason).
+ */
 function replaceEnding(report: EndReport, run: ThreadRun, message: string): EndReport {
-  const events: RunEvent[] = report.events.filter((e) => e.type !== "result" && e.type !== "error");
+  const events: RunEvent[] = [];
+  for (const event of report.events) {
+    if (event.type === "result" || event.type === "error" || !sendable(event)) {
+      run.cut(event.seq);
+      break;
+    }
+    events.push(event);
+  }
   events.push(run.terminalError(message));
-  return { type: "end", job: report.job, events, ok: false, failure: { code: "GRAPH_ERROR", message } };
+  return { type: "end", job: report.job, events, ok: false, failure: { code: "INTERNAL_ERROR", message, cause: { name: "TypeError", message } } };
 }
 
 /**
@@ -192,6 +220,27 @@ function send(message: FromThread): boolean {
       return false;
     }
   }
+}
+
+/** True when `event` can cross to the main thread (cloned, or as its JSON form). */
+function sendable(event: RunEvent): boolean {
+  try {
+    structuredClone(event);
+    return true;
+  } catch {
+    try {
+      JSON.stringify(event);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+/** The events before the first one that cannot be sent. */
+function sendablePrefix(events: RunEvent[]): RunEvent[] {
+  const end = events.findIndex((e) => !sendable(e));
+  return end < 0 ? events : events.slice(0, end);
 }
 
 function describeUnsendable(value: unknown): string {

@@ -250,7 +250,13 @@ class ThreadRunJob implements PoolJob {
 
   private forward(event: RunEvent): void {
     this.lastSeq = event.seq;
-    this.onEvent?.(event);
+    try {
+      this.onEvent?.(event);
+    } catch (error) {
+      // As inline (run-context.ts): a listener that throws fails nothing — here it would take the process down,
+      // since this runs in the thread's message handler.
+      process.emitWarning(`A run event listener threw: ${messageOf(error)}`, { code: "KG_EVENT_LISTENER" });
+    }
   }
 
   private settle(): void {

@@ -27,8 +27,9 @@ export function toHttpError(error: unknown, debug: boolean): HttpError {
   if (error instanceof HttpError) return error;
   const parsed = bodyParserError(error);
   if (parsed) return parsed;
-  // The router decodes path parameters and throws URIError on malformed percent-encoding (`/tasks/%ZZ`).
-  if (error instanceof URIError) return new HttpError(400, "BAD_REQUEST", "The request path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8).", { cause: error });
+  // The router decodes path parameters and throws URIError on malformed percent-encoding (`/tasks/%ZZ`): the
+  // catalogue's one 400 code (DESIGN section 5 has no other), with a message that says what was malformed.
+  if (error instanceof URIError) return new HttpError(400, "INVALID_JSON", "The request path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8).", { cause: error });
   // A store is down (or this call found it so): 503 naming the store, retry shortly.
   if (error instanceof StoreUnavailableError) return new HttpError(503, "UNAVAILABLE", error.message, { details: { store: error.store, backend: error.backend }, headers: { ...error.headers }, cause: error });
   if (error instanceof DefinitionRunError) {

@@ -5,8 +5,12 @@ import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { clientGone } from "../run-abort.js";
 import { DefinitionRunError } from "../../definition/run-errors.js";
+import { messageOf } from "../../graph/run-errors.js";
 import { publicTask } from "../event-flow.js";
 import { checkUrl, storeInterruptedRun } from "../interrupted-run.js";
+import { HttpError } from "../http-error.js";
+import { jsonText } from "../../runs/event-json.js";
+import { UNSERIALISABLE } from "../../runs/public.js";
 
 /** `POST /api/v{V}/{G}` for every graph version: run through the run service with the request's signal, answer. */
 export function graphRoutes(ctx: AppContext, router: Router = Router()): Router {
@@ -21,7 +25,10 @@ function runHandler(ctx: AppContext, graph: LoadedGraph) {
     try {
       // Failures reject with a DefinitionRunError; the error handler answers it (publicRunError) and logs it.
       const result = await runs.start(graph, req.body, { transport: "sync", controller: clientGone(res), requestId, user: req.user });
-      res.json({ result, metadata: { request_id: requestId, graph: graph.name, version: graph.version, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 } });
+      const body = jsonText({ result, metadata: { request_id: requestId, graph: graph.name, version: graph.version, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 } });
+      // A result JSON cannot carry (BigInt, cycle, too deep, a throwing toJSON): 500, the reason in the log.
+      if (!body.ok) throw new HttpError(500, "INTERNAL_ERROR", UNSERIALISABLE, { cause: new TypeError(`The result of ${graph.name} v${graph.version} cannot be serialised as JSON (${messageOf(body.error)}).`, { cause: body.error }) });
+      res.type("json").send(body.text);
     } catch (error) {
       if (!(error instanceof DefinitionRunError) || error.code !== "INTERRUPTED") throw error;
       // The run stopped to ask something: it became a durable task, answered 202 like /async.

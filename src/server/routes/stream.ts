@@ -5,6 +5,7 @@ import type { AppContext } from "../context.js";
 import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
+import { endStreamAtDeadline, SHUTTING_DOWN } from "../run-abort.js";
 import { storeInterruptedRun } from "../interrupted-run.js";
 import { DefinitionRunError } from "../../definition/run-errors.js";
 
@@ -33,18 +34,27 @@ function streamHandler(ctx: AppContext, graph: LoadedGraph) {
     const gone = new AbortController();
     let lastSeq = 0;
     const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => gone.abort(new Error("The client disconnected")) });
-    const send = (event: RunEvent): void => {
+    // At the drain deadline the run's terminal event is UNAVAILABLE (as a sync run's 503): retry elsewhere.
+    endStreamAtDeadline(res, (reason) => {
+      if (sse.closed) return;
+      const ending: RunEvent = { type: "error", seq: ++lastSeq, ts: Date.now(), error: SHUTTING_DOWN, error_code: "UNAVAILABLE" };
+      sse.send(ending);
+      gone.abort(reason);
+      sse.close();
+    });
+    // Events arrive as JSON text: one that cannot be serialised ends the stream with an INTERNAL_ERROR event.
+    const send = (event: RunEvent, json: string): void => {
       // An interrupt goes out once its task is stored, with the task's id (below).
       if (event.type === "interrupt") return;
       lastSeq = event.seq;
-      sse.send(event);
+      sse.sendText(event.type, event.seq, json);
       if (isTerminalEvent(event)) sse.close();
       // A reader that falls this far behind is dropped rather than buffered for without bound.
       else if (res.writableLength > maxBuffered) res.destroy();
     };
     // 3. Run; every outcome, failures included, reaches the client as the terminal event (the service logs failures).
     try {
-      await runs.start(graph, input, { transport: "stream", validated: true, signal: gone.signal, requestId, user: req.user, onEvent: send });
+      await runs.start(graph, input, { transport: "stream", validated: true, signal: gone.signal, requestId, user: req.user, onEventJson: send });
     } catch (error) {
       // Failures were already told: the terminal error event went out through `send`. An interrupt was held back.
       if (error instanceof DefinitionRunError && error.code === "INTERRUPTED" && error.interrupt) {

@@ -11,6 +11,7 @@ import { methodNotAllowed } from "../middleware/errors.js";
 import { mountGraphPosts } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
+import { endStreamAtDeadline } from "../run-abort.js";
 import { currentTraceCarrier } from "../../tracing/propagation.js";
 import { jsonBody } from "../middleware/body.js";
 
@@ -118,6 +119,13 @@ export function taskRoutes(ctx: AppContext, router: Router = Router()): Router {
       }
       const pump: { current?: TaskEventPump } = {};
       const sse = openSse(res, { heartbeatMs: ctx.config.ws.heartbeatMs / 2, onClose: () => pump.current?.stop() });
+      // At the drain deadline: a notice, not an event of the task (no seq, no `id:`, so Last-Event-ID stays on
+      // the last event received): reconnect to get the rest from another worker.
+      endStreamAtDeadline(res, () => {
+        pump.current?.stop();
+        sse.sendText("error", undefined, JSON.stringify({ type: "error", ts: Date.now(), error: TASK_EVENTS_SHUTTING_DOWN, error_code: "UNAVAILABLE" }));
+        sse.close();
+      });
       const mark = pauseMark(ctx.config);
       pump.current = new TaskEventPump(
         store,
@@ -135,6 +143,9 @@ export function taskRoutes(ctx: AppContext, router: Router = Router()): Router {
     .all(methodNotAllowed(["GET"]));
   return router;
 }
+
+/** What a task-event stream still open at the drain deadline is told before it ends. */
+const TASK_EVENTS_SHUTTING_DOWN = "The server is shutting down; reconnect with Last-Event-ID to receive the rest of this task's events.";
 
 function notFound(id: string): HttpError {
   return new HttpError(404, "NOT_FOUND", `No task ${id} (it may have been pruned, or belong to someone else).`);

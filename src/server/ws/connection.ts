@@ -213,7 +213,11 @@ export class WsConnection implements OperationHost {
 
   /** Sends a run or task event with the client's `id` first (built as text: no copy of the event). */
   sendEvent(id: string, event: object): boolean {
-    return this.sendText(`{"id":${JSON.stringify(id)},${JSON.stringify(event).slice(1)}`);
+    return this.sendEventText(id, JSON.stringify(event));
+  }
+
+  sendEventText(id: string, json: string): boolean {
+    return this.sendText(`{"id":${JSON.stringify(id)},${json.slice(1)}`);
   }
 
   private sendText(text: string): boolean {

@@ -36,6 +36,8 @@ export interface OperationHost {
   send(message: object): boolean;
   /** Sends an event with the client's id. */
   sendEvent(id: string, event: object): boolean;
+  /** Sends an event already serialised (`json`: its JSON text, an object) with the client's id. */
+  sendEventText(id: string, json: string): boolean;
   sendError(id: string | undefined, code: ErrorCode, text: string, details?: unknown): void;
   /** Registers `op` under `id`; false (an error already sent) when the id is taken or too many are in flight. */
   register(id: string, op: Operation): boolean;
@@ -79,11 +81,12 @@ export async function startRun(host: OperationHost, message: RunMessage): Promis
       signal: controller.signal,
       requestId,
       user: host.info.identity,
-      onEvent: (event) => {
+      // As JSON text: an event that cannot be serialised ends the run with an INTERNAL_ERROR event.
+      onEventJson: (event, json) => {
         // An interrupt goes out once its task is stored, with the task's id (below).
         if (event.type === "interrupt") return;
         lastSeq = event.seq;
-        host.sendEvent(message.id, event);
+        host.sendEventText(message.id, json);
       },
     });
   } catch (error) {

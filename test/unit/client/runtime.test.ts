@@ -132,6 +132,19 @@ describe("kaygraph/client: createClient", () => {
     expect(followed).toEqual([interrupt]);
   });
 
+  it("subscribe() takes a server's shutdown notice (error UNAVAILABLE without seq) as a cut: it resumes after the last seq", async () => {
+    const notice = "event: error\ndata: " + JSON.stringify({ type: "error", ts: 2, error: "The server is shutting down; reconnect.", error_code: "UNAVAILABLE" }) + "\n\n";
+    const { fetch, calls } = scripted([
+      () => sse([frame({ type: "start", seq: 1, ts: 1, run_id: "r" }), notice]),
+      () => sse([frame({ type: "result", seq: 2, ts: 3, result: { ok: true } })]),
+    ]);
+    const client = createClient({ baseUrl: "http://api", fetch, reconnect: { delayMs: 1 } });
+    const seen: unknown[] = [];
+    for await (const event of client.subscribe("t")) seen.push(event.type);
+    expect(seen).toEqual(["start", "result"]);
+    expect(calls.map((c) => (c.init.headers as Record<string, string>)["last-event-id"])).toEqual([undefined, "1"]);
+  });
+
   it("subscribe() reconnects after network errors, waits what the server's retry says, and stops retrying once the caller aborts", async () => {
     const controller = new AbortController();
     const { fetch, calls } = scripted([

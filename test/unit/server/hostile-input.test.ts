@@ -63,14 +63,14 @@ describe("redactUrl", () => {
 });
 
 describe("toHttpError for malformed percent-encoding", () => {
-  it("is a 400 BAD_REQUEST, not a 500", () => {
+  it("is a 400 with the catalogue's 400 code (INVALID_JSON), not a 500", () => {
     let thrown: unknown;
     try {
       decodeURIComponent("%ZZ");
     } catch (error) {
       thrown = error;
     }
-    expect(toHttpError(thrown, false)).toMatchObject({ status: 400, code: "BAD_REQUEST" });
+    expect(toHttpError(thrown, false)).toMatchObject({ status: 400, code: "INVALID_JSON" });
   });
 });
 
