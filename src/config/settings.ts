@@ -108,6 +108,24 @@ export const SETTINGS: readonly SettingRow[] = [
 /** Config paths whose values are secrets (redacted in output). */
 export const SECRET_PATHS: ReadonlySet<string> = new Set(SETTINGS.filter((s) => s.secret).map((s) => s.path));
 
+/**
+ * A setting's value as `kaygraph config` and config errors may show it: secrets become "(redacted)", and so
+ * does the `secret` of every webhook endpoint (the list is one setting).
+ *
+ * @example
+ * shownValue("webhooks", [{ url: "https://x", secret: "whsec_…" }]); // [{ url: "https://x", secret: "(redacted)" }]
+ */
+export function shownValue(key: string, value: unknown): unknown {
+  if (value === undefined) return value;
+  if (SECRET_PATHS.has(key)) return "(redacted)";
+  if (key === "webhooks" || key.startsWith("webhooks.")) {
+    const redact = (entry: unknown): unknown => (entry !== null && typeof entry === "object" && !Array.isArray(entry) && "secret" in entry ? { ...entry, secret: "(redacted)" } : entry);
+    if (Array.isArray(value)) return value.map(redact);
+    return key.endsWith(".secret") ? "(redacted)" : redact(value);
+  }
+  return value;
+}
+
 /** Finds the row for a flag (`--port`). */
 export function settingForFlag(flag: string): SettingRow | undefined {
   return SETTINGS.find((s) => s.flag === flag);
