@@ -13,6 +13,7 @@ import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
 import { currentTraceCarrier } from "../../tracing/propagation.js";
 import { jsonBody } from "../middleware/body.js";
+import { taskWebhooks } from "../../webhooks/endpoints.js";
 
 /** An Idempotency-Key: 1–255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -66,6 +67,7 @@ function submitHandler(ctx: AppContext, graph: LoadedGraph) {
         ...resolveRetry(def.retry),
         timeoutMs: def.taskTimeoutMs ?? def.timeoutMs ?? null,
         traceContext: currentTraceCarrier() ?? null,
+        webhooks: taskWebhooks(ctx.config, def),
       })
       .catch(taskError);
     const checkUrl = `/tasks/${task.id}`;
