@@ -8,7 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
-import { startCli, type CliHandle } from "../helpers/cli.js";
+import { runCli, startCli, type CliHandle } from "../helpers/cli.js";
 import { ECHO_GRAPH, PACKAGE_JSON } from "../helpers/fixtures.js";
 import { until } from "../helpers/load.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
@@ -195,6 +195,25 @@ async function redeliveredAfterKill(env: Record<string, string>): Promise<void> 
   expect(new Set(hook.received.map((r) => r.id)).size).toBe(1);
   verified(hook.received.at(-1)!);
 }
+
+describe("webhook settings", () => {
+  it("kaygraph config redacts secrets (config file and KAYGRAPH_WEBHOOKS); a bad secret is KG_CONFIG_INVALID without echoing it", async () => {
+    const cwd = await project(4000);
+    const shown = await runCli(["config", "--json"], { cwd });
+    expect(shown.exitCode).toBe(0);
+    expect(shown.stdout).not.toContain(SECRET.slice(6));
+    expect(JSON.parse(shown.stdout).settings.webhooks).toMatchObject({ value: [{ url: "http://127.0.0.1:4000/hooks", secret: "(redacted)" }], source: "kaygraph.config.json" });
+    const fromEnv = await runCli(["config"], { cwd, env: { KAYGRAPH_WEBHOOKS: JSON.stringify([{ url: "https://e.example/in", secret: SECRET, events: ["task.failed"] }]) } });
+    expect(fromEnv.exitCode).toBe(0);
+    expect(fromEnv.stdout).toMatch(/^webhooks .*"https:\/\/e\.example\/in".*"\(redacted\)".*env KAYGRAPH_WEBHOOKS$/m);
+    expect(fromEnv.stdout).not.toContain(SECRET.slice(6));
+    const bad = await runCli(["config"], { cwd, env: { KAYGRAPH_WEBHOOKS: JSON.stringify([{ url: "https://e.example/in", secret: "plain-secret-value" }]) } });
+    expect(bad.exitCode).toBe(2);
+    expect(bad.stderr).toContain("KG_CONFIG_INVALID");
+    expect(bad.stderr).toMatch(/webhooks\.0\.secret: must be "whsec_"/);
+    expect(bad.stderr + bad.stdout).not.toContain("plain-secret-value");
+  });
+});
 
 describe("webhooks (SQLite)", () => {
   it("delivers signed task events, retries after a 500 with the same webhook-id, announces interrupts", () => deliversAndRetries({}));

@@ -56,6 +56,9 @@ describe("webhook settings", () => {
   it("shows endpoints with their secrets redacted", () => {
     expect(shownValue("webhooks", [{ url: "https://e.com", secret: SECRET, events: ["task.failed"] }])).toEqual([{ url: "https://e.com", secret: "(redacted)", events: ["task.failed"] }]);
     expect(shownValue("webhooks.0.secret", SECRET)).toBe("(redacted)");
+    expect(shownValue("webhooks.0.url", "https://e.com")).toBe("https://e.com");
+    // Unparsable KAYGRAPH_WEBHOOKS text may hold a secret: never shown.
+    expect(shownValue("webhooks", `[{"secret":"${SECRET}"`)).toBe("(redacted)");
     expect(shownValue("auth.secret", "x")).toBe("(redacted)");
     expect(shownValue("server.port", 8000)).toBe(8000);
   });
