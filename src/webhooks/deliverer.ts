@@ -7,6 +7,7 @@
  */
 import type { WebhookDeliverySettings } from "../config/webhooks.js";
 import type { TaskRecord, TaskStore, WebhookDelivery, WebhookSettlement } from "../tasks/types.js";
+import { createPostAgents, postWebhook, type PostAgents } from "./post.js";
 import { signWebhook } from "./signature.js";
 
 /** How one attempt ended, as counted by `kaygraph_webhook_deliveries_total{outcome}`. */
@@ -77,6 +78,7 @@ export class WebhookDeliverer {
   private wake: (() => void) | undefined;
   private hinted = false;
   private offHint: (() => void) | undefined;
+  private agents: PostAgents | undefined;
 
   constructor(
     private readonly store: TaskStore,
@@ -94,6 +96,7 @@ export class WebhookDeliverer {
   start(): void {
     if (this.loop) return;
     const stopping = (this.stopping = new AbortController());
+    this.agents = createPostAgents(this.options.settings.concurrency);
     this.offHint = this.store.onWebhooks(() => this.hint());
     this.loop = this.run(stopping.signal);
   }
@@ -106,6 +109,7 @@ export class WebhookDeliverer {
     this.wake?.();
     await this.loop;
     await Promise.all([...this.active]);
+    this.agents?.destroy();
     this.loop = undefined;
   }
 
@@ -116,22 +120,27 @@ export class WebhookDeliverer {
 
   private async run(signal: AbortSignal): Promise<void> {
     const { concurrency } = this.options.settings;
+    const pollMs = this.options.pollMs ?? 1_000;
     while (!signal.aborted) {
       const free = concurrency - this.active.size;
-      let waitMs = this.options.pollMs ?? 1_000;
-      if (free > 0) {
-        this.hinted = false;
-        try {
-          const deliveries = await this.store.claimWebhooks(free, this.leaseMs);
-          for (const delivery of deliveries) this.launch(delivery);
-          if (deliveries.length === free) continue; // maybe more are due
-          const next = await this.store.nextWebhookDueIn();
-          if (next !== null) waitMs = Math.min(waitMs, Math.max(next, 5));
-        } catch (error) {
-          if (signal.aborted) return;
-          this.log.warn({ err: error }, "webhook outbox unreachable");
-        }
+      // Every slot busy: wait for one to end (each attempt wakes the loop when it settles).
+      if (free <= 0) {
+        await this.sleep(pollMs);
+        continue;
       }
+      this.hinted = false;
+      let waitMs = pollMs;
+      try {
+        const deliveries = await this.store.claimWebhooks(free, this.leaseMs);
+        for (const delivery of deliveries) this.launch(delivery);
+        if (deliveries.length === free) continue; // maybe more are due
+        const next = await this.store.nextWebhookDueIn();
+        if (next !== null) waitMs = Math.min(waitMs, Math.max(next, 5));
+      } catch (error) {
+        if (signal.aborted) return;
+        this.log.warn({ err: error }, "webhook outbox unreachable");
+      }
+      // A wake-up that came in while claiming: look again at once (the next pass resets it, so no spin).
       if (!this.hinted && !signal.aborted) await this.sleep(waitMs);
     }
   }
@@ -176,23 +185,12 @@ export class WebhookDeliverer {
   private async send(delivery: WebhookDelivery, secret: string): Promise<{ error: string; gone?: boolean } | undefined> {
     const task = this.options.publicTask?.(delivery.task) ?? delivery.task;
     const body = JSON.stringify({ type: delivery.type, timestamp: new Date(delivery.ts).toISOString(), data: task });
-    try {
-      const response = await fetch(delivery.url, {
-        method: "POST",
-        headers: { ...signWebhook(secret, delivery.id, body), "content-type": "application/json", ...(this.options.userAgent && { "user-agent": this.options.userAgent }) },
-        body,
-        // A redirect is not a delivery: receivers answer 2xx at the configured URL.
-        redirect: "manual",
-        signal: AbortSignal.timeout(this.options.settings.timeoutMs),
-      });
-      await response.body?.cancel().catch(() => undefined);
-      if (response.status >= 200 && response.status < 300) return undefined;
-      return { error: `HTTP ${response.status}`, gone: response.status === 410 };
-    } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const name = (error as Error).name;
-      return { error: name === "TimeoutError" ? `no answer within ${this.options.settings.timeoutMs} ms` : (cause?.code ?? cause?.message ?? (error as Error).message) };
-    }
+    const headers = { ...signWebhook(secret, delivery.id, body), "content-type": "application/json", ...(this.options.userAgent && { "user-agent": this.options.userAgent }) };
+    const result = await postWebhook(this.agents ?? createPostAgents(1), delivery.url, headers, body, this.options.settings.timeoutMs);
+    if ("error" in result) return { error: result.error };
+    // A redirect is not a delivery either: receivers answer 2xx at the configured URL.
+    if (result.status >= 200 && result.status < 300) return undefined;
+    return { error: `HTTP ${result.status}`, gone: result.status === 410 };
   }
 
   private async settle(delivery: WebhookDelivery, settlement: WebhookSettlement, fields: Record<string, unknown>): Promise<void> {
