@@ -7,14 +7,14 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { WebhookEventType } from "../config/webhooks.js";
 import type { TaskRecord } from "../tasks/types.js";
 
-/** The headers of a signed webhook request. */
-export interface WebhookHeaders {
+/** The headers of a signed webhook request (a type, not an interface: it passes as a plain header record). */
+export type WebhookHeaders = {
   "webhook-id": string;
   /** Seconds since the epoch, as a decimal string. */
   "webhook-timestamp": string;
   /** Space-separated `v1,<base64>` signatures. */
   "webhook-signature": string;
-}
+};
 
 /** Accepted clock difference between sender and receiver by default (the spec's 5 minutes). */
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
