@@ -416,14 +416,21 @@ if #first == 0 then return -1 end
 return math.max(0, tonumber(first[2]) - server_ms())
 `;
 
-/** ARGV: P cutoff. Deletes webhook messages that failed before `cutoff` (server ms). */
+/**
+ * ARGV: P cutoff. Deletes webhook messages that failed before `cutoff` (ms), and pending ones due since before
+ * it that nobody claimed (no process delivers webhooks any more).
+ */
 const WEBHOOK_PRUNE = `
-local keys = redis.call('ZRANGEBYSCORE', P .. ':wh:failed', '-inf', ARGV[2], 'LIMIT', 0, 1000)
-for _, key in ipairs(keys) do
-  redis.call('DEL', P .. ':wh:d:' .. key)
-  redis.call('ZREM', P .. ':wh:failed', key)
+local n = 0
+for _, set in ipairs({ 'failed', 'due' }) do
+  local keys = redis.call('ZRANGEBYSCORE', P .. ':wh:' .. set, '-inf', '(' .. ARGV[2], 'LIMIT', 0, 1000)
+  for _, key in ipairs(keys) do
+    redis.call('DEL', P .. ':wh:d:' .. key)
+    redis.call('ZREM', P .. ':wh:' .. set, key)
+  end
+  n = n + #keys
 end
-return #keys
+return n
 `;
 
 type Arg = string | number;

@@ -108,7 +108,10 @@ export function outboxOf(sql: Statements, taskId: string): WebhookOutboxEntry[] 
   return rows.map((r) => ({ id: r.id, type: r.type, url: r.url, status: r.status, attempts: r.attempts, last_error: r.last_error }));
 }
 
-/** Deletes failed rows that failed before `cutoff`; returns how many. */
+/**
+ * Deletes rows that failed before `cutoff`, and pending ones nobody claimed since then (no process delivers
+ * webhooks any more, e.g. the endpoints were removed); returns how many.
+ */
 export function pruneOutbox(sql: Statements, cutoff: number): number {
-  return sql.prepare("DELETE FROM kg_webhook_outbox WHERE status = 'failed' AND next_at < ?").run(cutoff).changes;
+  return sql.prepare("DELETE FROM kg_webhook_outbox WHERE next_at < ?").run(cutoff).changes;
 }
