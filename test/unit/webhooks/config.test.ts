@@ -5,6 +5,7 @@ import { shownValue } from "../../../src/config/settings.js";
 import { taskWebhooks, webhookSecrets } from "../../../src/webhooks/endpoints.js";
 import { GraphRegistry } from "../../../src/definition/registry.js";
 import { webhookBackoff } from "../../../src/webhooks/deliverer.js";
+import { buildOpenApi } from "../../../src/codegen/openapi.js";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
@@ -86,5 +87,18 @@ describe("webhook settings", () => {
     const settings = { backoffMs: 100, maxBackoffMs: 1_000 };
     expect([1, 2, 3, 4, 5, 60].map((n) => webhookBackoff(n, settings, () => 0))).toEqual([100, 200, 400, 800, 1_000, 1_000]);
     expect(webhookBackoff(2, settings, () => 1)).toBe(250);
+  });
+
+  it("OpenAPI documents the events a project sends under `webhooks` (none when no webhook is declared)", () => {
+    const base = { input: z.object({}), output: z.object({}), graph: new Graph() };
+    const def = defineGraph({ ...base, name: "g", webhooks: [{ url: "https://own.com", secret: SECRET, events: ["task.interrupted"] }] });
+    const registry = new GraphRegistry([{ name: "g", version: 1, definition: def, file: "/x/g.ts", exportName: "default" }]);
+    const config = resolveConfig({ webhooks: [{ url: "https://a.com", secret: SECRET, events: ["task.failed"] }] }, "/tmp");
+    const doc = buildOpenApi(registry, config) as { webhooks: Record<string, { post: { parameters: Array<{ name: string }>; requestBody: { content: Record<string, { schema: { properties: Record<string, unknown> } }> } } }> };
+    expect(Object.keys(doc.webhooks)).toEqual(["task.failed", "task.interrupted"]);
+    const post = doc.webhooks["task.failed"]!.post;
+    expect(post.parameters.map((p) => p.name)).toEqual(["webhook-id", "webhook-timestamp", "webhook-signature"]);
+    expect(post.requestBody.content["application/json"]!.schema.properties).toEqual({ type: { const: "task.failed" }, timestamp: { type: "string", format: "date-time" }, data: { $ref: "#/components/schemas/Task" } });
+    expect(buildOpenApi(new GraphRegistry(), resolveConfig({}, "/tmp"))).not.toHaveProperty("webhooks");
   });
 });
