@@ -31,3 +31,7 @@ export { HttpError } from "./server/http-error.js";
 export type { ErrorBody, ErrorCode } from "./server/http-error.js";
 export { createTaskStore, TaskRunner, IdempotencyMismatchError, TaskConflictError, InvalidCursorError, TASK_STATUSES, isTerminalStatus } from "./tasks/index.js";
 export type { TaskStore, TaskRecord, TaskStatus, TaskEvent, TaskError, SubmitTaskInput, TaskPage, TaskExecute } from "./tasks/index.js";
+export { signWebhook, verifyWebhook, WebhookVerificationError, WEBHOOK_TOLERANCE_SECONDS } from "./webhooks/signature.js";
+export type { WebhookHeaders, WebhookMessage, VerifyWebhookOptions } from "./webhooks/signature.js";
+export { WEBHOOK_EVENTS } from "./config/webhooks.js";
+export type { WebhookEndpoint, WebhookEventType, WebhookDeliverySettings } from "./config/webhooks.js";

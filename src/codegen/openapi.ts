@@ -4,6 +4,7 @@ import type { GraphRegistry, LoadedGraph } from "../definition/registry.js";
 import { routesOf } from "../definition/routes.js";
 import { packageInfo } from "../package-info.js";
 import { assertDistinctNames, compareCodeUnits, pascalName } from "./names.js";
+import { webhooksOf } from "./openapi-webhooks.js";
 
 type JsonObject = Record<string, unknown>;
 
@@ -235,7 +236,7 @@ function taskPaths(): JsonObject {
  * @example
  * const doc = buildOpenApi(registry, config); // JSON.stringify(doc) is /openapi.json
  */
-export function buildOpenApi(registry: GraphRegistry, config: Pick<ResolvedConfig, "auth">): JsonObject {
+export function buildOpenApi(registry: GraphRegistry, config: Pick<ResolvedConfig, "auth"> & Partial<Pick<ResolvedConfig, "webhooks">>): JsonObject {
   const auth = config.auth.mode === "jwt";
   assertDistinctNames(registry.list().map((g) => g.name));
   const schemas: JsonObject = baseSchemas();
@@ -254,10 +255,12 @@ export function buildOpenApi(registry: GraphRegistry, config: Pick<ResolvedConfi
     "/ready": { get: { tags: ["service"], operationId: "ready", security: [], responses: { "200": { description: "Ready" }, "503": errorResponse("Starting or draining") } } },
     "/metrics": { get: { tags: ["service"], operationId: "metrics", responses: { "200": { description: "Prometheus text", content: { "text/plain": { schema: { type: "string" } } } } } } },
   };
+  const webhooks = webhooksOf(registry, config.webhooks);
   return {
     openapi: "3.1.0",
     info: { title: "kaygraph API", version: packageInfo().version, description: "Graph workflows served by kaygraph." },
     paths,
+    ...(webhooks && { webhooks }),
     components: { schemas, ...(auth && { securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } } }) },
     ...(auth && { security: [{ bearerAuth: [] }] }),
   };

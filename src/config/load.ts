@@ -6,7 +6,7 @@ import { Errors, KaygraphError } from "../errors.js";
 import { readDotenv } from "./dotenv.js";
 import { deepFreeze, describeSource, flatten, mergeLayers, sourceOf, unflatten, type Layer, type Source } from "./layers.js";
 import { configSchema, type KaygraphConfig, type ResolvedConfig } from "./schema.js";
-import { SECRET_PATHS, SETTINGS } from "./settings.js";
+import { SETTINGS, shownValue } from "./settings.js";
 import { closest, knownKeys } from "./suggest.js";
 
 /** Config file names looked up in the project directory, in order. */
@@ -189,7 +189,7 @@ function configError(issues: readonly z.core.$ZodIssue[], merged: Layer, configF
         const key = parts.join(".") || "(root)";
         const source = sourceOf(merged, key);
         const value = merged.get(key)?.value;
-        const shown = value === undefined ? "" : `, got ${SECRET_PATHS.has(key) ? "(redacted)" : JSON.stringify(value)}`;
+        const shown = value === undefined ? "" : `, got ${JSON.stringify(shownValue(key, value))}`;
         const message = extra === undefined ? issue.message : "is not a kaygraph setting";
         const didYouMean = extra === undefined ? "" : suggestion(issue.path, extra);
         return `${key}: ${message}${shown}${source ? ` (from ${describeSource(source)})` : ""}${didYouMean}`;

@@ -1,5 +1,6 @@
 import proxyAddr from "proxy-addr";
 import { z } from "zod";
+import { webhookDeliverySchema, webhooksSchema } from "./webhooks.js";
 
 /** `<n>/<second|minute|hour|day>`, e.g. `100/minute`. */
 export const RATE_SPEC = /^(\d+)\s*\/\s*(second|minute|hour|day)$/;
@@ -195,6 +196,10 @@ export const configSchema = z
     /** Where runs execute: `thread` (worker threads: timeouts, cancels and memory enforced) or `inline`. */
     execution: z.enum(["thread", "inline"]).default("thread"),
     threads: threadsSchema,
+    /** Signed webhooks on task events (see README "Webhooks"); graph definitions can add their own. */
+    webhooks: webhooksSchema,
+    /** How webhooks are delivered: attempt timeout, backoff, give-up age, concurrency. */
+    webhookDelivery: webhookDeliverySchema,
   })
   .strict();
 

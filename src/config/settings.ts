@@ -45,6 +45,15 @@ const list: Parse = (raw) =>
 
 const workers: Parse = (raw) => (raw.trim() === "auto" ? "auto" : num(raw));
 
+/** JSON text (a list of webhook endpoints); left a string when it does not parse, so validation reports it. */
+const json: Parse = (raw) => {
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    return raw;
+  }
+};
+
 /**
  * Express `trust proxy` from a string: `true`/`false` as booleans, a number as a hop count (`1` is one proxy,
  * not "trust everyone"), anything else as a list of addresses, subnets or names (`loopback, 10.0.0.0/8`).
@@ -101,12 +110,31 @@ export const SETTINGS: readonly SettingRow[] = [
   { path: "execution", env: ["KAYGRAPH_EXECUTION"], parse: str },
   { path: "threads.count", env: ["KAYGRAPH_THREADS"], parse: workers },
   { path: "threads.maxHeapMb", env: ["KAYGRAPH_THREAD_MAX_HEAP_MB"], parse: num },
+  { path: "webhooks", env: ["KAYGRAPH_WEBHOOKS"], parse: json, secret: true },
   { path: "log.level", env: ["KAYGRAPH_LOG_LEVEL"], flag: "--log-level", arg: "<level>", help: "fatal, error, warn, info, debug, trace or silent", parse: str },
   { path: "log.format", env: ["KAYGRAPH_LOG_FORMAT"], flag: "--log-format", arg: "<json|pretty>", help: "log format", parse: str },
 ];
 
 /** Config paths whose values are secrets (redacted in output). */
 export const SECRET_PATHS: ReadonlySet<string> = new Set(SETTINGS.filter((s) => s.secret).map((s) => s.path));
+
+/**
+ * A setting's value as `kaygraph config` and config errors may show it: secrets become "(redacted)", and so
+ * does the `secret` of every webhook endpoint (the list is one setting).
+ *
+ * @example
+ * shownValue("webhooks", [{ url: "https://x", secret: "whsec_…" }]); // [{ url: "https://x", secret: "(redacted)" }]
+ */
+export function shownValue(key: string, value: unknown): unknown {
+  if (value === undefined) return value;
+  if (key === "webhooks" || key.startsWith("webhooks.")) {
+    const redact = (entry: unknown): unknown => (entry !== null && typeof entry === "object" && !Array.isArray(entry) ? { ...entry, ...("secret" in entry && { secret: "(redacted)" }) } : "(redacted)");
+    if (Array.isArray(value)) return value.map(redact);
+    if (/^webhooks\.\d+\.(url|events)(\.|$)/.test(key)) return value;
+    return /^webhooks\.\d+$/.test(key) ? redact(value) : "(redacted)";
+  }
+  return SECRET_PATHS.has(key) ? "(redacted)" : value;
+}
 
 /** Finds the row for a flag (`--port`). */
 export function settingForFlag(flag: string): SettingRow | undefined {

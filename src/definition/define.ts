@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Errors, KaygraphError } from "../errors.js";
 import { RATE_SPEC } from "../config/schema.js";
+import { webhookEndpointSchema, type WebhookEndpoint } from "../config/webhooks.js";
 
 /** Brand that marks a definition, shared by every copy of the package (Symbol.for). */
 export const DEFINITION = Symbol.for("kaygraph.definition");
@@ -114,6 +115,11 @@ export interface GraphDefinitionSpec<I extends Schema, O extends Schema, R exten
    * (for stores that cannot round-trip through JSON; an interrupt then resumes on the store as the node left it).
    */
   checkpoint?: boolean;
+  /**
+   * Signed webhooks on this graph's task events, in addition to the config's `webhooks` (an endpoint with the
+   * same URL as a config one replaces it for this graph). See README "Webhooks".
+   */
+  webhooks?: WebhookEndpoint[];
 }
 
 /** A validated definition, as returned by `defineGraph`. */
@@ -158,6 +164,7 @@ const specSchema = z
     execution: z.enum(["thread", "inline"]).optional(),
     resume: z.custom(isSchema, { message: "must be a zod schema of the resume value" }).optional(),
     checkpoint: z.boolean().optional(),
+    webhooks: z.array(webhookEndpointSchema).optional(),
   })
   .strict();
 

@@ -12,6 +12,8 @@ import { startRunService } from "../runs/start.js";
 import { StoreHealth, TaskRunner, openWatchedTaskStore } from "../tasks/index.js";
 import { logStoreHealth } from "../server/store-watch.js";
 import { Errors, KaygraphError } from "../errors.js";
+import { startWebhookDeliverer } from "../webhooks/index.js";
+import { publicTask } from "../server/event-flow.js";
 
 /** A running task worker: see {@link startTaskWorker}. */
 export interface TaskWorkerHandle {
@@ -43,6 +45,7 @@ export async function startTaskWorker(config: ResolvedConfig): Promise<TaskWorke
     onError: (error) => logger.warn({ err: error }, "task runner"),
   });
   runner.start();
+  const deliverer = startWebhookDeliverer(config, registry, store, { logger, publicTask: (task) => publicTask(task, false) });
   const where = config.redis.url ? "Redis" : config.tasks.database;
   logger.info({ concurrency: config.tasks.concurrency, store: store.backend, graphs: registry.size }, "task worker started");
   process.stderr.write(`kaygraph worker: running up to ${config.tasks.concurrency} task(s) at once from ${where}\n`);
@@ -50,6 +53,7 @@ export async function startTaskWorker(config: ResolvedConfig): Promise<TaskWorke
   return {
     close: async () => {
       await runner.stop({ deadlineMs: config.server.shutdownTimeout * 1000 });
+      await deliverer?.stop();
       await runs.close();
       await store.close();
       await stopTracing();

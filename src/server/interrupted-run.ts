@@ -8,6 +8,7 @@ import type { DefinitionRunError } from "../definition/run-errors.js";
 import type { TaskRecord } from "../tasks/index.js";
 import type { AppContext } from "./context.js";
 import { HttpError } from "./http-error.js";
+import { taskWebhooks } from "../webhooks/endpoints.js";
 
 /** Who ran it, for the stored task. */
 export interface RunOrigin {
@@ -38,6 +39,7 @@ export async function storeInterruptedRun(ctx: AppContext, graph: LoadedGraph, e
     ...resolveRetry(def.retry),
     timeoutMs: def.taskTimeoutMs ?? def.timeoutMs ?? null,
     interrupted: stop,
+    webhooks: taskWebhooks(ctx.config, def),
   });
   return task;
 }

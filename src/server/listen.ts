@@ -23,6 +23,8 @@ import { traceObserver } from "../tracing/observer.js";
 import { startTracing, stopTracing } from "../tracing/sdk.js";
 import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";
 import { StoreHealth, TaskRunner, openWatchedTaskStore, type TaskStore } from "../tasks/index.js";
+import { startWebhookDeliverer } from "../webhooks/index.js";
+import { publicTask } from "./event-flow.js";
 
 /** A listening server. */
 export interface ServerHandle {
@@ -145,6 +147,8 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
         })
       : undefined;
   runner?.start();
+  // Webhooks are delivered by the processes that run tasks (never by an API-only server).
+  const deliverer = runner && store ? startWebhookDeliverer(config, registry, store, { logger, metrics: metrics.registry, publicTask: (task) => publicTask(task, options.debug ?? false) }) : undefined;
   const shownHost = config.server.host === "0.0.0.0" || config.server.host === "::" ? "localhost" : config.server.host;
   state.phase = "ready";
 
@@ -152,6 +156,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined, idleCloseMs = IDLE_CLOSE_MS): Promise<void> => {
     // HTTP and tasks drain together: unfinished tasks are handed back to the store at the deadline.
     closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted, idleCloseMs), webSockets.drain(deadlineMs), runner?.stop({ deadlineMs })]).then(async () => {
+      await deliverer?.stop();
       await runs.close();
       if (ownStore) await store?.close();
       await guard.close();

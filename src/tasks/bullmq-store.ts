@@ -21,7 +21,7 @@ import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { EventFeed } from "./event-feed.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { RedisPubSub } from "./redis-pubsub.js";
-import { fromFlat, hashToClaimed, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
+import { fromFlat, hashToClaimed, hashToDelivery, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
 import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import { RELEASED } from "./task-messages.js";
@@ -29,7 +29,9 @@ import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskInterrupt, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
+  WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
 } from "./types.js";
+import type { WebhookEventType } from "../config/webhooks.js";
 import { DEFAULT_INTERRUPTED_RETENTION_MS } from "./types.js";
 
 /** Options of {@link BullmqTaskStore.open}. */
@@ -148,7 +150,7 @@ export class BullmqTaskStore implements TaskStore {
       this.keys.task(id), idemKey, this.keys.prefix, id, now, s.graph, s.version, s.inputJson,
       s.owner ?? "", s.owner === null ? 0 : 1, s.requestId ?? "", s.requestId === null ? 0 : 1,
       s.maxAttempts, s.backoffMs, s.timeoutMs ?? "", s.fingerprint, this.settings.idempotencyTtlMs, hasKey ? 1 : 0, s.traceJson ?? "",
-      ...(parked ?? []),
+      s.webhooksJson ?? "", ...(parked ?? []),
     )) as [string, string, string[]];
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
     const task = hashToRecord(fromFlat(flat));
@@ -403,12 +405,54 @@ export class BullmqTaskStore implements TaskStore {
     if (stale.length > 0) pruned += (await this.scripts.pruneInterrupted(this.keys.prefix, cutoff, ...stale)) as number;
     const old = await this.redis.zrangebyscore(this.keys.terminal, "-inf", Date.now() - this.settings.retentionMs, "LIMIT", 0, 1000);
     if (old.length > 0) pruned += (await this.scripts.prune(this.keys.prefix, ...old)) as number;
+    await this.scripts.webhookPrune(this.keys.prefix, Date.now() - this.settings.retentionMs);
     const excess = (await this.redis.zcard(this.keys.terminal)) - this.settings.maxRetained;
     if (excess > 0) {
       const oldest = await this.redis.zrange(this.keys.terminal, 0, Math.min(excess, 1000) - 1);
       pruned += (await this.scripts.prune(this.keys.prefix, ...oldest)) as number;
     }
     return pruned;
+  }
+
+  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+    const token = randomUUID();
+    const flat = (await this.scripts.webhookClaim(this.keys.prefix, max, leaseMs, token)) as (string | string[])[];
+    const out: WebhookDelivery[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) out.push(hashToDelivery(flat[i] as string, fromFlat(flat[i + 1]), token));
+    return out;
+  }
+
+  async settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean> {
+    const delay = settlement.outcome === "retry" ? settlement.delayMs : 0;
+    const error = settlement.outcome === "delivered" ? "" : settlement.error;
+    return ((await this.scripts.webhookSettle(this.keys.prefix, delivery.key, delivery.token, settlement.outcome, delay, error)) as number) === 1;
+  }
+
+  async nextWebhookDueIn(): Promise<number | null> {
+    const ms = (await this.scripts.webhookNext(this.keys.prefix)) as number;
+    return ms < 0 ? null : ms;
+  }
+
+  onWebhooks(listener: () => void): () => void {
+    let off: (() => void) | undefined;
+    let closed = false;
+    this.pubsub.on(`${this.keys.prefix}:ch:wh`, () => listener()).then((remove) => (closed ? remove() : (off = remove)), this.onError);
+    return () => {
+      closed = true;
+      off?.();
+    };
+  }
+
+  async webhookMessages(taskId: string): Promise<WebhookOutboxEntry[]> {
+    const prefix = `msg_${taskId}_`;
+    const keys = [...(await this.redis.zrange(`${this.keys.prefix}:wh:due`, 0, -1)), ...(await this.redis.zrange(`${this.keys.prefix}:wh:failed`, 0, -1))].filter((k) => k.startsWith(prefix));
+    const out: WebhookOutboxEntry[] = [];
+    for (const key of keys) {
+      const h = await this.redis.hgetall(`${this.keys.prefix}:wh:d:${key}`);
+      if (h.id === undefined) continue;
+      out.push({ id: h.id, type: h.type as WebhookEventType, url: h.url as string, status: h.status === "failed" ? "failed" : "pending", attempts: Number(h.attempts), last_error: h.last_error ?? null });
+    }
+    return out;
   }
 
   /** Closes every connection (waiting fetches resolve undefined). Idempotent. */

@@ -47,7 +47,7 @@ export class Doorbell {
   ) {}
 
   /** Calls `listener` for rings of `kind` (for "cancel"/"event" with the task id). Returns the remover. */
-  on(kind: "task" | "cancel" | "event", listener: Listener, id = ""): () => void {
+  on(kind: "task" | "cancel" | "event" | "webhook", listener: Listener, id = ""): () => void {
     const key = `${kind}:${id}`;
     let set = this.listeners.get(key);
     if (set === undefined) this.listeners.set(key, (set = new Set()));
@@ -60,7 +60,7 @@ export class Doorbell {
   }
 
   /** Notifies every process (this one included) on the next tick; rings in one tick are coalesced. */
-  ring(kind: "task" | "cancel" | "event", id = ""): void {
+  ring(kind: "task" | "cancel" | "event" | "webhook", id = ""): void {
     if (this.closed) return;
     this.queued.add(`${kind}:${id}`);
     if (this.flushScheduled) return;

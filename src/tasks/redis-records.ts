@@ -15,10 +15,16 @@
  *   P:idem:resume:<sha256> string the same, for `Idempotency-Key`s of resume requests
  *   P:ch:ev:<id>          channel each new event of a task
  *   P:ch:cancel           channel ids of tasks whose cancel was requested
+ *   P:wh:d:<msg>:<n>      hash    a webhook message for endpoint n (id, type, url, ts, attempts, status,
+ *                                 token, last_error, and the task record's fields as `r.<field>`)
+ *   P:wh:due              zset    due time (Redis server ms; while claimed: lease end) → pending message
+ *   P:wh:failed           zset    failure time → given-up message (pruned with the task retention)
+ *   P:ch:wh               channel "a transition wrote webhook messages" (wakes deliverers)
  *   P:bull:tasks:*        BullMQ's queue "tasks"
  */
 import { createHash } from "node:crypto";
-import type { ClaimedTask, TaskRecord, TaskStatus } from "./types.js";
+import type { ClaimedTask, TaskRecord, TaskStatus, WebhookDelivery } from "./types.js";
+import type { WebhookEventType } from "../config/webhooks.js";
 
 /**
  * Key names under one prefix.
@@ -103,6 +109,13 @@ export function hashToRecord(h: TaskHash): TaskRecord {
     owner: h.owner ?? null,
     interrupt: h.interrupt === undefined ? null : JSON.parse(h.interrupt),
   };
+}
+
+/** A webhook message hash as a delivery (see redis-scripts WEBHOOK_CLAIM). */
+export function hashToDelivery(key: string, h: TaskHash, token: string): WebhookDelivery {
+  const record: TaskHash = {};
+  for (const [field, value] of Object.entries(h)) if (field.startsWith("r.")) record[field.slice(2)] = value;
+  return { key, id: h.id as string, type: h.type as WebhookEventType, url: h.url as string, ts: Number(h.ts), task: hashToRecord(record), attempts: Number(h.attempts), token };
 }
 
 /** The worker's view of a claimed task hash. */

@@ -46,6 +46,40 @@ local function append(id, body)
   return n
 end
 
+-- The public record's fields, copied into each webhook message (the body's data, as of the transition).
+local RECORD = { 'id', 'graph', 'version', 'status', 'created_at', 'started_at', 'completed_at', 'attempts', 'result',
+  'error', 'request_id', 'owner', 'interrupt' }
+
+-- Webhook outbox: one message per endpoint of the task that wants this event, written with the transition.
+local function outbox(h, id, kind, now, seq)
+  local wh = redis.call('HGET', h, 'webhooks')
+  if not wh then return end
+  local snapshot
+  local due = server_ms()
+  for i, target in ipairs(cjson.decode(wh)) do
+    local wanted = false
+    for _, event in ipairs(target.events) do if event == kind then wanted = true end end
+    if wanted then
+      if not snapshot then
+        snapshot = {}
+        local values = redis.call('HMGET', h, unpack(RECORD))
+        for j, field in ipairs(RECORD) do
+          if values[j] then
+            snapshot[#snapshot + 1] = 'r.' .. field
+            snapshot[#snapshot + 1] = values[j]
+          end
+        end
+      end
+      local mid = 'msg_' .. id .. '_' .. seq
+      local key = mid .. ':' .. i
+      redis.call('HSET', P .. ':wh:d:' .. key, 'id', mid, 'type', kind, 'url', target.url, 'ts', now, 'attempts', 0,
+        'status', 'pending', unpack(snapshot))
+      redis.call('ZADD', P .. ':wh:due', due, key)
+    end
+  end
+  if snapshot then redis.call('PUBLISH', P .. ':ch:wh', '1') end
+end
+
 local function clear_lease(h, id)
   redis.call('HDEL', h, 'token', 'lease_until')
   redis.call('ZREM', P .. ':idx:leases', id)
@@ -61,7 +95,7 @@ local function finish(h, id, status, now, result, err, body)
   clear_lease(h, id)
   local member = string.format('%015d', tonumber(redis.call('HGET', h, 'pos'))) .. ':' .. id
   redis.call('ZADD', P .. ':idx:terminal', now, member)
-  append(id, body)
+  outbox(h, id, 'task.' .. status, now, append(id, body))
 end
 
 local function finish_cancelled(h, id, now)
@@ -95,7 +129,7 @@ local function park(h, id, now, interrupt, checkpoint, body)
   redis.call('HSET', h, 'interrupt', interrupt, 'checkpoint', checkpoint, 'interrupted_at', now)
   clear_lease(h, id)
   redis.call('ZADD', P .. ':idx:interrupted', now, id)
-  append(id, body)
+  outbox(h, id, 'task.interrupted', now, append(id, body))
 end
 
 local function holds(h, token)
@@ -105,8 +139,8 @@ end
 
 /**
  * KEYS: task, idempotency key. ARGV: P id now graph version input owner|'' hasOwner requestId|'' hasRequestId
- * maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey traceContext|'' [interrupt checkpoint event]: with
- * the last three, the task is stored already interrupted (a sync or streaming run that interrupted).
+ * maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey traceContext|'' webhooks|'' [interrupt checkpoint event]:
+ * with the last three, the task is stored already interrupted (a sync or streaming run that interrupted).
  */
 const SUBMIT = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[3]
@@ -131,11 +165,12 @@ end
 if ARGV[10] == '1' then redis.call('HSET', h, 'request_id', ARGV[9]) end
 if ARGV[13] ~= '' then redis.call('HSET', h, 'timeout_ms', ARGV[13]) end
 if ARGV[17] ~= '' then redis.call('HSET', h, 'trace_context', ARGV[17]) end
+if ARGV[18] ~= '' then redis.call('HSET', h, 'webhooks', ARGV[18]) end
 redis.call('ZADD', P .. ':idx:all', pos, id)
 redis.call('ZADD', P .. ':idx:status:pending', pos, id)
-if ARGV[18] then
+if ARGV[19] then
   redis.call('HSET', h, 'attempts', 1, 'started_at', now)
-  park(h, id, now, ARGV[18], ARGV[19], ARGV[20])
+  park(h, id, now, ARGV[19], ARGV[20], ARGV[21])
 end
 if ARGV[16] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[14], 'PX', ARGV[15]) end
 return { 'created', id, redis.call('HGETALL', h) }
@@ -330,6 +365,74 @@ end
 return n
 `;
 
+/**
+ * ARGV: P max leaseMs token. Claims up to `max` due webhook messages: leased (due again at the lease's end,
+ * Redis server time), attempts + 1. Returns [key, HGETALL, key, HGETALL, …].
+ */
+const WEBHOOK_CLAIM = `
+local now = server_ms()
+local out = {}
+for _, key in ipairs(redis.call('ZRANGEBYSCORE', P .. ':wh:due', '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))) do
+  local mh = P .. ':wh:d:' .. key
+  if redis.call('EXISTS', mh) == 1 then
+    redis.call('ZADD', P .. ':wh:due', now + tonumber(ARGV[3]), key)
+    redis.call('HSET', mh, 'token', ARGV[4])
+    redis.call('HINCRBY', mh, 'attempts', 1)
+    out[#out + 1] = key
+    out[#out + 1] = redis.call('HGETALL', mh)
+  else
+    redis.call('ZREM', P .. ':wh:due', key)
+  end
+end
+return out
+`;
+
+/** ARGV: P key token outcome(delivered|retry|failed) delayMs error. 0 when the lease was lost. */
+const WEBHOOK_SETTLE = `
+local key = ARGV[2]
+local mh = P .. ':wh:d:' .. key
+if redis.call('HGET', mh, 'token') ~= ARGV[3] then return 0 end
+local now = server_ms()
+if ARGV[4] == 'delivered' then
+  redis.call('DEL', mh)
+  redis.call('ZREM', P .. ':wh:due', key)
+elseif ARGV[4] == 'retry' then
+  redis.call('HDEL', mh, 'token')
+  redis.call('HSET', mh, 'last_error', ARGV[6])
+  redis.call('ZADD', P .. ':wh:due', now + tonumber(ARGV[5]), key)
+else
+  redis.call('HDEL', mh, 'token')
+  redis.call('HSET', mh, 'last_error', ARGV[6], 'status', 'failed')
+  redis.call('ZREM', P .. ':wh:due', key)
+  redis.call('ZADD', P .. ':wh:failed', now, key)
+end
+return 1
+`;
+
+/** ARGV: P. Milliseconds (Redis server time) until the next webhook message is due, or -1 when none is. */
+const WEBHOOK_NEXT = `
+local first = redis.call('ZRANGE', P .. ':wh:due', 0, 0, 'WITHSCORES')
+if #first == 0 then return -1 end
+return math.max(0, tonumber(first[2]) - server_ms())
+`;
+
+/**
+ * ARGV: P cutoff. Deletes webhook messages that failed before `cutoff` (ms), and pending ones due since before
+ * it that nobody claimed (no process delivers webhooks any more).
+ */
+const WEBHOOK_PRUNE = `
+local n = 0
+for _, set in ipairs({ 'failed', 'due' }) do
+  local keys = redis.call('ZRANGEBYSCORE', P .. ':wh:' .. set, '-inf', '(' .. ARGV[2], 'LIMIT', 0, 1000)
+  for _, key in ipairs(keys) do
+    redis.call('DEL', P .. ':wh:d:' .. key)
+    redis.call('ZREM', P .. ':wh:' .. set, key)
+  end
+  n = n + #keys
+end
+return n
+`;
+
 type Arg = string | number;
 type Script = (...args: Arg[]) => Promise<unknown>;
 
@@ -346,6 +449,10 @@ export interface TaskScripts {
   prune: Script;
   resume: Script;
   pruneInterrupted: Script;
+  webhookClaim: Script;
+  webhookSettle: Script;
+  webhookNext: Script;
+  webhookPrune: Script;
 }
 
 /**
@@ -368,6 +475,10 @@ export function defineTaskScripts(redis: Redis): TaskScripts {
     prune: [0, PRUNE],
     resume: [2, RESUME],
     pruneInterrupted: [0, PRUNE_INTERRUPTED],
+    webhookClaim: [0, WEBHOOK_CLAIM],
+    webhookSettle: [0, WEBHOOK_SETTLE],
+    webhookNext: [0, WEBHOOK_NEXT],
+    webhookPrune: [0, WEBHOOK_PRUNE],
   };
   const scripts = {} as TaskScripts;
   for (const [name, [numberOfKeys, body]] of Object.entries(sources) as [keyof TaskScripts, [number, string]][]) {

@@ -123,7 +123,7 @@ function migrate(db: Database.Database): void {
 }
 
 /** Additive columns, added to a database of any schema version that lacks them. */
-const ADDED_COLUMNS: ReadonlyArray<[name: string, type: string]> = [["trace_context", "TEXT"]];
+const ADDED_COLUMNS: ReadonlyArray<[name: string, type: string]> = [["trace_context", "TEXT"], ["webhooks", "TEXT"]];
 
 function addColumns(db: Database.Database): void {
   db.transaction(() => {
@@ -162,6 +162,8 @@ export interface TaskRow {
   checkpoint: string | null;
   interrupted_at: number | null;
   resumes: number;
+  /** JSON `[{ url, events }]` of the task's webhook endpoints, or null. */
+  webhooks: string | null;
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());

@@ -15,11 +15,13 @@ import { fileIdentity, identityChange, StoreIdentityError, type FileIdentity } f
 import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
 import { appendEvents, finish, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
+import { claimOutbox, enqueueWebhooks, ensureWebhookOutbox, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskEventInput, TaskEventListener, TaskInterrupt, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
+  WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
 } from "./types.js";
 import { DEFAULT_INTERRUPTED_RETENTION_MS, isTerminalStatus } from "./types.js";
 
@@ -79,6 +81,7 @@ export class SqliteTaskStore implements TaskStore {
   /** Opens (creating if needed, unless `mustExist`) the database file and records which file it is. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
     const db = openTaskDatabase(options.file, { mustExist: options.mustExist ?? false });
+    ensureWebhookOutbox(db);
     return new SqliteTaskStore(db, options, fileIdentity(options.file));
   }
 
@@ -110,14 +113,15 @@ export class SqliteTaskStore implements TaskStore {
       }
       const id = randomUUID();
       let row = this.sql
-        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at, trace_context) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
-        .get(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now, s.traceJson) as TaskRow;
+        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at, trace_context, webhooks) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
+        .get(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now, s.traceJson, s.webhooksJson) as TaskRow;
       if (s.interrupted !== undefined) {
         // A sync or streaming run that interrupted: stored as its first attempt, already interrupted.
         row = this.sql
           .prepare("UPDATE kg_tasks SET status = 'interrupted', attempts = 1, started_at = ?, interrupt = ?, checkpoint = ?, interrupted_at = ? WHERE pos = ? RETURNING *")
           .get(now, s.interrupted.interruptJson, s.interrupted.checkpointJson, now, row.pos) as TaskRow;
         appendEvents(this.sql, row, [{ type: "interrupt", ts: now, node: s.interrupted.node, value: s.interrupted.value, task_id: id }]);
+        enqueueWebhooks(this.sql, row, "task.interrupted", now);
       }
       if (s.idempotencyKey !== undefined) {
         this.sql
@@ -127,6 +131,7 @@ export class SqliteTaskStore implements TaskStore {
       return { task: rowToRecord(row), replayed: false };
     });
     if (!result.replayed && result.task.status === "pending") this.bell.ring("task");
+    this.ringWebhooks();
     return result;
   }
 
@@ -163,6 +168,7 @@ export class SqliteTaskStore implements TaskStore {
       if (row.status === "running") this.sql.prepare("UPDATE kg_tasks SET cancel_requested = 1, lease_token = ? WHERE pos = ?").run(row.lease_token, row.pos);
       return row.status;
     });
+    this.ringWebhooks();
     if (outcome === undefined) return undefined;
     this.bell.ring("event", id);
     if (outcome === "running") this.bell.ring("cancel", id);
@@ -317,6 +323,7 @@ export class SqliteTaskStore implements TaskStore {
     });
     for (const id of report.ids) this.bell.ring("event", id);
     if (report.requeued > 0) this.bell.ring("task");
+    this.ringWebhooks();
     return { requeued: report.requeued, ended: report.ended };
   }
 
@@ -331,8 +338,32 @@ export class SqliteTaskStore implements TaskStore {
         .prepare("DELETE FROM kg_tasks WHERE pos IN (SELECT pos FROM kg_tasks WHERE completed_at IS NOT NULL ORDER BY completed_at DESC, pos DESC LIMIT -1 OFFSET ?)")
         .run(this.settings.maxRetained).changes;
       this.sql.prepare("DELETE FROM kg_idempotency WHERE expires_at <= ?").run(now);
+      pruneOutbox(this.sql, now - this.settings.retentionMs);
       return old + excess + stale;
     });
+  }
+
+  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+    // A plain read first: idle deliverers must not take the write lock every poll.
+    const due = nextOutboxDueIn(this.sql);
+    if (due === null || due > 0 || !this.db.open) return [];
+    return this.writes.run(() => claimOutbox(this.sql, max, leaseMs));
+  }
+
+  async settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean> {
+    return this.writes.run(() => settleOutbox(this.sql, delivery, settlement));
+  }
+
+  async nextWebhookDueIn(): Promise<number | null> {
+    return nextOutboxDueIn(this.sql);
+  }
+
+  onWebhooks(listener: () => void): () => void {
+    return this.bell.on("webhook", listener);
+  }
+
+  async webhookMessages(taskId: string): Promise<WebhookOutboxEntry[]> {
+    return outboxOf(this.sql, taskId);
   }
 
   /** Closes the database and the doorbell. Idempotent. */
@@ -350,6 +381,11 @@ export class SqliteTaskStore implements TaskStore {
 
   // #endregion
   // #region internals
+
+  /** Wakes deliverers (in every process) when the transactions just committed wrote webhook messages. */
+  private ringWebhooks(): void {
+    if (takeOutboxWrites(this.sql)) this.bell.ring("webhook");
+  }
 
   /** Claims up to `max` runnable tasks, oldest first (inside a group transaction); returns their rows. */
   private claimRows(leaseMs: number, max: number): TaskRow[] {
@@ -386,6 +422,7 @@ export class SqliteTaskStore implements TaskStore {
     });
     const ended = outcome === "fenced" && this.cancelledUnder(lease) ? "cancelled" : outcome;
     this.leases.drop(lease);
+    this.ringWebhooks();
     if (ended !== outcome) return ended;
     if (outcome !== "fenced") this.bell.ring("event", lease.task.id);
     if (outcome === "ok" && requeues) this.bell.ring("task");

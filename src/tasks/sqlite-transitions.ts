@@ -6,6 +6,7 @@ import type { Statements, TaskRow } from "./sqlite-schema.js";
 import { CANCELLED_ERROR, WORKER_LOST_MESSAGE } from "./task-messages.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type { TaskError, TaskEventInput, TaskInterrupt } from "./types.js";
+import { enqueueWebhooks } from "./sqlite-outbox.js";
 
 
 /** Appends events after the task's last seq; returns the new last seq. */
@@ -30,6 +31,7 @@ export function finish(sql: Statements, row: TaskRow, now: number, end: { status
       ? { type: "result", ts: now, result: end.result ?? null }
       : { type: "error", ts: now, error: end.error.message, error_code: end.error.error_code, ...(end.node !== undefined && { node: end.node }) };
   appendEvents(sql, row, [event]);
+  enqueueWebhooks(sql, row, `task.${end.status}`, now);
 }
 
 /** Ends a task as cancelled. */
@@ -70,6 +72,7 @@ export function toInterrupted(sql: Statements, row: TaskRow, now: number, stop: 
     .prepare("UPDATE kg_tasks SET status = 'interrupted', interrupt = ?, checkpoint = ?, interrupted_at = ?, lease_token = NULL, lease_expires_at = NULL WHERE pos = ?")
     .run(JSON.stringify({ node: stop.node, value: stop.value ?? null }), JSON.stringify(stop.checkpoint), now, row.pos);
   appendEvents(sql, row, [{ type: "interrupt", ts: now, node: stop.node, value: stop.value ?? null, task_id: row.id }]);
+  enqueueWebhooks(sql, row, "task.interrupted", now);
 }
 
 /** Interrupted → pending: `value` joins the checkpoint's resume values; the task is claimable at once. */

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { InvalidCursorError } from "./errors.js";
 import type { ListTasksQuery, SubmitTaskInput, TaskStatus } from "./types.js";
 import { TASK_STATUSES } from "./types.js";
+import { WEBHOOK_EVENTS } from "../config/webhooks.js";
 
 const submitSchema = z.object({
   graph: z.string().min(1),
@@ -21,6 +22,7 @@ const submitSchema = z.object({
   timeoutMs: z.number().int().positive().nullish().transform((v) => v ?? null),
   traceContext: z.record(z.string(), z.string()).nullish(),
   interrupted: z.object({ node: z.string(), value: z.unknown(), checkpoint: z.object({ next_node: z.string().nullable(), step: z.number().int().min(0) }).passthrough() }).optional(),
+  webhooks: z.array(z.object({ url: z.string().min(1), events: z.array(z.enum(WEBHOOK_EVENTS)) })).nullish(),
 });
 
 /** A validated submit with defaults applied and the input already serialised. */
@@ -40,6 +42,8 @@ export interface ResolvedSubmit {
   traceJson: string | null;
   /** JSON of `{ node, value }` and of the checkpoint, for a task stored already interrupted. */
   interrupted: { node: string; value: unknown; interruptJson: string; checkpointJson: string } | undefined;
+  /** JSON of the task's webhook endpoints (`[{ url, events }]`), or null when it has none. */
+  webhooksJson: string | null;
 }
 
 /**
@@ -75,6 +79,7 @@ export function resolveSubmit(raw: SubmitTaskInput): ResolvedSubmit {
       interruptJson: JSON.stringify({ node: s.interrupted.node, value: s.interrupted.value ?? null }),
       checkpointJson: JSON.stringify(s.interrupted.checkpoint),
     },
+    webhooksJson: s.webhooks && s.webhooks.length > 0 ? JSON.stringify(s.webhooks.map((w) => ({ url: w.url, events: w.events }))) : null,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { RunEvent } from "../graph/events.js";
 import type { Checkpoint } from "../graph/interrupt.js";
+import type { WebhookEventType } from "../config/webhooks.js";
 
 /**
  * `pending → running → (interrupted → pending → running →)* completed | failed | cancelled`; terminal states
@@ -131,6 +132,45 @@ export interface SubmitTaskInput {
   traceContext?: Record<string, string> | null;
   /** Stores the task already `interrupted` (a sync or streaming run that interrupted becomes a task). */
   interrupted?: TaskInterrupt & { checkpoint: Checkpoint };
+  /** Webhook endpoints notified of this task's events (through the outbox, atomically with each transition). */
+  webhooks?: TaskWebhook[] | null;
+}
+
+/** A webhook endpoint a task notifies: stored with the task (its secret stays in the settings). */
+export interface TaskWebhook {
+  url: string;
+  events: readonly WebhookEventType[];
+}
+
+/** One webhook message for one endpoint, claimed from the outbox for a delivery attempt. */
+export interface WebhookDelivery {
+  /** The outbox entry (one per message and endpoint). */
+  readonly key: string;
+  /** `webhook-id`: one per event, the same on every attempt and at every endpoint. */
+  readonly id: string;
+  readonly type: WebhookEventType;
+  readonly url: string;
+  /** When the event happened (epoch ms). */
+  readonly ts: number;
+  /** The task record as it was right after the transition. */
+  readonly task: TaskRecord;
+  /** Attempts so far, this one included. */
+  readonly attempts: number;
+  /** Fences `settleWebhook`: a delivery whose lease expired (and was claimed again) cannot be settled by its old holder. */
+  readonly token: string;
+}
+
+/** How a delivery attempt ended: delivered (the entry is removed), retried later, or given up (kept as failed until pruned). */
+export type WebhookSettlement = { outcome: "delivered" } | { outcome: "retry"; delayMs: number; error: string } | { outcome: "failed"; error: string };
+
+/** An outbox entry as {@link TaskStore.webhookMessages} lists it (delivered ones are gone). */
+export interface WebhookOutboxEntry {
+  id: string;
+  type: WebhookEventType;
+  url: string;
+  status: "pending" | "failed";
+  attempts: number;
+  last_error: string | null;
 }
 
 /** `submit`'s answer: `replayed` is true when an idempotency key returned an existing task. */
@@ -263,8 +303,22 @@ export interface TaskStore {
   release(lease: Lease, reason?: TaskError): Promise<TransitionOutcome>;
   /** Requeues or ends tasks whose lease expired; safe to run from any number of processes. */
   sweep(): Promise<SweepReport>;
-  /** Deletes terminal tasks beyond the retention age or count; returns how many. */
+  /** Deletes terminal tasks beyond the retention age or count (and failed webhook messages past it); returns how many tasks. */
   prune(): Promise<number>;
+
+  /**
+   * Claims up to `max` due webhook messages for `leaseMs` (attempts + 1): nobody else claims them until they
+   * are settled or the lease expires (a deliverer killed mid-delivery: redelivered after that).
+   */
+  claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]>;
+  /** Ends a delivery attempt; false when its lease was lost (nothing changed). */
+  settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean>;
+  /** Milliseconds until the next webhook message is due (0: now), or null when the outbox has none pending. */
+  nextWebhookDueIn(): Promise<number | null>;
+  /** Calls `listener` (a hint, in any process on the store) when a transition wrote webhook messages. Returns the remover. */
+  onWebhooks(listener: () => void): () => void;
+  /** The pending and failed webhook messages of a task (inspection and tests). */
+  webhookMessages(taskId: string): Promise<WebhookOutboxEntry[]>;
   close(): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskEventInput, TaskEventListener, TaskInterrupt, TaskPage, TaskRecord, TaskStore, TransitionOutcome,
+  WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
 } from "./types.js";
 
 /** A store that can check its own health cheaply. */
@@ -201,6 +202,32 @@ export class WatchedTaskStore implements TaskStore {
   async prune(): Promise<number> {
     if (this.options.health.isDown("tasks")) return 0;
     return this.worker((s) => s.prune());
+  }
+
+  // #endregion
+  // #region webhook outbox: the deliverer idles while the store is down (its messages wait in the store)
+
+  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+    if (this.options.health.isDown("tasks") || this.usable() === undefined) return [];
+    return this.worker((s) => s.claimWebhooks(max, leaseMs));
+  }
+
+  settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean> {
+    return this.worker((s) => s.settleWebhook(delivery, settlement));
+  }
+
+  async nextWebhookDueIn(): Promise<number | null> {
+    if (this.options.health.isDown("tasks") || this.usable() === undefined) return null;
+    return this.worker((s) => s.nextWebhookDueIn());
+  }
+
+  /** Wake-ups of the store open now (a store opened later is polled: hints are only hints). */
+  onWebhooks(listener: () => void): () => void {
+    return this.inner?.onWebhooks(listener) ?? (() => undefined);
+  }
+
+  webhookMessages(taskId: string): Promise<WebhookOutboxEntry[]> {
+    return this.api((s) => s.webhookMessages(taskId));
   }
 
   async close(): Promise<void> {

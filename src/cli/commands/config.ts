@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { describeSource } from "../../config/layers.js";
-import { SECRET_PATHS, SETTINGS } from "../../config/settings.js";
+import { SETTINGS, shownValue } from "../../config/settings.js";
 import { loadProject, withSettingFlags } from "../project.js";
 
 /** Every setting flag, so `kaygraph config --port 0` previews what a command with that flag would use. */
@@ -17,7 +17,7 @@ export function configCommand(): Command {
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([key, { value, source }]) => {
           const shown = key === "graphs" ? config.graphs : key === "tasks.database" ? config.tasks.database : value;
-          return { key, value: SECRET_PATHS.has(key) && value !== undefined ? "(redacted)" : shown, source: describeSource(source) };
+          return { key, value: shownValue(key, shown), source: describeSource(source) };
         });
       if (flags.json) {
         const out = Object.fromEntries(rows.map((r) => [r.key, { value: r.value, source: r.source }]));

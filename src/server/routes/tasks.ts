@@ -14,6 +14,7 @@ import { openSse } from "../sse.js";
 import { endStreamAtDeadline } from "../run-abort.js";
 import { currentTraceCarrier } from "../../tracing/propagation.js";
 import { jsonBody } from "../middleware/body.js";
+import { taskWebhooks } from "../../webhooks/endpoints.js";
 
 /** An Idempotency-Key: 1–255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -67,6 +68,7 @@ function submitHandler(ctx: AppContext, graph: LoadedGraph) {
         ...resolveRetry(def.retry),
         timeoutMs: def.taskTimeoutMs ?? def.timeoutMs ?? null,
         traceContext: currentTraceCarrier() ?? null,
+        webhooks: taskWebhooks(ctx.config, def),
       })
       .catch(taskError);
     const checkUrl = `/tasks/${task.id}`;

@@ -8,6 +8,7 @@ import { crossProcessCases } from "./cases-cross-process.js";
 import { durableCases } from "./cases-durable.js";
 import { leaseCases } from "./cases-lease.js";
 import { runnerCases } from "./cases-runner.js";
+import { webhookCases } from "./cases-webhooks.js";
 import type { Backend, BackendFactory } from "./helpers.js";
 
 /** Fresh storage for the current test, disposed (and checked for background errors) when it ends. */
@@ -29,5 +30,6 @@ export function describeTaskStore(name: string, factory: BackendFactory): void {
     describe("runner", () => runnerCases(fresh));
     describe("across processes", () => crossProcessCases(fresh));
     describe("durable runs", () => durableCases(fresh));
+    describe("webhook outbox", () => webhookCases(fresh));
   });
 }

@@ -152,6 +152,11 @@ function fakeStore(state: { fail?: Error; probe?: Error; calls: string[] }): Pro
     release: answer("release", "ok"),
     sweep: answer("sweep", { requeued: 0, ended: 0 }),
     prune: answer("prune", 0),
+    claimWebhooks: answer("claimWebhooks", []),
+    settleWebhook: answer("settleWebhook", true),
+    nextWebhookDueIn: answer("nextWebhookDueIn", null),
+    onWebhooks: () => () => undefined,
+    webhookMessages: answer("webhookMessages", []),
     close: async () => undefined,
     probe: async () => {
       if (state.probe) throw state.probe;
