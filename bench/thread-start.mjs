@@ -8,7 +8,6 @@
 // link) measured in the same run, in rotation, as extra rows.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
 import { fmt, machineLine, median, numberFlag, printTable, treeCpuMs } from "./lib.mjs";
 import { benchDir, root, startServer } from "./servers.mjs";
 
