@@ -74,6 +74,8 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
     port,
     standby: dev,
     followSettings: !dev,
+    // Dev keeps creating: deleting .kaygraph there and saving a file starts afresh.
+    joinStores: !dev,
     // Dev has no watchdog: a paused debugger must not get its worker killed.
     ...(!dev && { limits: { workerTimeoutMs: server.workerTimeout * 1000, maxRequests: server.maxRequests, maxRequestsJitter: server.maxRequestsJitter, maxMemoryMb: server.maxMemoryMb } }),
     worker: { load: options.load, debug: options.debug, exposeErrors: options.debug || dev, ...(!dev && { drainIdleMs: SERVE_DRAIN_IDLE_MS }) },

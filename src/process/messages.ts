@@ -16,6 +16,11 @@ export interface WorkerOptions {
   /** Ordinal of this worker, for logs. */
   index: number;
   /**
+   * The service opened its stores already (a worker forked after the first was ready): never create the
+   * SQLite file, and start degraded rather than fail when a store cannot be opened.
+   */
+  joinStores?: boolean;
+  /**
    * A warm standby (dev): it loads kaygraph and tsx, then waits for a `kaygraph:load` message before touching
    * the project, so a reload skips process start-up and framework loading.
    */

@@ -29,6 +29,12 @@ export interface SupervisorOptions {
   standby?: boolean;
   /** Take the worker count, drain deadline and limits from what the workers load (serve: SIGHUP re-reads them). */
   followSettings?: boolean;
+  /**
+   * Workers forked once a first worker was ready join the stores it opened (serve): they never create the
+   * SQLite file, so a deleted database is never replaced by an empty one beside the old, and they start
+   * degraded rather than fail (and end the service) when a store cannot be opened.
+   */
+  joinStores?: boolean;
   /** Each load attempt's outcome and the user modules it imported (dev watches them). */
   onLoad?: (outcome: { ok: boolean; modules: string[] }) => void;
   logger: Logger;
@@ -99,6 +105,8 @@ export class Supervisor {
   private standby: { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } | undefined;
   private workerCount: number;
   private shutdownTimeoutMs: number;
+  /** A worker was ready: the service's stores exist (see SupervisorOptions.joinStores). */
+  private storesOpened = false;
   private limits: WorkerLimits;
   private watchdog: NodeJS.Timeout | undefined;
   private lastCheck = 0;
@@ -242,7 +250,7 @@ export class Supervisor {
         return standby.ready;
       }
     }
-    return this.spawn({ ...this.options.worker, index, generate, port: this.port }).ready;
+    return this.spawn({ ...this.options.worker, index, generate, port: this.port, joinStores: this.storesOpened }).ready;
   }
 
   /** Forks a standby for the next reload (dev), unless one is waiting already. */
@@ -296,6 +304,7 @@ export class Supervisor {
         }
         this.options.onLoad?.({ ok: true, modules: message.modules });
         this.crashes.recordReady();
+        if (this.options.joinStores) this.storesOpened = true;
         managed.phase = "ready";
         managed.budget = requestBudget(this.limits.maxRequests, this.limits.maxRequestsJitter);
         managed.liveness.arm();

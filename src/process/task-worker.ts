@@ -1,3 +1,5 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
 import type { ResolvedConfig } from "../config/schema.js";
 import { loadGraphs } from "../definition/load.js";
 import { createLogger } from "../server/logger.js";
@@ -7,7 +9,8 @@ import { meterObserver } from "../server/run-metering.js";
 import { traceObserver } from "../tracing/observer.js";
 import { startTracing, stopTracing } from "../tracing/sdk.js";
 import { startRunService } from "../runs/start.js";
-import { TaskRunner, createTaskStore } from "../tasks/index.js";
+import { StoreHealth, TaskRunner, openWatchedTaskStore } from "../tasks/index.js";
+import { logStoreHealth } from "../server/store-watch.js";
 import { Errors, KaygraphError } from "../errors.js";
 
 /** A running task worker: see {@link startTaskWorker}. */
@@ -24,7 +27,11 @@ export async function startTaskWorker(config: ResolvedConfig): Promise<TaskWorke
   const logger = createLogger(config.log);
   await startTracing(process.env, logger);
   const registry = await loadGraphs(config);
-  const store = await createTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store") }).catch((error: unknown) => {
+  // Beside a database that exists (a service runs on it), never create one: if it vanishes, this worker waits
+  // for it (retrying every second) instead of starting a second, empty store.
+  const joins = !config.redis.url && existsSync(path.resolve(config.root, config.tasks.database));
+  const health = new StoreHealth(logStoreHealth(logger));
+  const store = await openWatchedTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store"), health, mode: joins ? "join" : "create" }).catch((error: unknown) => {
     throw new KaygraphError(Errors.StoreUnavailable, { message: `Cannot open the task store: ${(error as Error).message}`, cause: error });
   });
   const runs = await startRunService(config, registry, { logger, observers: [meterObserver(createMetrics()), traceObserver] });

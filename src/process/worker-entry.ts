@@ -11,6 +11,7 @@ import { loadGraphs } from "../definition/load.js";
 import type { GraphRegistry } from "../definition/registry.js";
 import { reportError } from "../error-report.js";
 import { KaygraphError } from "../errors.js";
+import { prestartRunThreads } from "../runs/start.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
 import { runReporter, startHeartbeat } from "./heartbeat.js";
 import { resolveWorkers } from "./workers.js";
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
       process.on("message", onMessage);
     });
     await registerTypeScript();
+    // Run threads boot while this standby waits: a reload then only loads the graphs into them.
+    prestartRunThreads(process.env.KAYGRAPH_THREADS === undefined || process.env.KAYGRAPH_THREADS === "auto" ? "auto" : Number(process.env.KAYGRAPH_THREADS) || "auto");
     // Only now may the primary hand us a project: before this, its message could arrive unheard.
     send({ type: "kaygraph:standby" });
     const { index, generate } = await order;
@@ -78,7 +81,7 @@ async function main(): Promise<void> {
     const registry = await loadGraphs(config);
     // Run starts feed the primary's watchdog (which names the run of a worker it kills).
     const observers = config.server.workerTimeout > 0 ? [runReporter(send)] : [];
-    handle = await startServer(config, registry, { debug: options.exposeErrors, observers });
+    handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false });
     loaded = { config, registry };
     watchForCrashes(handle);
   } catch (error) {

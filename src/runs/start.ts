@@ -4,7 +4,7 @@ import type { ResolvedConfig } from "../config/schema.js";
 import type { GraphRegistry } from "../definition/registry.js";
 import { Errors, KaygraphError } from "../errors.js";
 import { createRunService, type RunObserver, type RunService } from "./service.js";
-import { ThreadExecutor, type ThreadExecutorOptions } from "./threads/thread-executor.js";
+import { PrestartedThreads, ThreadExecutor, threadCount, type ThreadExecutorOptions } from "./threads/thread-executor.js";
 
 /** Options of {@link startRunService}. */
 export interface StartRunServiceOptions {
@@ -13,6 +13,29 @@ export interface StartRunServiceOptions {
   observers?: readonly RunObserver[];
   /** Threads to start instead of `threads.count` (the CLI's one-shot run needs one). */
   threadCount?: number;
+}
+
+let prestarted: PrestartedThreads | undefined;
+
+/**
+ * Starts run threads before the project is known (a `kaygraph dev` standby waiting for its reload), with the
+ * default `threads` settings unless given: the next {@link startRunService} of this process takes them over
+ * when its settings ask for as many threads with the same heap limit, and closes them otherwise.
+ *
+ * @example
+ * prestartRunThreads(); // in a standby, before it reports itself ready to load a project
+ */
+export function prestartRunThreads(count: number | "auto" = "auto", maxHeapMb = 512): void {
+  prestarted ??= new PrestartedThreads(threadCount(count), maxHeapMb);
+}
+
+/** The prestarted threads if they fit these settings; any that do not are closed. */
+function takePrestarted(count: number, maxHeapMb: number): PrestartedThreads | undefined {
+  const taken = prestarted;
+  prestarted = undefined;
+  if (taken === undefined || (taken.count === count && taken.maxHeapMb === maxHeapMb)) return taken;
+  void taken.pool.close("Prestarted run threads did not fit the project's threads settings.");
+  return undefined;
 }
 
 /**
@@ -29,7 +52,9 @@ export async function startRunService(config: ResolvedConfig, registry: GraphReg
   // Threads load graph files; graphs built in code (no file on disk) run inline.
   const threaded = registry.list().filter((graph) => (graph.definition.execution ?? config.execution) === "thread" && existsSync(graph.file));
   const files = [...new Set(threaded.map((graph) => graph.file))];
-  const threads = files.length > 0 ? new ThreadExecutor(threadOptions(config, files, options)) : undefined;
+  const settings = threadOptions(config, files, options);
+  const reuse = takePrestarted(files.length > 0 ? threadCount(settings.count) : 0, settings.maxHeapMb);
+  const threads = files.length > 0 ? new ThreadExecutor(settings, reuse) : undefined;
   try {
     await threads?.start();
   } catch (error) {

@@ -17,7 +17,7 @@ import { staticRoutes } from "./routes/static.js";
 import { studioRoutes } from "./routes/studio.js";
 import { streamRoutes } from "./routes/stream.js";
 import { asyncRoutes, taskRoutes } from "./routes/tasks.js";
-import type { TaskStore } from "../tasks/index.js";
+import { StoreHealth, type TaskStore } from "../tasks/index.js";
 import type { Guard } from "./guard.js";
 import { authenticate } from "./middleware/auth.js";
 import { rateLimit } from "./middleware/rate-limit.js";
@@ -38,6 +38,8 @@ export interface AppOptions {
   debug?: boolean;
   /** The task store behind `/async` and `/tasks` (see createTaskStore); without it those routes answer 503. */
   tasks?: TaskStore;
+  /** Health of the stores, shown by `/ready` (startServer watches them); default: none watched. */
+  health?: StoreHealth;
   /** JWT verification and rate limits (see createGuard); without it neither is applied. */
   guard?: Pick<Guard, "verifier" | "limiter">;
   /**
@@ -66,6 +68,7 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
     state: options.state ?? { phase: "ready" },
     debug,
     tasks: options.tasks,
+    health: options.health ?? new StoreHealth(),
     runs: options.runs ?? createRunService({ config, registry, debug, logger, observers: [meterObserver(metrics), traceObserver] }),
     startedAt: Date.now(),
   };

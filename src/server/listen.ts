@@ -11,7 +11,8 @@ import { ConnectionTracker } from "./connections.js";
 import type { ServerState } from "./context.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type Metrics } from "./metrics.js";
-import { createGuard } from "./guard.js";
+import { createGuard, type Guard } from "./guard.js";
+import { logStoreHealth, watchLimiter } from "./store-watch.js";
 import { abortRunOf } from "./run-abort.js";
 import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
@@ -21,7 +22,7 @@ import { meterObserver } from "./run-metering.js";
 import { traceObserver } from "../tracing/observer.js";
 import { startTracing, stopTracing } from "../tracing/sdk.js";
 import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";
-import { TaskRunner, createTaskStore, type TaskStore } from "../tasks/index.js";
+import { StoreHealth, TaskRunner, openWatchedTaskStore, type TaskStore } from "../tasks/index.js";
 
 /** A listening server. */
 export interface ServerHandle {
@@ -57,6 +58,12 @@ export interface StartServerOptions {
   tasks?: TaskStore | false;
   /** Run background tasks in this process too (default true). */
   runTasks?: boolean;
+  /**
+   * This process joins a service whose stores were opened already (a replacement or later cluster worker):
+   * the SQLite file is never created here, and a store that cannot be opened makes the server start degraded
+   * (`/ready` and task routes 503, opening retried every second) instead of failing to start.
+   */
+  joinStores?: boolean;
   /** Auth and rate-limit hooks of `WS /ws/{client_id}` (see WebSocketHooks). */
   webSockets?: WebSocketHooks;
   /** More run observers, after the metrics (a cluster worker reports run starts to its primary's watchdog). */
@@ -80,16 +87,21 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   const abandon = async (): Promise<void> => {
     await (await starting.catch(() => undefined))?.close();
   };
-  const guard = await createGuard(config, logger).catch(async (error: unknown) => {
-    await abandon();
-    throw error;
-  });
+  // Both stores are watched: /ready answers 503 while one is down, each change is logged once.
+  const health = new StoreHealth(logStoreHealth(logger));
+  const guard = watchGuard(
+    await createGuard(config, logger).catch(async (error: unknown) => {
+      await abandon();
+      throw error;
+    }),
+    health,
+  );
   const ownStore = options.tasks === undefined;
   const store =
     options.tasks === false
       ? undefined
       : (options.tasks ??
-        (await openTaskStore(config, logger).catch(async (error: unknown) => {
+        (await openTaskStore(config, logger, health, options.joinStores ? "join" : "create").catch(async (error: unknown) => {
           await Promise.all([abandon(), guard.close()]);
           throw error;
         })));
@@ -98,7 +110,7 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
     await guard.close();
     throw error;
   });
-  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, guard, runs });
+  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, health, guard, runs });
   const server = http.createServer(app);
   const tracker = new ConnectionTracker(server);
   // An upgraded socket is no longer HTTP: the WebSocket drain closes it with 1001, not the keep-alive sweep.
@@ -150,10 +162,27 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, metrics, webSockets, close };
 }
 
-/** Opens the task store of the settings, as a clear startup error when it cannot be opened. */
-async function openTaskStore(config: ResolvedConfig, logger: Logger): Promise<TaskStore> {
+/** The guard with its rate-limit store watched (see watchLimiter). */
+function watchGuard(guard: Guard, health: StoreHealth): Guard {
+  if (!guard.limiter) return guard;
+  const watched = watchLimiter(guard.limiter, health);
+  return {
+    ...guard,
+    limiter: watched.limiter,
+    close: async () => {
+      watched.stop();
+      await guard.close();
+    },
+  };
+}
+
+/**
+ * Opens the task store of the settings under watch. The service's first open (`create`) fails as a clear
+ * startup error; a joining process (`join`) never creates the SQLite file and starts degraded instead.
+ */
+async function openTaskStore(config: ResolvedConfig, logger: Logger, health: StoreHealth, mode: "create" | "join"): Promise<TaskStore> {
   try {
-    return await createTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store") });
+    return await openWatchedTaskStore(config, { onError: (error) => logger.warn({ err: error }, "task store"), health, mode });
   } catch (error) {
     throw new KaygraphError(Errors.StoreUnavailable, {
       message: `Cannot open the task store (${config.redis.url ? "Redis" : config.tasks.database}): ${(error as Error).message}`,

@@ -60,6 +60,15 @@ export class JobFetcher {
     }
   }
 
+  /**
+   * The next waiting job, locked with `token`, without blocking (undefined when none is waiting). Call it only
+   * between blocking fetches, never beside one: BullMQ keeps one blocking wait per Worker.
+   */
+  async nextNow(token: string, leaseMs: number): Promise<Job | undefined> {
+    if (this.closed) return undefined;
+    return this.ensure(leaseMs).worker.getNextJob(token, { block: false });
+  }
+
   /** Closes the worker (and waits for any retiring one). */
   async close(): Promise<void> {
     this.closed = true;
@@ -72,7 +81,8 @@ export class JobFetcher {
     if (this.current) this.retire(this.current);
     const { url, prefix, queueName, maxLost, onError, onStallLimit } = this.options;
     // BullMQ requires maxRetriesPerRequest: null on a worker's connection (it blocks).
-    const connection = new Redis(url, { maxRetriesPerRequest: null });
+    // No command timeout either (the blocking fetch must wait); connects are bounded like the store's.
+    const connection = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 2000, retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000) });
     connection.on("error", onError);
     const worker = new Worker(queueName, null, {
       connection,

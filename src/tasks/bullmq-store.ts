@@ -14,7 +14,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Job, Queue } from "bullmq";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 import { Errors, KaygraphError } from "../errors.js";
 import { JobFetcher } from "./bullmq-fetcher.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
@@ -46,6 +46,22 @@ export interface BullmqTaskStoreOptions extends TaskStoreSettings {
 }
 
 const QUEUE = "tasks";
+
+/**
+ * Every call on the store's own connection is bounded, so a frozen or vanished Redis answers the API with 503
+ * in about a second instead of hanging requests: a command timeout, a connect timeout, no offline queue (a
+ * call while disconnected fails at once), no silent re-send of a call cut by a reconnect (it may have run: the
+ * caller retries, with its Idempotency-Key), and endless reconnects with capped backoff (the store recovers by
+ * itself). The same bounds as the rate-limit client (LIMITER_REDIS_OPTIONS). Blocking fetches run on the fetcher's own connection, which
+ * has no command timeout (a blocking call must be allowed to wait).
+ */
+export const TASK_REDIS_OPTIONS: Readonly<RedisOptions> = Object.freeze({
+  commandTimeout: 1000,
+  connectTimeout: 2000,
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000),
+});
 const LIST_BATCH = 200;
 
 /**
@@ -98,7 +114,7 @@ export class BullmqTaskStore implements TaskStore {
   /** Connects and checks that Redis answers (a clear error instead of hanging requests). */
   static async open(options: BullmqTaskStoreOptions): Promise<BullmqTaskStore> {
     // lazyConnect: the first connect() rejects when Redis is down, instead of retrying behind a hanging ping.
-    const redis = new Redis(options.url, { connectTimeout: 5000, lazyConnect: true });
+    const redis = new Redis(options.url, { ...TASK_REDIS_OPTIONS, lazyConnect: true });
     // The socket error (ECONNREFUSED…) says more than the rejection ("Connection is closed").
     let socketError: unknown;
     const onConnectError = (error: unknown): void => void (socketError ??= error);
@@ -135,8 +151,13 @@ export class BullmqTaskStore implements TaskStore {
       ...(parked ?? []),
     )) as [string, string, string[]];
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
+    const task = hashToRecord(fromFlat(flat));
     if (kind === "created" && parked === undefined) await this.enqueue(id);
-    return { task: hashToRecord(fromFlat(flat)), replayed: kind === "replay" };
+    // A retry of a submit whose answer was lost (it timed out after Redis stored it, before the job was added):
+    // make sure the late-stored task has its job now instead of waiting for the orphan sweep. Adding a job id
+    // that exists is a no-op, and a claim discards a job whose task is not pending.
+    if (kind === "replay" && task.status === "pending") await this.enqueue(task.id);
+    return { task, replayed: kind === "replay" };
   }
 
   async get(id: string, scope?: OwnerScope): Promise<TaskRecord | undefined> {
@@ -209,6 +230,11 @@ export class BullmqTaskStore implements TaskStore {
     return () => feed.close();
   }
 
+  /** A cheap health check: Redis answers a PING (bounded by the command timeout). */
+  async probe(): Promise<void> {
+    await this.redis.ping();
+  }
+
   // #endregion
   // #region worker side
 
@@ -218,30 +244,46 @@ export class BullmqTaskStore implements TaskStore {
     await this.cancelChannel;
     while (!signal?.aborted && !this.closing) {
       const token = randomUUID();
-      const fetched = await this.fetcher.next(token, leaseMs, signal);
-      if (fetched?.id === undefined) continue;
-      const job = await Job.fromId(this.queue, fetched.id);
-      if (job === undefined) continue;
-      if (signal?.aborted) {
-        // Fetched while being stopped: hand it straight back (if this fails, its lock expires and it stalls back).
-        await job.moveToWait(token).catch(this.onError);
-        return undefined;
-      }
-      const now = Date.now();
-      const [kind, flat] = (await this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, now, leaseMs, this.settings.maxLost)) as [string, string[]];
-      if (kind === "claimed") {
-        this.jobs.set(token, job);
-        return this.leases.hold(hashToClaimed(fromFlat(flat)), token);
-      }
-      await job.moveToCompleted(null, token, false).catch(this.onError);
+      const lease = await this.take(await this.fetcher.next(token, leaseMs, signal), token, options);
+      if (lease !== undefined) return lease;
     }
     return undefined;
   }
 
-  /** BullMQ hands out one job per fetch; the claim loop takes one task per call here. */
-  async claimBatch(options: ClaimOptions, _max: number): Promise<Lease[]> {
-    const lease = await this.claim(options);
-    return lease === undefined ? [] : [lease];
+  /**
+   * Waits for one task like {@link claim}, then takes up to `max - 1` more that are already waiting without
+   * blocking: their fetches are sent together (pipelined on one connection), and so are their claims, so a
+   * backlog costs a few round trips per batch instead of three per task.
+   */
+  async claimBatch(options: ClaimOptions, max: number): Promise<Lease[]> {
+    const first = await this.claim(options);
+    if (first === undefined) return [];
+    if (max <= 1 || options.signal?.aborted) return [first];
+    const waiting = Math.min(max - 1, await this.queue.getWaitingCount().catch(() => 0));
+    if (waiting === 0) return [first];
+    const tokens = Array.from({ length: waiting }, () => randomUUID());
+    const fetched = await Promise.all(tokens.map((token) => this.fetcher.nextNow(token, options.leaseMs).catch((error: unknown) => (this.onError(error), undefined))));
+    const more = await Promise.all(fetched.map((job, i) => this.take(job, tokens[i], options).catch((error: unknown) => (this.onError(error), undefined))));
+    return [first, ...more.filter((lease): lease is Lease => lease !== undefined)];
+  }
+
+  /** Turns a fetched job into a lease (the record decides), or discards it; undefined when nothing was taken. */
+  private async take(fetched: Job | undefined, token: string, { signal, leaseMs }: ClaimOptions): Promise<Lease | undefined> {
+    if (fetched?.id === undefined) return undefined;
+    const job = await Job.fromId(this.queue, fetched.id);
+    if (job === undefined) return undefined;
+    if (signal?.aborted) {
+      // Fetched while being stopped: hand it straight back (if this fails, its lock expires and it stalls back).
+      await job.moveToWait(token).catch(this.onError);
+      return undefined;
+    }
+    const [kind, flat] = (await this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, Date.now(), leaseMs, this.settings.maxLost)) as [string, string[]];
+    if (kind === "claimed") {
+      this.jobs.set(token, job);
+      return this.leases.hold(hashToClaimed(fromFlat(flat)), token);
+    }
+    await job.moveToCompleted(null, token, false).catch(this.onError);
+    return undefined;
   }
 
   async renew(lease: Lease, leaseMs: number): Promise<RenewResult> {

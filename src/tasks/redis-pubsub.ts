@@ -53,7 +53,9 @@ export class RedisPubSub {
 
   private connect(): Redis {
     if (this.client) return this.client;
-    const client = (this.client = this.base.duplicate());
+    // Subscriptions may start before this connection is up (and must survive reconnects): they queue, unlike
+    // the base connection's calls, which fail fast while Redis is away.
+    const client = (this.client = this.base.duplicate({ enableOfflineQueue: true }));
     client.on("error", this.onError);
     client.on("message", (channel: string, message: string) => {
       for (const handler of [...(this.channels.get(channel)?.handlers ?? [])]) {

@@ -63,8 +63,19 @@ CREATE TABLE IF NOT EXISTS kg_doorbells (
 );
 `;
 
+/** Options of {@link openTaskDatabase}. */
+export interface OpenTaskDatabaseOptions {
+  /** How long a writer waits for another process's lock (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /**
+   * Open only an existing file, never create one (better-sqlite3 `fileMustExist`): for every process started
+   * after the service's first open, so none creates a second, empty store beside one that was deleted.
+   */
+  mustExist?: boolean;
+}
+
 /**
- * Opens (creating if needed) the database: WAL so readers never block the writer, a busy timeout so
+ * Opens (creating if needed, unless `mustExist`) the database: WAL so readers never block the writer, a busy timeout so
  * concurrent writers from other processes wait instead of failing, foreign keys for event cleanup.
  * `synchronous = NORMAL` is WAL's usual pairing: a commit survives a process crash (kill -9); only an OS
  * crash or power loss can drop the last commits.
@@ -72,10 +83,11 @@ CREATE TABLE IF NOT EXISTS kg_doorbells (
  * @example
  * const db = openTaskDatabase("/srv/app/.kaygraph/kaygraph.db");
  */
-export function openTaskDatabase(file: string, busyTimeoutMs = 5000): Database.Database {
+export function openTaskDatabase(file: string, options: OpenTaskDatabaseOptions = {}): Database.Database {
+  const { busyTimeoutMs = 5000, mustExist = false } = options;
   try {
-    mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file);
+    if (!mustExist) mkdirSync(path.dirname(file), { recursive: true });
+    const db = new Database(file, { fileMustExist: mustExist });
     db.pragma("journal_mode = WAL");
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     db.pragma("synchronous = NORMAL");
@@ -83,7 +95,9 @@ export function openTaskDatabase(file: string, busyTimeoutMs = 5000): Database.D
     migrate(db);
     return db;
   } catch (error) {
-    throw new KaygraphError(Errors.StoreUnavailable, { message: `Could not open the task database ${file}: ${error instanceof Error ? error.message : String(error)}`, cause: error });
+    const missing = mustExist && (error as { code?: unknown }).code === "SQLITE_CANTOPEN";
+    const why = missing ? "the file does not exist (this process joins a running service, so it never creates one)" : error instanceof Error ? error.message : String(error);
+    throw new KaygraphError(Errors.StoreUnavailable, { message: `Could not open the task database ${file}: ${why}`, cause: error });
   }
 }
 

@@ -11,6 +11,7 @@ import { GroupCommit } from "./sqlite-group-commit.js";
 import { EventFeed } from "./event-feed.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { LeaseRegistry } from "./lease-registry.js";
+import { fileIdentity, identityChange, StoreIdentityError, type FileIdentity } from "./sqlite-identity.js";
 import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
 import { appendEvents, finish, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
@@ -26,6 +27,8 @@ import { DEFAULT_INTERRUPTED_RETENTION_MS, isTerminalStatus } from "./types.js";
 export interface SqliteTaskStoreOptions extends TaskStoreSettings {
   /** Database file, e.g. `<project>/.kaygraph/kaygraph.db`. */
   file: string;
+  /** Open only an existing file, never create one (processes that join a running service). */
+  mustExist?: boolean;
 }
 
 
@@ -59,6 +62,8 @@ export class SqliteTaskStore implements TaskStore {
   private constructor(
     private readonly db: Database.Database,
     private readonly settings: SqliteTaskStoreOptions,
+    /** The file this store opened (see {@link probe}); undefined for an in-memory database. */
+    private readonly identity: FileIdentity | undefined,
   ) {
     this.sql = new Statements(db);
     this.writes = new GroupCommit(db);
@@ -71,9 +76,21 @@ export class SqliteTaskStore implements TaskStore {
     this.offCancelRing = this.bell.on("cancel", (id) => this.leases.cancelRequested(id));
   }
 
-  /** Opens (creating if needed) the database file. */
+  /** Opens (creating if needed, unless `mustExist`) the database file and records which file it is. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
-    return new SqliteTaskStore(openTaskDatabase(options.file), options);
+    const db = openTaskDatabase(options.file, { mustExist: options.mustExist ?? false });
+    return new SqliteTaskStore(db, options, fileIdentity(options.file));
+  }
+
+  /**
+   * A cheap health check: the database answers (`SELECT 1`) and the file at the path is still the one this
+   * store opened. Throws {@link StoreIdentityError} when it was deleted, moved or replaced.
+   */
+  async probe(): Promise<void> {
+    this.sql.prepare("SELECT 1").get();
+    if (this.identity === undefined) return;
+    const change = identityChange(this.identity, fileIdentity(this.settings.file));
+    if (change !== undefined) throw new StoreIdentityError(change, this.settings.file);
   }
 
   // #region API side

@@ -173,14 +173,32 @@ export class ThreadPool {
   private readonly leaving = new Set<PoolThread>();
   private isClosed = false;
   private next = 0;
+  private workerData: unknown;
 
   constructor(private readonly options: ThreadPoolOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`size must be a positive integer, got ${options.size}`);
+    this.workerData = options.workerData;
   }
 
   /** Creates every thread; resolves once all are ready, rejects if one fails to load. */
   async start(): Promise<void> {
+    this.prestart();
+    await Promise.all(this.threads.map((t) => t.ready));
+  }
+
+  /** Creates every thread without waiting for them (see {@link provide}). */
+  prestart(): void {
     while (this.threads.length < this.options.size) this.threads.push(this.spawn());
+  }
+
+  /**
+   * For threads started before their data was known (their script waits for it): posts
+   * `{ type: "pool:data", data }` to every thread, makes `data` the `workerData` of every later one
+   * (replacements), and resolves once all are ready.
+   */
+  async provide(data: unknown): Promise<void> {
+    this.workerData = data;
+    for (const thread of this.threads) thread.post({ type: "pool:data", data });
     await Promise.all(this.threads.map((t) => t.ready));
   }
 
@@ -241,9 +259,9 @@ export class ThreadPool {
   }
 
   private spawn(): PoolThread {
-    const { script, workerData, resourceLimits, execArgv } = this.options;
+    const { script, resourceLimits, execArgv } = this.options;
     const taken = new Int32Array(new SharedArrayBuffer(4));
-    const data: PoolWorkerData = { data: workerData, taken };
+    const data: PoolWorkerData = { data: this.workerData, taken };
     const worker = new Worker(script, { workerData: data, resourceLimits, ...(execArgv && { execArgv }), stdout: false, stderr: false });
     return new PoolThread(
       worker,

@@ -11,6 +11,22 @@ import type { RunRequest } from "../executor.js";
 export interface ThreadData {
   files: string[];
   root: string;
+  /**
+   * Started ahead of its project (a `kaygraph dev` standby): the thread warms up (TypeScript loader, kaygraph
+   * itself) and loads nothing until a {@link LoadOrder} names the files.
+   */
+  deferred?: boolean;
+  /**
+   * The process's environment when the project was loaded (its `.env` applied): a thread started earlier
+   * took a copy of an older one and replaces it with this.
+   */
+  env?: Record<string, string | undefined>;
+}
+
+/** Main → thread: what a deferred thread loads (sent once, to threads started with `deferred`). */
+export interface LoadOrder {
+  type: "pool:data";
+  data: ThreadData;
 }
 
 /** Main → thread: run a graph. */
@@ -71,6 +87,6 @@ export interface FailureData {
 export type EndReport = { type: "end"; job: number; events: RunEvent[] } & ({ ok: true; output: unknown } | { ok: false; failure: FailureData });
 
 /** Any message main sends a run thread. */
-export type ToThread = RunOrder | AbortOrder | CheckpointAnswer;
+export type ToThread = RunOrder | AbortOrder | CheckpointAnswer | LoadOrder;
 /** Any message a run thread sends about a job. */
 export type FromThread = EventsReport | EndReport | CheckpointReport;

@@ -6,7 +6,7 @@
  */
 import { register } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
-import { describeLoadError } from "../../config/import-module.js";
+import { describeLoadError, registerTypeScript } from "../../config/import-module.js";
 import { loadGraphFiles } from "../../definition/load.js";
 import type { GraphRegistry } from "../../definition/registry.js";
 import { CancelledReason, runDefinition } from "../../definition/run.js";
@@ -98,17 +98,41 @@ class ThreadRun {
 const runs = new Map<number, ThreadRun>();
 let registry: GraphRegistry | undefined;
 let loadError = "";
-const loading = loadGraphFiles(data.files, data.root).then(
-  (loaded) => {
-    registry = loaded;
-    port.postMessage({ type: "ready" });
-  },
-  (error: unknown) => {
-    // Kept alive (no respawn loop): runs placed here fail with the reason.
-    loadError = describeLoadError(error, data.root);
-    port.postMessage({ type: "load-failed", message: loadError });
-  },
-);
+let loadOrdered!: (data: ThreadData) => void;
+// A deferred thread's order may come while it still warms up: it is kept until then.
+const ordered = new Promise<ThreadData>((resolve) => (loadOrdered = resolve));
+const loading = (data.deferred ? Promise.all([warmUp(), ordered]).then(([, what]) => what) : Promise.resolve(data)).then(load);
+
+function load(what: ThreadData): Promise<void> {
+  if (what.env !== undefined) replaceEnv(what.env);
+  return loadGraphFiles(what.files, what.root).then(
+    (loaded) => {
+      registry = loaded;
+      port?.postMessage({ type: "ready" });
+    },
+    (error: unknown) => {
+      // Kept alive (no respawn loop): runs placed here fail with the reason.
+      loadError = describeLoadError(error, what.root);
+      port?.postMessage({ type: "load-failed", message: loadError });
+    },
+  );
+}
+
+/** The thread's `process.env` (its own copy) becomes `env`. */
+function replaceEnv(env: Record<string, string | undefined>): void {
+  for (const key of Object.keys(process.env)) if (!(key in env)) delete process.env[key];
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
+}
+
+/**
+ * A thread started ahead of its project loads what every project's graphs load — the TypeScript loader and
+ * kaygraph itself (the module a graph's `import "kaygraph"` resolves to, when the project uses this copy) — so
+ * that loading the graphs later costs only the graphs. A failure here is left for the real load to report.
+ */
+async function warmUp(): Promise<void> {
+  await registerTypeScript().catch(() => undefined);
+  await import("../../index.js").catch(() => undefined);
+}
 
 port.on("message", (message: ToThread) => {
   if (message.type === "run") {
@@ -116,6 +140,7 @@ port.on("message", (message: ToThread) => {
     Atomics.add(taken, 0, 1);
     void execute(message);
   }
+  else if (message.type === "pool:data") loadOrdered(message.data);
   else if (message.type === "checkpoint-done") runs.get(message.job)?.checkpointDone(message);
   else if (message.type === "abort") runs.get(message.job)?.controller.abort(message.code === "CANCELLED" ? new CancelledReason(message.message) : abortReason(message.code, message.message));
 });

@@ -32,10 +32,8 @@ export interface ThreadExecutorOptions {
   onThreadEnd?(info: { threadId: number; end: ThreadEnd; runs: number }): void;
 }
 
-const fromSource = import.meta.url.endsWith(".ts");
-/** The thread's module; from the sources (unit tests) it is loaded through tsx. */
-const ENTRY = new URL(fromSource ? "./thread-entry.ts" : "./thread-entry.js", import.meta.url);
-const EXEC_ARGV = fromSource ? ["--import", "tsx"] : undefined;
+/** The thread's module; from the sources (unit tests) a small entry registers tsx first. */
+const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./thread-entry-source.mjs" : "./thread-entry.js", import.meta.url);
 
 /**
  * The number of run threads for a `threads.count` setting.
@@ -47,26 +45,45 @@ export function threadCount(count: number | "auto"): number {
   return count === "auto" ? Math.min(8, Math.max(2, os.availableParallelism())) : count;
 }
 
+/**
+ * Run threads started ahead of their project (a `kaygraph dev` standby): they load the TypeScript loader and
+ * kaygraph now and the graphs once an executor takes them over (`new ThreadExecutor(options, prestarted)`),
+ * so a reload does not wait for threads to boot.
+ */
+export class PrestartedThreads {
+  readonly pool: ThreadPool;
+  /** Where thread ends go once an executor took the threads over. */
+  onThreadEnd: ThreadExecutorOptions["onThreadEnd"];
+
+  constructor(
+    readonly count: number,
+    readonly maxHeapMb: number,
+  ) {
+    this.pool = threadPool(count, maxHeapMb, { files: [], root: "", deferred: true }, (info) => this.onThreadEnd?.(info));
+    this.pool.prestart();
+  }
+}
+
 /** See the module comment. */
 export class ThreadExecutor implements RunExecutor {
   readonly kind = "thread";
   readonly pool: ThreadPool;
+  private readonly prestarted: boolean;
   private nextJob = 0;
 
-  constructor(private readonly options: ThreadExecutorOptions) {
-    this.pool = new ThreadPool({
-      size: threadCount(options.count),
-      script: ENTRY,
-      workerData: options.load,
-      resourceLimits: { maxOldGenerationSizeMb: options.maxHeapMb },
-      ...(EXEC_ARGV && { execArgv: EXEC_ARGV }),
-      onThreadEnd: (threadId, end, runs) => options.onThreadEnd?.({ threadId, end, runs }),
-    });
+  constructor(
+    private readonly options: ThreadExecutorOptions,
+    prestarted?: PrestartedThreads,
+  ) {
+    this.prestarted = prestarted !== undefined;
+    if (prestarted !== undefined) prestarted.onThreadEnd = options.onThreadEnd;
+    this.pool = prestarted?.pool ?? threadPool(threadCount(options.count), options.maxHeapMb, options.load, (info) => options.onThreadEnd?.(info));
   }
 
   /** Starts every thread; resolves once each has loaded the graphs (warm before the server says ready). */
   start(): Promise<void> {
-    return this.pool.start();
+    // Prestarted threads copied the environment before the project's .env was applied: they get today's.
+    return this.prestarted ? this.pool.provide({ ...this.options.load, env: { ...process.env } }) : this.pool.start();
   }
 
   /** Threads load graph files: a graph built in code (no such file) runs inline. */
@@ -84,6 +101,16 @@ export class ThreadExecutor implements RunExecutor {
   close(): Promise<void> {
     return this.pool.close();
   }
+}
+
+function threadPool(size: number, maxHeapMb: number, load: ThreadData, onThreadEnd: ThreadExecutorOptions["onThreadEnd"]): ThreadPool {
+  return new ThreadPool({
+    size,
+    script: ENTRY,
+    workerData: load,
+    resourceLimits: { maxOldGenerationSizeMb: maxHeapMb },
+    onThreadEnd: (threadId, end, runs) => onThreadEnd?.({ threadId, end, runs }),
+  });
 }
 
 /** The main thread's side of one run in a thread. */

@@ -34,6 +34,8 @@ export interface RateLimiter {
   readonly failOpen: boolean;
   /** Which store counts. */
   readonly storeKind: LimiterStore["kind"];
+  /** A cheap health check of the counter store (none for the cluster store); rejects when it is down. */
+  probe(): Promise<void>;
   /** Closes what the limiter opened (the SQLite file); a caller's Redis client stays open. */
   close(): Promise<void>;
 }
@@ -83,6 +85,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         throw new LimiterUnavailableError(store.kind, outcome);
       }
     },
+    probe: async () => await store.probe?.(),
     close: () => store.close(),
   };
 }

@@ -65,6 +65,8 @@ export function redisStore(options: RedisStoreOptions): LimiterStore {
           keyPrefix: `${options.prefix}:${keyPrefix}`,
         }),
       }),
+    // Bounded by the client's command timeout (LIMITER_REDIS_OPTIONS).
+    probe: async () => void (await options.client.ping()),
     close: async () => undefined,
   };
 }

@@ -14,7 +14,7 @@
  * Durability: each consume is a committed transaction; with synchronous=NORMAL in WAL mode a process crash
  * (kill -9) never loses a commit (only a power loss can drop the last ones).
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { RateLimiterSQLite } from "rate-limiter-flexible";
@@ -44,6 +44,7 @@ export const RATE_LIMIT_TABLE = "kaygraph_rate_limits";
  */
 export function openSqliteStore(options: SqliteStoreOptions, onError: (error: unknown) => void): LimiterStore {
   const db = openDatabase(options);
+  const opened = statSync(options.file, { throwIfNoEntry: false });
   const prune = db.prepare(`DELETE FROM ${RATE_LIMIT_TABLE} WHERE expire IS NOT NULL AND expire < ?`);
   const pruneNow = () => {
     try {
@@ -70,6 +71,14 @@ export function openSqliteStore(options: SqliteStoreOptions, onError: (error: un
         duration: spec.durationSec,
         keyPrefix,
       }),
+    probe: async () => {
+      db.prepare("SELECT 1").get();
+      // A file deleted or replaced under this process: counting on would split the counts from other processes.
+      const now = statSync(options.file, { throwIfNoEntry: false });
+      if (opened !== undefined && (now === undefined || now.dev !== opened.dev || now.ino !== opened.ino)) {
+        throw new Error(`the rate-limit database file was ${now === undefined ? "deleted or moved" : "replaced"} while in use`);
+      }
+    },
     close: async () => {
       clearInterval(timer);
       db.close();

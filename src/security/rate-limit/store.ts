@@ -11,6 +11,8 @@ export interface LimiterStore {
   readonly kind: "sqlite" | "redis" | "cluster";
   /** A limiter counting `spec` under `keyPrefix`. */
   create(spec: RateSpec, keyPrefix: string): SpecLimiter;
+  /** A cheap health check (Redis: PING; SQLite: `SELECT 1` and the file is still the one opened); rejects when down. */
+  probe?(): Promise<void>;
   /** Releases what the store opened itself (never a caller's Redis client). */
   close(): Promise<void>;
 }

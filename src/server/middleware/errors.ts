@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from "express";
 import type { Logger } from "pino";
 import { DefinitionRunError } from "../../definition/run-errors.js";
 import { publicRunError } from "../../runs/public.js";
+import { StoreUnavailableError } from "../../tasks/store-health.js";
 import { HttpError, type ErrorBody } from "../http-error.js";
 import { bodyParserError } from "./body.js";
 import { requestIdOf } from "./request-id.js";
@@ -28,6 +29,8 @@ export function toHttpError(error: unknown, debug: boolean): HttpError {
   if (parsed) return parsed;
   // The router decodes path parameters and throws URIError on malformed percent-encoding (`/tasks/%ZZ`).
   if (error instanceof URIError) return new HttpError(400, "BAD_REQUEST", "The request path is not valid percent-encoding (a % must be followed by two hex digits of UTF-8).", { cause: error });
+  // A store is down (or this call found it so): 503 naming the store, retry shortly.
+  if (error instanceof StoreUnavailableError) return new HttpError(503, "UNAVAILABLE", error.message, { details: { store: error.store, backend: error.backend }, headers: { ...error.headers }, cause: error });
   if (error instanceof DefinitionRunError) {
     // The run service's one mapping (GRAPH_ERROR messages are shown only in debug/dev).
     const answer = publicRunError(error, debug);

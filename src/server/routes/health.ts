@@ -4,8 +4,9 @@ import type { AppContext } from "../context.js";
 import { HttpError } from "../http-error.js";
 import { metricsText } from "../metrics.js";
 import { methodNotAllowed } from "../middleware/errors.js";
+import { readiness } from "../readiness.js";
 
-/** `/health` (alive), `/ready` (503 while starting or draining) and `/metrics` (Prometheus text). */
+/** `/health` (alive), `/ready` (503 while starting or draining, or a store is down) and `/metrics` (Prometheus text). */
 export function serviceRoutes(ctx: AppContext, router: Router = Router()): Router {
   router
     .route("/health")
@@ -16,8 +17,11 @@ export function serviceRoutes(ctx: AppContext, router: Router = Router()): Route
   router
     .route("/ready")
     .get((_req, res) => {
-      if (ctx.state.phase !== "ready") throw new HttpError(503, "UNAVAILABLE", `The server is ${ctx.state.phase}.`, { headers: { "Retry-After": "1" } });
-      res.json({ status: "ready" });
+      // Not ready while starting or draining, or while a store it depends on is down (the JSON says which and why).
+      // With rateLimit.failOpen a down counter store lets requests through: reported, but still ready.
+      const answer = readiness(ctx.state.phase, ctx.health.snapshot(), ctx.config.rateLimit.failOpen ? ["limits"] : []);
+      if (!answer.ready) throw new HttpError(503, "UNAVAILABLE", answer.message, { details: answer.details, headers: { "Retry-After": "1" } });
+      res.json(answer.body);
     })
     .all(methodNotAllowed(["GET"]));
   router

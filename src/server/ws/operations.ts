@@ -14,7 +14,7 @@ import type { AppContext } from "../context.js";
 import { pauseMark, publicTaskEvent, TaskEventPump } from "../event-flow.js";
 import type { ErrorCode } from "../http-error.js";
 import type { ResumeMessage, RunMessage, SubscribeMessage } from "./protocol.js";
-import { IdempotencyMismatchError, TaskConflictError } from "../../tasks/index.js";
+import { IdempotencyMismatchError, StoreUnavailableError, TaskConflictError } from "../../tasks/index.js";
 import { formatIssues } from "../../definition/run-errors.js";
 import type { ConnectionInfo, LimitedMessage } from "./types.js";
 
@@ -163,6 +163,10 @@ export async function startSubscription(host: OperationHost, message: SubscribeM
     );
     pump.start();
   } catch (error) {
+    if (error instanceof StoreUnavailableError) {
+      host.sendError(message.id, "UNAVAILABLE", error.message, { store: error.store, retry_after: 1 });
+      return;
+    }
     host.log.error({ err: error, task_id: message.task_id }, "websocket subscribe failed");
     host.sendError(message.id, "INTERNAL_ERROR", "The subscription failed; the server log has the details.");
   } finally {
@@ -200,6 +204,7 @@ export async function startResume(host: OperationHost, message: ResumeMessage): 
   } catch (error) {
     if (error instanceof TaskConflictError) host.sendError(message.id, "CONFLICT", error.message, { status: error.taskStatus });
     else if (error instanceof IdempotencyMismatchError) host.sendError(message.id, "IDEMPOTENCY_MISMATCH", error.message);
+    else if (error instanceof StoreUnavailableError) host.sendError(message.id, "UNAVAILABLE", error.message, { store: error.store, retry_after: 1 });
     else {
       host.log.error({ err: error, task_id: message.task_id }, "websocket resume failed");
       host.sendError(message.id, "INTERNAL_ERROR", "The resume failed; the server log has the details.");

@@ -32,6 +32,19 @@ export function leaseCases(fresh: Fresh): void {
     expect((await claimNow(store)).task.trace_context).toBeNull();
   });
 
+  it("claimBatch takes as many waiting tasks as asked for in one call, each once, and the rest on the next", async () => {
+    const store = await (await fresh()).open();
+    const ids = await Promise.all(Array.from({ length: 5 }, async (_, i) => (await store.submit({ graph: "g", version: 1, input: { i } })).task.id));
+    const first = await store.claimBatch({ leaseMs: 10_000, signal: AbortSignal.timeout(5_000) }, 3);
+    expect(first).toHaveLength(3);
+    const rest = await store.claimBatch({ leaseMs: 10_000, signal: AbortSignal.timeout(5_000) }, 5);
+    expect(rest).toHaveLength(2);
+    const claimed = [...first, ...rest].map((lease) => lease.task.id);
+    expect(new Set(claimed).size).toBe(5);
+    expect([...claimed].sort()).toEqual([...ids].sort());
+    for (const lease of [...first, ...rest]) expect(await store.complete(lease, null)).toBe("ok");
+  });
+
   it("applies one lease's writes in call order: events appended without waiting come before the ending", async () => {
     const store = await (await fresh()).open();
     const ids = await Promise.all(Array.from({ length: 5 }, async (_, i) => (await store.submit({ graph: "g", version: 1, input: { i } })).task.id));
