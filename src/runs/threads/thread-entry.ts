@@ -131,7 +131,8 @@ function replaceEnv(env: Record<string, string | undefined>): void {
  */
 async function warmUp(): Promise<void> {
   await registerTypeScript().catch(() => undefined);
-  await import("../../index.js").catch(() => undefined);
+  // What a graph's `import "kaygraph"` resolves to in a run thread (see resolve-hook.ts).
+  await import("../../thread-index.js").catch(() => undefined);
 }
 
 port.on("message", (message: ToThread) => {
