@@ -3,7 +3,7 @@
 //   node bench/http.mjs [--rounds 3] [--duration 5] [--connections 50] [--all]   (--all adds the --workers 2 rows)
 import autocannon from "autocannon";
 import path from "node:path";
-import { fmt, machineLine, median, numberFlag, printTable } from "./lib.mjs";
+import { fmt, machineLine, median, numberFlag, printTable, treeCpuMs } from "./lib.mjs";
 import { benchDir, startKaygraph, startServer } from "./servers.mjs";
 import { signToken } from "../dist/security/index.js";
 import { startLangGraph } from "./langgraph-server.mjs";
@@ -48,17 +48,23 @@ function load(port, side) {
   });
 }
 
-/** Runs every side for `ROUNDS` rounds; returns { name, rps, p50, p99, errors } medians per side. */
+/**
+ * Runs every side for `ROUNDS` rounds; returns { name, rps, p50, p99, cpuUs } medians per side (`cpuUs`: CPU
+ * time of the server's process tree per request during the measured pass, in µs; NaN off Linux).
+ */
 export async function runHttpBench(sides = SIDES.filter((s) => !s.optional || args.includes("--all"))) {
   const samples = new Map(sides.map((s) => [s.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const side of sides) {
+    // The order rotates each round, so no side is always the one measured first (or last) on a busy machine.
+    for (const side of sides.map((_, i) => sides[(i + round) % sides.length])) {
       const server = await side.start();
       try {
         await load(server.port, side).then(() => undefined); // warm-up pass, discarded
+        const cpu0 = treeCpuMs(server.child.pid);
         const r = await load(server.port, side);
+        const cpuUs = ((treeCpuMs(server.child.pid) - cpu0) * 1000) / r.requests.total;
         if (r.non2xx > 0 || r.errors > 0) throw new Error(`${side.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
-        samples.get(side.name).push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99 });
+        samples.get(side.name).push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, cpuUs });
       } finally {
         await server.stop();
       }
@@ -66,7 +72,7 @@ export async function runHttpBench(sides = SIDES.filter((s) => !s.optional || ar
   }
   return sides.map((s) => {
     const runs = samples.get(s.name);
-    return { name: s.name, rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) };
+    return { name: s.name, rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), cpuUs: median(runs.map((r) => r.cpuUs)), samples: runs };
   });
 }
 

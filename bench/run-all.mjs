@@ -18,6 +18,7 @@ const { runReloadBench } = await import("./reload.mjs");
 const { runColdStartBench } = await import("./cold-start.mjs");
 const { runMemoryBench } = await import("./memory.mjs");
 const { runStreamBench } = await import("./stream.mjs");
+const { runIsolationBench, isolationTables } = await import("./isolation.mjs");
 
 const log = (text) => process.stderr.write(`${text}\n`);
 const out = [];
@@ -52,6 +53,8 @@ log("memory…");
 const memory = await runMemoryBench();
 log("streaming…");
 const streamRows = await runStreamBench();
+log("run isolation…");
+const isolation = await runIsolationBench();
 
 md("# Benchmarks");
 md();
@@ -90,6 +93,22 @@ md("(with `@langchain/langgraph` and `@langchain/core`) into bench/.peers/langgr
 md("later runs use that install and work offline. LangGraph documents it as a development server, and its");
 md("production server is a hosted service we cannot run here.");
 md();
+
+md("## Run isolation");
+md();
+md("`execution: \"thread\"` (the default: runs in a pool of worker threads, timeouts and cancels enforced on code that never");
+md("yields) against `execution: \"inline\"` (runs on the worker's event loop) and the bare Express baseline (`node bench/isolation.mjs`).");
+md("Server CPU µs/req: the server's process tree CPU time per request during the measured pass (from /proc).");
+md();
+const iso = isolationTables(isolation);
+table(iso.throughput.headers, iso.throughput.cells);
+md(`The echo graph (${isolation.settings.neighbourConnections} connections, ${isolation.settings.duration} s) while another graph of the same server runs back to back, one request at a time; \`serve --workers 1 --worker-timeout ${isolation.settings.workerTimeout}\`:`);
+md();
+table(iso.neighbours.headers, iso.neighbours.cells);
+md(`The thread hop: one echo request at a time (${isolation.hop.requests} per side, alternating blocks, keep-alive), both servers up:`);
+md();
+table(iso.hop.headers, iso.hop.cells);
+for (const b of isolation.budgets) budget(b.name, b.value, b.ok);
 
 md("## Background tasks");
 md();

@@ -4,6 +4,7 @@
  * per order, several at once when they await. Events go back batched per tick (one message per tick per
  * run, and the last batch rides with the end report); aborts come in as messages.
  */
+import { register } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import { describeLoadError, registerTypeScript } from "../../config/import-module.js";
 import { loadGraphFiles } from "../../definition/load.js";
@@ -13,12 +14,20 @@ import { DefinitionRunError } from "../../definition/run-errors.js";
 import type { RunEvent } from "../../graph/events.js";
 import { messageOf } from "../../graph/run-errors.js";
 import type { PoolWorkerData } from "./pool.js";
+import type { ResolveHookData } from "./resolve-hook.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
 import type { CheckpointAnswer, EndReport, FailureData, FromThread, RunOrder, ThreadData, ToThread } from "./protocol.js";
 
 const port = parentPort;
 if (port === null) throw new Error("thread-entry.js runs as a worker thread of the run pool");
 const { data, taken } = workerData as PoolWorkerData<ThreadData>;
+
+// Graph code's `import … from "kaygraph"` gets the package's thread entry (same exports, no HTTP server
+// modules: see resolve-hook.ts). Built files only: from the sources the graphs' "kaygraph" is dist anyway.
+if (import.meta.url.endsWith(".js")) {
+  const hookData: ResolveHookData = { index: new URL("../../index.js", import.meta.url).href, threadIndex: new URL("../../thread-index.js", import.meta.url).href };
+  register(new URL("./resolve-hook.js", import.meta.url), { data: hookData });
+}
 
 /** One run on this thread. */
 class ThreadRun {
@@ -137,7 +146,8 @@ function replaceEnv(env: Record<string, string | undefined>): void {
  */
 async function warmUp(): Promise<void> {
   await registerTypeScript().catch(() => undefined);
-  await import("../../index.js").catch(() => undefined);
+  // What a graph's `import "kaygraph"` resolves to in a run thread (see resolve-hook.ts).
+  await import("../../thread-index.js").catch(() => undefined);
 }
 
 port.on("message", (message: ToThread) => {
