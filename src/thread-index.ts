@@ -17,6 +17,8 @@ export { loadConfig, resolveConfig } from "./config/load.js";
 export { toMermaid } from "./graph/mermaid.js";
 export { HttpError } from "./server/http-error.js";
 export { createTaskStore, TaskRunner, IdempotencyMismatchError, TaskConflictError, InvalidCursorError, TASK_STATUSES, isTerminalStatus } from "./tasks/index.js";
+export { signWebhook, verifyWebhook, WebhookVerificationError, WEBHOOK_TOLERANCE_SECONDS } from "./webhooks/signature.js";
+export { WEBHOOK_EVENTS } from "./config/webhooks.js";
 
 type Index = typeof import("./index.js");
 

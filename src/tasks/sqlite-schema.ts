@@ -166,6 +166,9 @@ export interface TaskRow {
   webhooks: string | null;
 }
 
+/** The columns of a task row that fence a lease's writes during its run (see {@link Statements.fence}). */
+export type FenceRow = Pick<TaskRow, "pos" | "id" | "status" | "lease_token" | "event_seq">;
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** The public record of a row. */
@@ -221,5 +224,14 @@ export class Statements {
   /** One task row by id. */
   task(id: string): TaskRow | undefined {
     return this.prepare("SELECT * FROM kg_tasks WHERE id = ?").get(id) as TaskRow | undefined;
+  }
+
+  /**
+   * What a lease's writes during its run check and need (status, lease token, event seq), without reading the
+   * input, checkpoint and result columns a full row carries: those grow with the run, and a checkpoint after
+   * every node would otherwise read them back every time.
+   */
+  fence(id: string): FenceRow | undefined {
+    return this.prepare("SELECT pos, id, status, lease_token, event_seq FROM kg_tasks WHERE id = ?").get(id) as FenceRow | undefined;
   }
 }

@@ -12,7 +12,7 @@ import { EventFeed } from "./event-feed.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { fileIdentity, identityChange, StoreIdentityError, type FileIdentity } from "./sqlite-identity.js";
-import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
+import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type FenceRow, type TaskRow } from "./sqlite-schema.js";
 import { appendEvents, finish, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
 import { claimOutbox, enqueueWebhooks, ensureWebhookOutbox, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
@@ -276,14 +276,14 @@ export class SqliteTaskStore implements TaskStore {
 
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
-    const ok = (await this.fenced(lease, (row) => void appendEvents(this.sql, row, events))) !== "fenced";
+    const ok = (await this.fencedRun(lease, (row) => void appendEvents(this.sql, row, events))) !== "fenced";
     if (ok) this.bell.ring("event", lease.task.id);
     return ok;
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean> {
     const json = JSON.stringify(checkpoint);
-    return (await this.fenced(lease, (row) => void this.sql.prepare("UPDATE kg_tasks SET checkpoint = ? WHERE pos = ?").run(json, row.pos))) !== "fenced";
+    return (await this.fencedRun(lease, (row) => void this.sql.prepare("UPDATE kg_tasks SET checkpoint = ? WHERE pos = ?").run(json, row.pos))) !== "fenced";
   }
 
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
@@ -401,6 +401,15 @@ export class SqliteTaskStore implements TaskStore {
       const row = this.sql.task(lease.task.id);
       if (row === undefined || row.status !== "running" || row.lease_token !== lease.token) return "fenced" as const;
       return change(row, Date.now());
+    });
+  }
+
+  /** {@link fenced} for writes during a run (events, checkpoints): they read only the fencing columns. */
+  private fencedRun<T>(lease: Lease, change: (row: FenceRow) => T): Promise<T | "fenced"> {
+    return this.writes.run(() => {
+      const row = this.sql.fence(lease.task.id);
+      if (row === undefined || row.status !== "running" || row.lease_token !== lease.token) return "fenced" as const;
+      return change(row);
     });
   }
 

@@ -10,7 +10,7 @@ import { enqueueWebhooks } from "./sqlite-outbox.js";
 
 
 /** Appends events after the task's last seq; returns the new last seq. */
-export function appendEvents(sql: Statements, row: TaskRow, events: readonly TaskEventInput[]): number {
+export function appendEvents(sql: Statements, row: Pick<TaskRow, "id" | "pos" | "event_seq">, events: readonly TaskEventInput[]): number {
   let seq = row.event_seq;
   const insert = sql.prepare("INSERT INTO kg_task_events (task_id, seq, body) VALUES (?, ?, ?)");
   for (const event of events) insert.run(row.id, ++seq, JSON.stringify({ ...event, seq }));

@@ -1,10 +1,9 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import net from "node:net";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { runCli, startCli } from "../helpers/cli.js";
 import { basicProject } from "../helpers/fixtures.js";
 import { until } from "../helpers/load.js";
 import { deleteKeys, uniquePrefix } from "../helpers/redis.js";
+import { canConnect, freePort, startRedis } from "../helpers/redis-server.js";
 import { tmpProject } from "../helpers/tmp-project.js";
 
 const SECRET = "e2e-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -117,27 +116,3 @@ describe("rate limits on Redis", () => {
     redis.kill("SIGKILL");
   });
 });
-
-function startRedis(port: number): ChildProcess {
-  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

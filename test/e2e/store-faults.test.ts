@@ -4,15 +4,14 @@
  * no second database is ever created, everything recovers by itself when Redis is back, and a retried submit
  * with the same Idempotency-Key returns the task stored late.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, rmSync } from "node:fs";
-import net from "node:net";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { startCli } from "../helpers/cli.js";
 import { basicProject } from "../helpers/fixtures.js";
 import { until } from "../helpers/load.js";
 import { uniquePrefix } from "../helpers/redis.js";
+import { canConnect, freePort, startRedis } from "../helpers/redis-server.js";
 import { tmpProject } from "../helpers/tmp-project.js";
 
 const json = { "content-type": "application/json", connection: "close" };
@@ -144,27 +143,3 @@ describe("Redis frozen (kill -STOP)", () => {
     expect((await submit(base, { text: "late" }, { "idempotency-key": key })).body.task_id).toBe(retry.body.task_id);
   });
 });
-
-function startRedis(port: number): ChildProcess {
-  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-}
-
-function canConnect(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, "127.0.0.1");
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
