@@ -3,7 +3,8 @@ import { runCli, startCli } from "../helpers/cli.js";
 import { basicProject } from "../helpers/fixtures.js";
 import { until } from "../helpers/load.js";
 import { deleteKeys, uniquePrefix } from "../helpers/redis.js";
-import { canConnect, freePort, startRedis } from "../helpers/redis-server.js";
+import { canConnect, freePort } from "../helpers/ports.js";
+import { startRedis } from "../helpers/redis-server.js";
 import { tmpProject } from "../helpers/tmp-project.js";
 
 const SECRET = "e2e-secret-0123456789-abcdefghijklmnopqrstuvwxyz";

@@ -11,7 +11,8 @@ import { startCli } from "../helpers/cli.js";
 import { basicProject } from "../helpers/fixtures.js";
 import { until } from "../helpers/load.js";
 import { uniquePrefix } from "../helpers/redis.js";
-import { canConnect, freePort, startRedis } from "../helpers/redis-server.js";
+import { canConnect, freePort } from "../helpers/ports.js";
+import { startRedis } from "../helpers/redis-server.js";
 import { tmpProject } from "../helpers/tmp-project.js";
 
 const json = { "content-type": "application/json", connection: "close" };

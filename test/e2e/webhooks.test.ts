@@ -4,27 +4,19 @@
  * at completion; redelivered after kill -9 mid-delivery. On the embedded SQLite store and on Redis.
  */
 import { createHmac } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import path from "node:path";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { runCli, startCli, type CliHandle } from "../helpers/cli.js";
 import { ECHO_GRAPH, PACKAGE_JSON } from "../helpers/fixtures.js";
 import { until } from "../helpers/load.js";
+import { freePort } from "../helpers/ports.js";
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from "../helpers/redis.js";
 import { DURABLE_GRAPHS } from "../helpers/task-fixtures.js";
 import { tmpProject } from "../helpers/tmp-project.js";
+import { startReceiver as receiver, type Received } from "../helpers/webhook-receiver.js";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-interface Received {
-  id: string;
-  timestamp: string;
-  signature: string;
-  body: string;
-  /** What the receiver answered. */
-  status: number;
-}
 
 interface Message {
   type: string;
@@ -32,47 +24,6 @@ interface Message {
   data: { id: string; status: string; result: unknown; interrupt: unknown };
 }
 
-/**
- * A webhook receiver on `port` (0: any). `answer(n)` picks the status of the n-th request (0-based), or
- * "hang" to never answer it.
- */
-async function receiver(answer: (n: number) => number | "hang", port = 0) {
-  const received: Received[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (body += chunk));
-    req.on("end", () => {
-      const status = answer(received.length);
-      const h = req.headers;
-      received.push({ id: String(h["webhook-id"]), timestamp: String(h["webhook-timestamp"]), signature: String(h["webhook-signature"]), body, status: status === "hang" ? 0 : status });
-      if (status === "hang") return;
-      res.statusCode = status;
-      res.end();
-    });
-  });
-  server.listen(port, "127.0.0.1");
-  await new Promise((resolve, reject) => {
-    server.once("listening", resolve);
-    server.once("error", reject);
-  });
-  const close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
-  onTestFinished(close);
-  return { port: (server.address() as AddressInfo).port, received, close };
-}
-
-/** A port nothing listens on (taken from the OS, then released). */
-async function freePort(): Promise<number> {
-  const server = http.createServer().listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** Checks the Standard Webhooks signature with node:crypto only, and returns the parsed body. */
 function verified(message: Received): Message {

@@ -10,14 +10,11 @@ import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
 import type { TaskStore, TaskWebhook } from "../../../src/tasks/index.js";
 import { WebhookDeliverer, type DeliveryOutcome } from "../../../src/webhooks/deliverer.js";
 import { TEST_SETTINGS, until } from "../tasks/helpers.js";
+import { startReceiver, type Received } from "../../helpers/webhook-receiver.js";
 
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const ALL: TaskWebhook["events"] = ["task.completed", "task.failed", "task.cancelled", "task.interrupted"];
 
-interface Received {
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -26,21 +23,8 @@ afterEach(async () => {
 
 /** A receiver that answers each request with the next status of `answers` (the last one repeats). */
 async function receiver(answers: number[]): Promise<{ url: string; received: Received[] }> {
-  const received: Received[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => (body += chunk));
-    req.on("end", () => {
-      received.push({ headers: req.headers, body });
-      res.statusCode = answers[Math.min(received.length - 1, answers.length - 1)] as number;
-      res.end();
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await new Promise((r) => server.once("listening", r));
-  cleanups.push(() => new Promise((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks?token=abc`, received };
+  const hook = await startReceiver((n) => answers[Math.min(n, answers.length - 1)] as number);
+  return { url: `${hook.url}/hooks?token=abc`, received: hook.received };
 }
 
 async function openStore(): Promise<TaskStore> {
