@@ -1,4 +1,5 @@
 import type { LoadConfigOptions } from "../config/load.js";
+import type { ThreadShape } from "../runs/start.js";
 
 /** What a worker needs to start: how to load the project's settings, and its role. */
 export interface WorkerOptions {
@@ -25,6 +26,8 @@ export interface WorkerOptions {
    * the project, so a reload skips process start-up and framework loading.
    */
   standby?: boolean;
+  /** A standby starts run threads of this shape while it waits (the last loaded project's). */
+  threads?: ThreadShape;
 }
 
 /** The settings a ready worker loaded that the primary follows (`serve` re-reads them on SIGHUP). */
@@ -36,6 +39,8 @@ export interface WorkerSettings {
   maxRequests: number;
   maxRequestsJitter: number;
   maxMemoryMb: number;
+  /** The run threads of this project's workers (none when every graph runs inline): a standby prestarts them. */
+  threads?: ThreadShape;
 }
 
 /** Environment variable that carries {@link WorkerOptions} to a worker process. */

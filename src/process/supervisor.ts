@@ -5,6 +5,7 @@ import { Errors, KaygraphError } from "../errors.js";
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from "./backoff.js";
 import { Liveness, describeRun } from "./liveness.js";
 import { MetricsCollector } from "./metrics-collector.js";
+import type { ThreadShape } from "../runs/start.js";
 import { WORKER_ENV, isWorkerMessage, type PrimaryMessage, type WorkerMessage, type WorkerOptions, type WorkerSettings } from "./messages.js";
 import { recycleReason, requestBudget, type RecycleReason } from "./recycle.js";
 import { createPrimaryMetrics, type PrimaryMetrics, type RestartReason } from "./restart-metrics.js";
@@ -108,6 +109,8 @@ export class Supervisor {
   /** A worker was ready: the service's stores exist (see SupervisorOptions.joinStores). */
   private storesOpened = false;
   private limits: WorkerLimits;
+  /** The run threads of the last worker that became ready: what the next standby prestarts. */
+  private threads: ThreadShape | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private lastCheck = 0;
   /** Rolling restarts (reloads, recycling) run one at a time. */
@@ -256,7 +259,7 @@ export class Supervisor {
   /** Forks a standby for the next reload (dev), unless one is waiting already. */
   private prepareStandby(): void {
     if (!this.options.standby || this.stopping || this.standby) return;
-    const spawned = this.spawn({ ...this.options.worker, index: 0, generate: false, port: this.port, standby: true });
+    const spawned = this.spawn({ ...this.options.worker, index: 0, generate: false, port: this.port, standby: true, threads: this.threads });
     // A standby that dies before it is used is simply not there next time; nothing awaits it yet.
     spawned.ready.catch(() => {
       if (this.standby === spawned) this.standby = undefined;
@@ -297,6 +300,7 @@ export class Supervisor {
     managed.liveness.beat();
     switch (message.type) {
       case "kaygraph:ready":
+        this.threads = message.settings.threads;
         if (this.options.followSettings) {
           this.workerCount = message.settings.workers;
           this.shutdownTimeoutMs = message.settings.shutdownTimeoutMs;

@@ -11,7 +11,7 @@ import { loadGraphs } from "../definition/load.js";
 import type { GraphRegistry } from "../definition/registry.js";
 import { reportError } from "../error-report.js";
 import { KaygraphError } from "../errors.js";
-import { prestartRunThreads } from "../runs/start.js";
+import { prestartRunThreads, threadShape } from "../runs/start.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
 import { runReporter, startHeartbeat } from "./heartbeat.js";
 import { resolveWorkers } from "./workers.js";
@@ -59,7 +59,7 @@ async function main(): Promise<void> {
     });
     await registerTypeScript();
     // Run threads boot while this standby waits: a reload then only loads the graphs into them.
-    prestartRunThreads(process.env.KAYGRAPH_THREADS === undefined || process.env.KAYGRAPH_THREADS === "auto" ? "auto" : Number(process.env.KAYGRAPH_THREADS) || "auto");
+    if (options.threads) prestartRunThreads(options.threads);
     // Only now may the primary hand us a project: before this, its message could arrive unheard.
     send({ type: "kaygraph:standby" });
     const { index, generate } = await order;
@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     maxRequests: server.maxRequests,
     maxRequestsJitter: server.maxRequestsJitter,
     maxMemoryMb: server.maxMemoryMb,
+    threads: threadShape(loaded.config, loaded.registry),
   };
   send({ type: "kaygraph:ready", port: handle.port, graphs: handle.registrySize, modules: importedFiles(), settings });
   startHeartbeat(handle.server, { intervalMs: heartbeatInterval(settings.workerTimeoutMs), send });

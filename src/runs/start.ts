@@ -15,18 +15,35 @@ export interface StartRunServiceOptions {
   threadCount?: number;
 }
 
+/** How many run threads a process starts, and their heap limit (what a prestarted pool must match). */
+export interface ThreadShape {
+  count: number;
+  maxHeapMb: number;
+}
+
 let prestarted: PrestartedThreads | undefined;
 
 /**
- * Starts run threads before the project is known (a `kaygraph dev` standby waiting for its reload), with the
- * default `threads` settings unless given: the next {@link startRunService} of this process takes them over
- * when its settings ask for as many threads with the same heap limit, and closes them otherwise.
+ * Starts run threads before the project is known (a `kaygraph dev` standby waiting for its reload), shaped as
+ * the last loaded project's were: the next {@link startRunService} of this process takes them over when its
+ * project still asks for that shape, and closes them otherwise.
  *
  * @example
- * prestartRunThreads(); // in a standby, before it reports itself ready to load a project
+ * if (options.threads) prestartRunThreads(options.threads); // in a standby, before it reports ready to load
  */
-export function prestartRunThreads(count: number | "auto" = "auto", maxHeapMb = 512): void {
-  prestarted ??= new PrestartedThreads(threadCount(count), maxHeapMb);
+export function prestartRunThreads(shape: ThreadShape): void {
+  prestarted ??= new PrestartedThreads(shape.count, shape.maxHeapMb);
+}
+
+/** The run threads a process of this project starts; undefined when every graph runs inline. */
+export function threadShape(config: ResolvedConfig, registry: GraphRegistry): ThreadShape | undefined {
+  return threadedFiles(config, registry).length > 0 ? { count: threadCount(config.threads.count), maxHeapMb: config.threads.maxHeapMb } : undefined;
+}
+
+/** The graph files that run in threads (graphs built in code, with no file on disk, run inline). */
+function threadedFiles(config: ResolvedConfig, registry: GraphRegistry): string[] {
+  const threaded = registry.list().filter((graph) => (graph.definition.execution ?? config.execution) === "thread" && existsSync(graph.file));
+  return [...new Set(threaded.map((graph) => graph.file))];
 }
 
 /** The prestarted threads if they fit these settings; any that do not are closed. */
@@ -49,9 +66,7 @@ function takePrestarted(count: number, maxHeapMb: number): PrestartedThreads | u
  * await runs.close();
  */
 export async function startRunService(config: ResolvedConfig, registry: GraphRegistry, options: StartRunServiceOptions = {}): Promise<RunService> {
-  // Threads load graph files; graphs built in code (no file on disk) run inline.
-  const threaded = registry.list().filter((graph) => (graph.definition.execution ?? config.execution) === "thread" && existsSync(graph.file));
-  const files = [...new Set(threaded.map((graph) => graph.file))];
+  const files = threadedFiles(config, registry);
   const settings = threadOptions(config, files, options);
   const reuse = takePrestarted(files.length > 0 ? threadCount(settings.count) : 0, settings.maxHeapMb);
   const threads = files.length > 0 ? new ThreadExecutor(settings, reuse) : undefined;

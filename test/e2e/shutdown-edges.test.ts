@@ -28,7 +28,9 @@ function make(kind) {
 class Bad extends Node {
   prep(shared) { return shared.input; }
   async exec(input) {
-    if (input.where === "event") this.emit(make(input.kind));
+    // Two events in one tick: one only JSON can carry (a function), one only a clone can (a BigInt).
+    if (input.kind === "mixed") { this.emit({ ok: true, f() {} }); this.emit({ n: 10n }); }
+    else if (input.where === "event") this.emit(make(input.kind));
     return input.where === "result" ? make(input.kind) : { ok: true };
   }
   post(shared, _p, value) { shared.output = value; }
@@ -130,6 +132,12 @@ describe("unserialisable results and events (issue 15)", () => {
         const messages = await wsRun(base, graph, { kind, where: kind === "deep" ? "event" : "result" });
         expect(messages.at(-1), what).toMatchObject({ id: "m1", type: "error", error_code: "INTERNAL_ERROR", error: UNSERIALISABLE });
       }
+      // Events that each cross to the main thread but not together: the first goes out, the second ends the run.
+      const mixed = await fetch(`${base}/api/v1/${graph}/stream`, { method: "POST", headers: json, body: JSON.stringify({ kind: "mixed", where: "event" }), signal: AbortSignal.timeout(15_000) });
+      const mixedEvents = dataOf(await mixed.text());
+      expect(mixedEvents.filter((e) => e.type === "data"), `${graph} mixed`).toHaveLength(1);
+      expect(mixedEvents.at(-1), `${graph} mixed`).toMatchObject({ type: "error", error_code: "INTERNAL_ERROR", error: UNSERIALISABLE });
+      expect(mixedEvents.map((e) => e.seq), `${graph} mixed: seqs without gaps`).toEqual(mixedEvents.map((_, i) => i + 1));
       // A background task whose result cannot be stored fails at once with a clear code.
       const submitted = (await (await fetch(`${base}/api/v1/${graph}/async`, { method: "POST", headers: json, body: JSON.stringify({ kind: "bigint" }) })).json()) as { task_id: string };
       let task: Record<string, unknown> = {};

@@ -58,16 +58,15 @@ class ThreadRun {
     const events = this.take();
     if (send({ type: "events", job: this.order.job, events })) return;
     // The events before the one that cannot be sent still go out, in order; that one and the rest do not.
-    const kept = sendablePrefix(events);
-    if (kept.length > 0) send({ type: "events", job: this.order.job, events: kept });
-    const bad = events[kept.length] as RunEvent;
+    const bad = sendEach(this.order.job, events);
+    if (bad === undefined) return;
     this.cut(bad.seq);
     this.fail(`An event of the run cannot be serialised as JSON (${describeUnsendable(bad)}).`);
   };
 
   /** The ending replaces the event `seq` (the first that could not be sent), so seqs stay without gaps. */
   cut(seq: number): void {
-    this.cutSeq ??= seq;
+    this.cutSeq = Math.min(this.cutSeq ?? seq, seq);
   }
 
   private checkpoints = 0;
@@ -193,8 +192,21 @@ async function execute(order: RunOrder): Promise<void> {
   const bad = report.events.find((e) => !sendable(e));
   const what = bad === undefined ? (report.ok ? "result" : "failure") : bad.type === "result" ? "result" : `${bad.type} event`;
   const message = `The run's ${what} cannot be serialised as JSON (${describeUnsendable(bad ?? report)}).`;
-  // Its details may be what cannot be sent: the ending alone (always sendable) is the last resort.
-  if (!send(replaceEnding(report, run, message))) send({ type: "end", job: order.job, events: [run.terminalError(message)], ok: false, failure: { code: "INTERNAL_ERROR", message } });
+  const replaced = replaceEnding(report, run, message);
+  if (send(replaced)) return;
+  // Events that each cross but not together (one not cloneable, another not JSON), or details that cannot:
+  // the events one by one up to the first that cannot go, then the ending alone (always sendable).
+  const unsent = sendEach(order.job, replaced.events.slice(0, -1));
+  if (unsent !== undefined) run.cut(unsent.seq);
+  send({ type: "end", job: order.job, events: [run.terminalError(message)], ok: false, failure: { code: "INTERNAL_ERROR", message } });
+}
+
+/**
+ * Sends `events` one message each, in order, stopping at the first that cannot be sent (returned); for a
+ * batch that failed as a whole although each of its events alone might cross.
+ */
+function sendEach(job: number, events: readonly RunEvent[]): RunEvent | undefined {
+  return events.find((event) => !send({ type: "events", job, events: [event] }));
 }
 
 /**
@@ -245,12 +257,6 @@ function sendable(event: RunEvent): boolean {
       return false;
     }
   }
-}
-
-/** The events before the first one that cannot be sent. */
-function sendablePrefix(events: RunEvent[]): RunEvent[] {
-  const end = events.findIndex((e) => !sendable(e));
-  return end < 0 ? events : events.slice(0, end);
 }
 
 function describeUnsendable(value: unknown): string {
