@@ -242,7 +242,11 @@ export class BullmqTaskStore implements TaskStore {
 
   async claim(options: ClaimOptions): Promise<Lease | undefined> {
     const { signal, leaseMs } = options;
-    this.cancelChannel ??= this.pubsub.on(this.keys.cancelChannel, (id) => this.leases.cancelRequested(id)).catch(this.onError);
+    // A subscription that failed is tried again on the next claim (cancels still arrive with lease renewals).
+    this.cancelChannel ??= this.pubsub.on(this.keys.cancelChannel, (id) => this.leases.cancelRequested(id)).catch((error: unknown) => {
+      this.cancelChannel = undefined;
+      this.onError(error);
+    });
     await this.cancelChannel;
     while (!signal?.aborted && !this.closing) {
       const token = randomUUID();

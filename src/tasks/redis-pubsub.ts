@@ -55,7 +55,8 @@ export class RedisPubSub {
     if (this.client) return this.client;
     // Subscriptions may start before this connection is up (and must survive reconnects): they queue, unlike
     // the base connection's calls, which fail fast while Redis is away.
-    const client = (this.client = this.base.duplicate({ enableOfflineQueue: true }));
+    // Neither the base's per-call bounds: a subscribe waits for the connection instead of failing at once.
+    const client = (this.client = this.base.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined }));
     client.on("error", this.onError);
     client.on("message", (channel: string, message: string) => {
       for (const handler of [...(this.channels.get(channel)?.handlers ?? [])]) {

@@ -117,6 +117,9 @@ const REDIS_BUSY_REPLY = /^(LOADING|READONLY|MASTERDOWN|CLUSTERDOWN|TRYAGAIN|OOM
 const REDIS_CONNECTION = /Command timed out|Connection is closed|Stream isn't writeable|enableOfflineQueue|Reached the max retries per request limit|connect ETIMEDOUT/;
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
 
+/** SQLite result codes (and their extended forms) that say the database itself cannot serve. */
+const SQLITE_STORE_CODES = /^SQLITE_(BUSY|LOCKED|IOERR|READONLY|CANTOPEN|CORRUPT|NOTADB|FULL|PROTOCOL)(_|$)/;
+
 /**
  * True when `error` says the store itself failed (did not answer, connection gone, database file unusable),
  * as opposed to a refusal of this one call (a conflict, a bad cursor) or a bug. Such a failure marks the store
@@ -130,8 +133,9 @@ export function isStoreFault(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (error instanceof StoreUnavailableError) return true;
   const code = (error as { code?: unknown }).code;
-  // better-sqlite3: every engine failure (SQLITE_BUSY, SQLITE_IOERR_*, SQLITE_READONLY, SQLITE_CANTOPEN…).
-  if (error.name === "SqliteError" || (typeof code === "string" && code.startsWith("SQLITE_"))) return true;
+  // better-sqlite3: failures of the database itself (busy, I/O, read-only, unopenable, corrupt, full); a
+  // constraint or an SQL error is this call's own failure (a 500), not the store's.
+  if (typeof code === "string" && SQLITE_STORE_CODES.test(code)) return true;
   if (error instanceof TypeError && /database connection is not open/.test(error.message)) return true;
   if (typeof code === "string" && NETWORK_CODES.has(code)) return true;
   if (error.name === "MaxRetriesPerRequestError") return true;

@@ -60,7 +60,8 @@ describe("isStoreFault and publicReason", () => {
     ]) {
       expect(isStoreFault(fault), fault.message).toBe(true);
     }
-    for (const refusal of [new TaskConflictError("t", "completed"), new IdempotencyMismatchError("t"), new InvalidCursorError(), reply("ERR Error running script"), new RangeError("bug"), "text"]) {
+    // A constraint, an SQL error or a value too big is that call's failure: the database itself still serves.
+    for (const refusal of [new TaskConflictError("t", "completed"), new IdempotencyMismatchError("t"), new InvalidCursorError(), reply("ERR Error running script"), new RangeError("bug"), "text", sqlite("SQLITE_CONSTRAINT_UNIQUE"), sqlite("SQLITE_ERROR"), sqlite("SQLITE_TOOBIG")]) {
       expect(isStoreFault(refusal), String(refusal)).toBe(false);
     }
   });
