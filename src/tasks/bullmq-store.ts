@@ -316,8 +316,12 @@ export class BullmqTaskStore implements TaskStore {
     return ((await appended) as number) >= 0;
   }
 
-  async checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean> {
-    return ((await this.scripts.checkpoint(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, JSON.stringify(checkpoint))) as number) === 1;
+  async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
+    // Both go out at once; Redis runs one connection's scripts in order, so the events land before the checkpoint.
+    const appended = this.appendEvents(lease, events);
+    const stored = this.scripts.checkpoint(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, JSON.stringify(checkpoint));
+    const [ok, checkpointed] = await Promise.all([appended, stored]);
+    return ok && (checkpointed as number) === 1;
   }
 
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {

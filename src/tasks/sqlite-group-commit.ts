@@ -29,6 +29,8 @@ export class GroupCommit {
   private scheduled: NodeJS.Immediate | undefined;
   /** Commits so far and writes in them (for tests and diagnostics). */
   readonly stats = { commits: 0, writes: 0 };
+  /** Called after each committed group (the store's WAL checkpointer counts them). */
+  afterCommit: (() => void) | undefined;
   private readonly sql: { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement; savepoint: Database.Statement; release: Database.Statement; undo: Database.Statement };
 
   constructor(private readonly db: Database.Database) {
@@ -72,6 +74,7 @@ export class GroupCommit {
     }
     this.stats.commits++;
     this.stats.writes += group.length;
+    this.afterCommit?.();
     group.forEach((item, i) => {
       const outcome = outcomes[i] as { ok: boolean; value: unknown };
       if (outcome.ok) item.resolve(outcome.value);

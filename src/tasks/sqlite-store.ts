@@ -8,12 +8,13 @@ import { randomUUID } from "node:crypto";
 import type Database from "better-sqlite3";
 import { Doorbell } from "./doorbell.js";
 import { GroupCommit } from "./sqlite-group-commit.js";
+import { WalCheckpointer, type WalCheckpointerOptions } from "./sqlite-wal-checkpointer.js";
 import { EventFeed } from "./event-feed.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { fileIdentity, identityChange, StoreIdentityError, type FileIdentity } from "./sqlite-identity.js";
 import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type FenceRow, type TaskRow } from "./sqlite-schema.js";
-import { appendEvents, finish, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
+import { appendEvents, finish, insertEvents, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
 import { claimOutbox, enqueueWebhooks, ensureWebhookOutbox, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
@@ -31,6 +32,8 @@ export interface SqliteTaskStoreOptions extends TaskStoreSettings {
   file: string;
   /** Open only an existing file, never create one (processes that join a running service). */
   mustExist?: boolean;
+  /** When the WAL checkpointer thread starts and how often it runs (see {@link WalCheckpointer}). */
+  walCheckpointer?: Pick<WalCheckpointerOptions, "startAfterCommits" | "intervalMs">;
 }
 
 
@@ -60,6 +63,8 @@ export class SqliteTaskStore implements TaskStore {
   /** Aborted by close(), so waiting claims return at once. */
   private readonly closing = new AbortController();
   private readonly offCancelRing: () => void;
+  /** Runs WAL checkpoints on a thread once the store is busy (none for an in-memory database). */
+  private readonly wal: WalCheckpointer | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -76,6 +81,11 @@ export class SqliteTaskStore implements TaskStore {
       this.taskRings++;
     });
     this.offCancelRing = this.bell.on("cancel", (id) => this.leases.cancelRequested(id));
+    if (identity !== undefined) {
+      const wal = new WalCheckpointer(db, settings.file, { onError: this.onError, ...settings.walCheckpointer });
+      this.writes.afterCommit = () => wal.committed();
+      this.wal = wal;
+    }
   }
 
   /** Opens (creating if needed, unless `mustExist`) the database file and records which file it is. */
@@ -281,9 +291,19 @@ export class SqliteTaskStore implements TaskStore {
     return ok;
   }
 
-  async checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean> {
+  async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
     const json = JSON.stringify(checkpoint);
-    return (await this.fencedRun(lease, (row) => void this.sql.prepare("UPDATE kg_tasks SET checkpoint = ? WHERE pos = ?").run(json, row.pos))) !== "fenced";
+    // One statement fences the lease, stores the checkpoint and reserves the events' seqs; then the events.
+    const stored = await this.writes.run(() => {
+      const row = this.sql
+        .prepare("UPDATE kg_tasks SET checkpoint = ?, event_seq = event_seq + ? WHERE id = ? AND status = 'running' AND lease_token = ? RETURNING event_seq")
+        .get(json, events.length, lease.task.id, lease.token) as { event_seq: number } | undefined;
+      if (row === undefined) return false;
+      insertEvents(this.sql, lease.task.id, row.event_seq - events.length, events);
+      return true;
+    });
+    if (stored && events.length > 0) this.bell.ring("event", lease.task.id);
+    return stored;
   }
 
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
@@ -376,6 +396,8 @@ export class SqliteTaskStore implements TaskStore {
     // What is queued still commits (and its callers hear so) before the file closes.
     this.writes.flush();
     await this.bell.close();
+    // The thread's connection closes first, so this last connection's close folds the WAL into the file.
+    await this.wal?.stop();
     this.db.close();
   }
 

@@ -157,15 +157,12 @@ export class TaskExecution {
   }
 
   private async checkpoint(checkpoint: Checkpoint): Promise<void> {
-    // Events before the checkpoint are stored first, so a resumed task's events stay in order. The store applies
-    // one lease's writes in call order, so the append and the checkpoint are issued together (one round trip).
-    let stored: boolean;
-    if (!this.flushing && this.buffer.length <= APPEND_BATCH) {
-      [, stored] = await Promise.all([this.flush(), this.settings.store.checkpoint(this.lease, checkpoint)]);
-    } else {
-      while (this.buffer.length > 0 || this.flushing) await this.flush();
-      stored = await this.settings.store.checkpoint(this.lease, checkpoint);
-    }
+    // Events before the checkpoint are stored with it (one write per node), so a resumed task's events stay in
+    // order; a larger backlog (or an append already under way) is stored first.
+    while (this.flushing || this.buffer.length > APPEND_BATCH) await this.flush();
+    const events = this.buffer;
+    this.buffer = [];
+    const stored = await this.settings.store.checkpoint(this.lease, checkpoint, events);
     if (stored) return;
     const lost = new AttemptStopped("LEASE_LOST", "This worker lost the task's lease.");
     this.stop(lost);

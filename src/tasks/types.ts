@@ -286,8 +286,11 @@ export interface TaskStore {
    * applied in call order: a transition called right after (without awaiting this) comes after these events.
    */
   appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean>;
-  /** Stores the latest checkpoint (replacing the one before); false when the lease is lost. */
-  checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean>;
+  /**
+   * Stores the run's `events` since its last write (appended as by `appendEvents`) and then its latest checkpoint
+   * (replacing the one before), together: one write per node of a durable run. False when the lease is lost.
+   */
+  checkpoint(lease: Lease, checkpoint: Checkpoint, events?: TaskEventInput[]): Promise<boolean>;
   /** Interrupted, with the interrupt, its checkpoint and an `interrupt` event, atomically; the lease ends. */
   interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome>;
   /** Completed with `result`, plus the terminal `result` event, atomically. */

@@ -169,8 +169,8 @@ export class WatchedTaskStore implements TaskStore {
     return this.worker((s) => s.appendEvents(lease, events));
   }
 
-  checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean> {
-    return this.worker((s) => s.checkpoint(lease, checkpoint));
+  checkpoint(lease: Lease, checkpoint: Checkpoint, events?: TaskEventInput[]): Promise<boolean> {
+    return this.worker((s) => s.checkpoint(lease, checkpoint, events));
   }
 
   interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {

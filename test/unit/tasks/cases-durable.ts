@@ -1,6 +1,6 @@
 /** Conformance: checkpoints, interrupts and resume (durable runs). */
 import { expect, it } from "vitest";
-import { IdempotencyMismatchError, TaskConflictError, type Lease, type TaskStore } from "../../../src/tasks/index.js";
+import { IdempotencyMismatchError, TaskConflictError, type Lease, type TaskEventInput, type TaskStore } from "../../../src/tasks/index.js";
 import type { Checkpoint } from "../../../src/graph/interrupt.js";
 import type { Fresh } from "./conformance.js";
 import { checkEventLog } from "./helpers.js";
@@ -26,11 +26,29 @@ export function durableCases(fresh: Fresh): void {
     expect(await store.state(task.id)).toEqual(cp("c", 2, { log: ["a", "b"] }));
     expect(await store.retry(lease, { error: { error_code: "GRAPH_ERROR", message: "x" }, delayMs: 0 })).toBe("ok");
     expect(await store.checkpoint(lease, cp("zz", 9, {}))).toBe(false);
+    expect(await store.checkpoint(lease, cp("zz", 9, {}), [{ type: "data", ts: 1, node: "late", chunk: 1 }])).toBe(false);
     // Another process (a restarted worker) claims it and continues from the checkpoint.
     const again = await claimNow(await backend.open());
     expect(again.task.checkpoint).toEqual(cp("c", 2, { log: ["a", "b"] }));
     expect(await store.state(task.id, { owner: "someone-else" })).toBeUndefined();
     expect(await store.state("no-such-task")).toBeUndefined();
+  });
+
+  it("stores a node's events with its checkpoint, in order after the events appended before", async () => {
+    const backend = await fresh();
+    const store = await backend.open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: {} });
+    const lease = await claimNow(store);
+    expect(await store.appendEvents(lease, [{ type: "node_start", ts: 1, node: "a" }])).toBe(true);
+    const events: TaskEventInput[] = [{ type: "node_end", ts: 2, node: "a", action: "default", duration_ms: 1 }, { type: "data", ts: 3, node: "a", chunk: "x" }];
+    expect(await store.checkpoint(lease, cp("b", 1, { log: ["a"] }), events)).toBe(true);
+    expect(await store.checkpoint(lease, cp("c", 2, { log: ["a", "b"] }), [])).toBe(true);
+    expect(await store.appendEvents(lease, [{ type: "node_start", ts: 4, node: "c" }])).toBe(true);
+    expect(await store.complete(lease, { ok: true })).toBe("ok");
+    const stored = await store.events(task.id);
+    expect(stored.map((e) => [e.seq, e.type])).toEqual([[1, "node_start"], [2, "node_end"], [3, "data"], [4, "node_start"], [5, "result"]]);
+    checkEventLog(stored);
+    expect(await store.state(task.id)).toEqual(cp("c", 2, { log: ["a", "b"] }));
   });
 
   it("interrupt → interrupted (no lease, survives a restart) → resume → pending with the answer → claim", async () => {
