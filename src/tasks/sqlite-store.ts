@@ -13,7 +13,7 @@ import { EventFeed } from "./event-feed.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { fileIdentity, identityChange, StoreIdentityError, type FileIdentity } from "./sqlite-identity.js";
-import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type FenceRow, type TaskRow } from "./sqlite-schema.js";
+import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
 import { appendEvents, finish, insertEvents, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
 import { claimOutbox, enqueueWebhooks, ensureWebhookOutbox, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
@@ -222,7 +222,7 @@ export class SqliteTaskStore implements TaskStore {
 
   async events(id: string, afterSeq = 0, limit = -1): Promise<TaskEvent[]> {
     // LIMIT -1 is SQLite for "no limit".
-    const rows = this.sql.prepare("SELECT body FROM kg_task_events WHERE task_id = ? AND seq > ? ORDER BY seq LIMIT ?").all(id, afterSeq, limit) as { body: string }[];
+    const rows = this.sql.prepare("SELECT body FROM kg_task_events WHERE task_pos = (SELECT pos FROM kg_tasks WHERE id = ?) AND seq > ? ORDER BY seq LIMIT ?").all(id, afterSeq, limit) as { body: string }[];
     return rows.map((r) => JSON.parse(r.body) as TaskEvent);
   }
 
@@ -286,22 +286,14 @@ export class SqliteTaskStore implements TaskStore {
 
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
-    const ok = (await this.fencedRun(lease, (row) => void appendEvents(this.sql, row, events))) !== "fenced";
+    const ok = await this.writes.run(() => this.runWrite(lease, events, undefined));
     if (ok) this.bell.ring("event", lease.task.id);
     return ok;
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
     const json = JSON.stringify(checkpoint);
-    // One statement fences the lease, stores the checkpoint and reserves the events' seqs; then the events.
-    const stored = await this.writes.run(() => {
-      const row = this.sql
-        .prepare("UPDATE kg_tasks SET checkpoint = ?, event_seq = event_seq + ? WHERE id = ? AND status = 'running' AND lease_token = ? RETURNING event_seq")
-        .get(json, events.length, lease.task.id, lease.token) as { event_seq: number } | undefined;
-      if (row === undefined) return false;
-      insertEvents(this.sql, lease.task.id, row.event_seq - events.length, events);
-      return true;
-    });
+    const stored = await this.writes.run(() => this.runWrite(lease, events, json));
     if (stored && events.length > 0) this.bell.ring("event", lease.task.id);
     return stored;
   }
@@ -426,13 +418,21 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  /** {@link fenced} for writes during a run (events, checkpoints): they read only the fencing columns. */
-  private fencedRun<T>(lease: Lease, change: (row: FenceRow) => T): Promise<T | "fenced"> {
-    return this.writes.run(() => {
-      const row = this.sql.fence(lease.task.id);
-      if (row === undefined || row.status !== "running" || row.lease_token !== lease.token) return "fenced" as const;
-      return change(row);
-    });
+  /**
+   * A write during a run (inside a group transaction): one UPDATE fences the lease, reserves the events' seqs
+   * and stores the checkpoint if there is one (it reads none of the row's growing columns), then the events go
+   * in. False when the lease no longer holds.
+   */
+  private runWrite(lease: Lease, events: readonly TaskEventInput[], checkpointJson: string | undefined): boolean {
+    const fence = "WHERE id = ? AND status = 'running' AND lease_token = ? RETURNING pos, event_seq";
+    const row = (
+      checkpointJson === undefined
+        ? this.sql.prepare(`UPDATE kg_tasks SET event_seq = event_seq + ? ${fence}`).get(events.length, lease.task.id, lease.token)
+        : this.sql.prepare(`UPDATE kg_tasks SET checkpoint = ?, event_seq = event_seq + ? ${fence}`).get(checkpointJson, events.length, lease.task.id, lease.token)
+    ) as { pos: number; event_seq: number } | undefined;
+    if (row === undefined) return false;
+    insertEvents(this.sql, row.pos, row.event_seq - events.length, events);
+    return true;
   }
 
   /** Was the task cancelled while `lease`'s attempt ran (cancel ends it at once and fences that attempt)? */

@@ -9,17 +9,17 @@ import type { TaskError, TaskEventInput, TaskInterrupt } from "./types.js";
 import { enqueueWebhooks } from "./sqlite-outbox.js";
 
 
-/** Inserts events numbered from `afterSeq + 1` (the caller moves the task's `event_seq`); returns the last seq. */
-export function insertEvents(sql: Statements, taskId: string, afterSeq: number, events: readonly TaskEventInput[]): number {
+/** Inserts the events of the task at `taskPos`, numbered from `afterSeq + 1` (the caller moves its `event_seq`); returns the last seq. */
+export function insertEvents(sql: Statements, taskPos: number, afterSeq: number, events: readonly TaskEventInput[]): number {
   let seq = afterSeq;
-  const insert = sql.prepare("INSERT INTO kg_task_events (task_id, seq, body) VALUES (?, ?, ?)");
-  for (const event of events) insert.run(taskId, ++seq, JSON.stringify({ ...event, seq }));
+  const insert = sql.prepare("INSERT INTO kg_task_events (task_pos, seq, body) VALUES (?, ?, ?)");
+  for (const event of events) insert.run(taskPos, ++seq, JSON.stringify({ ...event, seq }));
   return seq;
 }
 
 /** Appends events after the task's last seq; returns the new last seq. */
 export function appendEvents(sql: Statements, row: Pick<TaskRow, "id" | "pos" | "event_seq">, events: readonly TaskEventInput[]): number {
-  const seq = insertEvents(sql, row.id, row.event_seq, events);
+  const seq = insertEvents(sql, row.pos, row.event_seq, events);
   sql.prepare("UPDATE kg_tasks SET event_seq = ? WHERE pos = ?").run(seq, row.pos);
   row.event_seq = seq;
   return seq;

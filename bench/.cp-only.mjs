@@ -1,0 +1,164 @@
+// bench/checkpoints: what durable runs cost, in one process on the embedded SQLite store (run `npm run build`).
+//   checkpoint cost  a 10-node graph as background tasks: tasks/s with per-node checkpoints (the default) and
+//                    with `checkpoint: false`, measured side by side in rounds (median of the rounds).
+//   resume latency   a task interrupted in its 2nd node: store.resume → that node running again (p50/p99),
+//                    with a runner claiming as `kaygraph serve` does.
+//   node bench/checkpoints.mjs [--tasks 1000] [--rounds 3] [--resumes 200] [--concurrency 32]
+import { mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { z } from "zod";
+import { Graph, Node, TaskRunner, defineGraph, runDefinition } from "../dist/index.js";
+import { SqliteTaskStore } from "../dist/tasks/sqlite-store.js";
+import { fmt, machineLine, median, numberFlag, percentile, printTable } from "./lib.mjs";
+
+const args = process.argv.slice(2);
+const TASKS = numberFlag(args, "tasks", 1000);
+const ROUNDS = numberFlag(args, "rounds", 3);
+const RESUMES = numberFlag(args, "resumes", 200);
+const CONCURRENCY = numberFlag(args, "concurrency", 32);
+
+class Step extends Node {
+  post(shared) {
+    shared.log.push(this.nodeId);
+    shared.count += 1;
+  }
+}
+
+function tenNodes() {
+  const first = new Step({ nodeId: "n1" });
+  let last = first;
+  for (let i = 2; i <= 10; i++) last = last.next(new Step({ nodeId: `n${i}` }));
+  return new Graph(first);
+}
+
+const loaded = (name, extra) => ({
+  name,
+  version: 1,
+  file: "bench",
+  exportName: "default",
+  definition: defineGraph({
+    name,
+    input: z.object({ text: z.string() }),
+    output: z.object({ count: z.number() }),
+    shared: (input) => ({ input, log: [], count: 0 }),
+    result: (shared) => ({ count: shared.count }),
+    graph: tenNodes,
+    ...extra,
+  }),
+});
+
+/** The task executor of a server, reduced to the run: from/resume/onCheckpoint as createTaskExecutor passes them. */
+const executor = (graphs, onRun) => (task, { signal, emit, checkpoint }) => {
+  onRun?.(task);
+  return runDefinition(graphs.get(task.graph), task.input, {
+    signal,
+    onEvent: emit,
+    taskId: task.id,
+    ...(task.checkpoint !== null && { from: task.checkpoint, resume: task.checkpoint.resume }),
+    onCheckpoint: checkpoint,
+  });
+};
+
+function openStore(dir, name) {
+  return SqliteTaskStore.open({ file: path.join(dir, `${name}.db`), maxLost: 3, retentionMs: 3_600_000, maxRetained: 1_000_000, idempotencyTtlMs: 60_000, pollMs: 50, ...(process.env.NOWAL && { walCheckpointer: { startAfterCommits: 1e12 } }) });
+}
+
+/** CPU µs of this process (every thread) per task, by graph name: less sensitive to a busy machine than tasks/s. */
+const cpuPerTask = new Map([["plain", []], ["durable", []]]);
+
+async function throughput(dir, graph, round) {
+  const store = openStore(dir, `${graph.name}-${round}`);
+  const graphs = new Map([[graph.name, graph]]);
+  for (let i = 0; i < TASKS; i++) await store.submit({ graph: graph.name, version: 1, input: { text: `t${i}` } });
+  let done = 0;
+  let finished;
+  const all = new Promise((resolve) => (finished = resolve));
+  const run = executor(graphs);
+  const runner = new TaskRunner(store, {
+    concurrency: CONCURRENCY,
+    leaseMs: 30_000,
+    execute: async (task, ctx) => {
+      const output = await run(task, ctx);
+      if (++done === TASKS) finished();
+      return output;
+    },
+  });
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  runner.start();
+  await all;
+  const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
+  cpuPerTask.get(graph.name).push((used.user + used.system) / TASKS);
+  await runner.stop({ deadlineMs: 5_000 });
+  await store.close();
+  return TASKS / seconds;
+}
+
+async function resumeLatency(dir) {
+  const reran = new Map();
+  class Ask extends Node {
+    post(shared) {
+      reran.get(this.context.taskId)?.(performance.now());
+      shared.answer = this.interrupt({ question: "ok?" });
+    }
+  }
+  const graph = {
+    ...loaded("ask", {}),
+    definition: defineGraph({
+      name: "ask",
+      input: z.object({}),
+      output: z.object({ answer: z.unknown() }),
+      result: (shared) => ({ answer: shared.answer }),
+      graph: () => {
+        const first = new Step({ nodeId: "first" });
+        first.next(new Ask());
+        return new Graph(first);
+      },
+      shared: (input) => ({ input, log: [], count: 0 }),
+    }),
+  };
+  const store = openStore(dir, "resume");
+  const runner = new TaskRunner(store, { concurrency: CONCURRENCY, leaseMs: 30_000, execute: executor(new Map([["ask", graph]])) });
+  runner.start();
+  const latencies = [];
+  for (let i = 0; i < RESUMES; i++) {
+    const { task } = await store.submit({ graph: "ask", version: 1, input: {} });
+    while ((await store.get(task.id)).status !== "interrupted") await new Promise((resolve) => setTimeout(resolve, 2));
+    const again = new Promise((resolve) => reran.set(task.id, resolve));
+    const t0 = performance.now();
+    await store.resume(task.id, true);
+    latencies.push((await again) - t0);
+  }
+  await runner.stop({ deadlineMs: 5_000 });
+  await store.close();
+  return latencies;
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), "kaygraph-bench-cp-"));
+try {
+  const withCp = [];
+  const without = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    without.push(1); cpuPerTask.get("plain").push(1);
+    withCp.push(await throughput(dir, loaded("durable", {}), round));
+  }
+  const a = median(without);
+  const b = median(withCp);
+  console.log(`checkpoint bench — ${machineLine()}; ${TASKS} tasks of a 10-node graph per round, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds`);
+  const cpuA = median(cpuPerTask.get("plain"));
+  const cpuB = median(cpuPerTask.get("durable"));
+  printTable(["10-node graph tasks", "tasks/s", "CPU µs/task"], [
+    ["checkpoint: false", fmt(a), fmt(cpuA)],
+    ["checkpoints (default)", fmt(b), fmt(cpuB)],
+    ["cost", `${fmt((1 - b / a) * 100, 1)} % (budget ≤ 20 %)`, `+${fmt((cpuB / cpuA - 1) * 100, 1)} %`],
+  ]);
+  const latencies = await resumeLatency(dir);
+  printTable(["resume → node runs again", "ms"], [
+    ["p50", fmt(percentile(latencies, 50), 2)],
+    ["p99", fmt(percentile(latencies, 99), 2)],
+  ]);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
