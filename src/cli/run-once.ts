@@ -8,7 +8,7 @@ import { DefinitionRunError } from "../definition/run-errors.js";
 import { Errors, KaygraphError } from "../errors.js";
 import type { RunEvent } from "../graph/events.js";
 import { messageOf } from "../graph/run-errors.js";
-import { jsonText } from "../runs/event-json.js";
+import { jsonText } from "../graph/json-text.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type { LoadedGraph } from "../definition/registry.js";
 import { readRunInput } from "./input.js";

@@ -7,27 +7,12 @@
  */
 import { DefinitionRunError } from "../definition/run-errors.js";
 import type { RunEvent } from "../graph/events.js";
+import { jsonText } from "../graph/json-text.js";
 import { messageOf } from "../graph/run-errors.js";
 import { UNSERIALISABLE } from "./public.js";
 
 /** Where a gate delivers: the event (as the caller may see it) and its JSON text. */
 export type JsonEventListener = (event: RunEvent, json: string) => void;
-
-/**
- * The JSON text of `value`, or why there is none. Never throws (a stack overflow of a deep value included).
- *
- * @example
- * jsonText({ n: 1n }); // { ok: false, error: TypeError("Do not know how to serialize a BigInt") }
- */
-export function jsonText(value: unknown): { ok: true; text: string } | { ok: false; error: unknown } {
-  try {
-    const text = JSON.stringify(value);
-    // Only `undefined`, a function or a symbol serialise to nothing; events and bodies are objects.
-    return text === undefined ? { ok: false, error: new TypeError(`${typeof value} has no JSON form`) } : { ok: true, text };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
 
 /**
  * See the module comment. The gate owns the run's abort controller (following the caller's signal), so it can

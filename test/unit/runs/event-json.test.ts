@@ -3,7 +3,7 @@ import { z } from "zod";
 import { defineGraph } from "../../../src/definition/define.js";
 import { Graph, Node } from "../../../src/graph/index.js";
 import type { RunEvent } from "../../../src/graph/events.js";
-import { jsonText } from "../../../src/runs/event-json.js";
+import { jsonText } from "../../../src/graph/json-text.js";
 import { publicRunError, UNSERIALISABLE } from "../../../src/runs/public.js";
 import { createRunService } from "../../../src/runs/service.js";
 import { DefinitionRunError } from "../../../src/definition/run-errors.js";
