@@ -276,14 +276,14 @@ export class SqliteTaskStore implements TaskStore {
 
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
-    const ok = (await this.fencedRun(lease, (row) => void appendEvents(this.sql, row, events))) !== "fenced";
+    const ok = (await this.fenced(lease, (id) => this.sql.fence(id), (row) => void appendEvents(this.sql, row, events))) !== "fenced";
     if (ok) this.bell.ring("event", lease.task.id);
     return ok;
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint): Promise<boolean> {
     const json = JSON.stringify(checkpoint);
-    return (await this.fencedRun(lease, (row) => void this.sql.prepare("UPDATE kg_tasks SET checkpoint = ? WHERE pos = ?").run(json, row.pos))) !== "fenced";
+    return (await this.fenced(lease, (id) => this.sql.fence(id), (row) => void this.sql.prepare("UPDATE kg_tasks SET checkpoint = ? WHERE pos = ?").run(json, row.pos))) !== "fenced";
   }
 
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
@@ -395,21 +395,16 @@ export class SqliteTaskStore implements TaskStore {
     return positions.map((pos) => claim.get(now, randomUUID(), now + leaseMs, pos) as TaskRow);
   }
 
-  /** Runs `change` in a (group) transaction if the lease still holds; "fenced" otherwise. */
-  private fenced<T>(lease: Lease, change: (row: TaskRow, now: number) => T): Promise<T | "fenced"> {
+  /**
+   * Runs `change` in a (group) transaction if the lease still holds; "fenced" otherwise. `read` fetches the row
+   * it is given: the whole task for a transition, only the fencing columns ({@link Statements.fence}) for the
+   * writes during a run (events, checkpoints), which must not read the growing input/checkpoint/result.
+   */
+  private fenced<R extends FenceRow, T>(lease: Lease, read: (id: string) => R | undefined, change: (row: R, now: number) => T): Promise<T | "fenced"> {
     return this.writes.run(() => {
-      const row = this.sql.task(lease.task.id);
+      const row = read(lease.task.id);
       if (row === undefined || row.status !== "running" || row.lease_token !== lease.token) return "fenced" as const;
       return change(row, Date.now());
-    });
-  }
-
-  /** {@link fenced} for writes during a run (events, checkpoints): they read only the fencing columns. */
-  private fencedRun<T>(lease: Lease, change: (row: FenceRow) => T): Promise<T | "fenced"> {
-    return this.writes.run(() => {
-      const row = this.sql.fence(lease.task.id);
-      if (row === undefined || row.status !== "running" || row.lease_token !== lease.token) return "fenced" as const;
-      return change(row);
     });
   }
 
@@ -421,7 +416,7 @@ export class SqliteTaskStore implements TaskStore {
 
   /** A transition that ends the lease; a requested cancel turns it into `cancelled`. `requeues`: it may go back to pending. */
   private async end(lease: Lease, requeues: boolean, change: (row: TaskRow, now: number) => void): Promise<TransitionOutcome> {
-    const outcome = await this.fenced(lease, (row, now): TransitionOutcome => {
+    const outcome = await this.fenced(lease, (id) => this.sql.task(id), (row, now): TransitionOutcome => {
       if (row.cancel_requested) {
         finishCancelled(this.sql, row, now);
         return "cancelled";
