@@ -15,7 +15,7 @@ import { fileIdentity, identityChange, StoreIdentityError, type FileIdentity } f
 import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type FenceRow, type TaskRow } from "./sqlite-schema.js";
 import { appendEvents, finish, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
-import { claimOutbox, enqueueWebhooks, ensureWebhookOutbox, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
+import { claimOutbox, enqueueWebhooks, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type {
@@ -81,7 +81,6 @@ export class SqliteTaskStore implements TaskStore {
   /** Opens (creating if needed, unless `mustExist`) the database file and records which file it is. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
     const db = openTaskDatabase(options.file, { mustExist: options.mustExist ?? false });
-    ensureWebhookOutbox(db);
     return new SqliteTaskStore(db, options, fileIdentity(options.file));
   }
 
