@@ -21,7 +21,7 @@ import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskEventInput, TaskEventListener, TaskInterrupt, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
-  WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
+  WebhookClaim, WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
 } from "./types.js";
 import { DEFAULT_INTERRUPTED_RETENTION_MS, isTerminalStatus } from "./types.js";
 
@@ -342,11 +342,11 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookClaim> {
     // A plain read first: idle deliverers must not take the write lock every poll.
     const due = nextOutboxDueIn(this.sql);
-    if (due === null || due > 0 || !this.db.open) return [];
-    return this.writes.run(() => claimOutbox(this.sql, max, leaseMs));
+    if (due === null || due > 0 || !this.db.open) return { deliveries: [], nextDueIn: due };
+    return this.writes.run(() => ({ deliveries: claimOutbox(this.sql, max, leaseMs), nextDueIn: nextOutboxDueIn(this.sql) }));
   }
 
   async settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean> {

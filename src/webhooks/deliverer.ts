@@ -132,11 +132,11 @@ export class WebhookDeliverer {
       this.hinted = false;
       let waitMs = pollMs;
       try {
-        const deliveries = await this.store.claimWebhooks(free, this.leaseMs);
+        // One round trip: the claim also says when the next message is due.
+        const { deliveries, nextDueIn } = await this.store.claimWebhooks(free, this.leaseMs);
         for (const delivery of deliveries) this.launch(delivery, agents);
         if (deliveries.length === free) continue; // maybe more are due
-        const next = await this.store.nextWebhookDueIn();
-        if (next !== null) waitMs = Math.min(waitMs, Math.max(next, 5));
+        if (nextDueIn !== null) waitMs = Math.min(waitMs, Math.max(nextDueIn, 5));
       } catch (error) {
         if (signal.aborted) return;
         this.log.warn({ err: error }, "webhook outbox unreachable");
