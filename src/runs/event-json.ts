@@ -15,29 +15,35 @@ import { UNSERIALISABLE } from "./public.js";
 export type JsonEventListener = (event: RunEvent, json: string) => void;
 
 /**
- * See the module comment. The gate owns the run's abort controller (following the caller's signal), so it can
- * stop the run; once it failed, `failure` is what the run ends with.
+ * See the module comment. The gate stops the run through the run's abort controller: the caller's own when it
+ * passes one (the SSE and WebSocket transports do: no second controller per run), else one of its own that
+ * follows the caller's signal. Once it failed, `failure` is what the run ends with.
  *
  * @example
- * const gate = new JsonEventGate((event, json) => sse.sendText(event.type, event.seq, json), signal, false);
+ * const gate = new JsonEventGate((event, json) => sse.sendText(event.type, event.seq, json), { controller }, false);
  */
 export class JsonEventGate {
-  readonly controller = new AbortController();
+  readonly controller: AbortController;
   /** Set once an event could not be serialised: the run's outcome, whatever the run itself did after. */
   failure: DefinitionRunError | undefined;
   private readonly unfollow: () => void = () => undefined;
 
   constructor(
     private readonly deliver: JsonEventListener,
-    signal: AbortSignal | undefined,
+    abort: { controller?: AbortController | undefined; signal?: AbortSignal | undefined },
     /** Show the reason to the caller (dev, --debug); otherwise the log has it. */
     private readonly debug: boolean,
   ) {
-    if (signal?.aborted) this.controller.abort(signal.reason);
-    else if (signal) {
-      const follow = (): void => this.controller.abort(signal.reason);
-      signal.addEventListener("abort", follow, { once: true });
-      this.unfollow = () => signal.removeEventListener("abort", follow);
+    const { signal } = abort;
+    if (abort.controller) this.controller = abort.controller;
+    else {
+      const own = (this.controller = new AbortController());
+      if (signal?.aborted) own.abort(signal.reason);
+      else if (signal) {
+        const follow = (): void => own.abort(signal.reason);
+        signal.addEventListener("abort", follow, { once: true });
+        this.unfollow = () => signal.removeEventListener("abort", follow);
+      }
     }
   }
 

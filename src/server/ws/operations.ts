@@ -79,7 +79,7 @@ export async function startRun(host: OperationHost, message: RunMessage): Promis
     await runs.start(graph, input, {
       transport: "ws",
       validated: true,
-      signal: controller.signal,
+      controller,
       requestId,
       user: host.info.identity,
       // As JSON text: an event that cannot be serialised ends the run with an INTERNAL_ERROR event.
