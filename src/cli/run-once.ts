@@ -8,7 +8,7 @@ import { DefinitionRunError } from "../definition/run-errors.js";
 import { Errors, KaygraphError } from "../errors.js";
 import type { RunEvent } from "../graph/events.js";
 import { messageOf } from "../graph/run-errors.js";
-import { jsonText } from "../runs/event-json.js";
+import { jsonText } from "../graph/json-text.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type { LoadedGraph } from "../definition/registry.js";
 import { readRunInput } from "./input.js";
@@ -101,16 +101,19 @@ export async function runOnce(config: ResolvedConfig, ref: string, options: RunO
   }
 }
 
-/** The output as JSON text; one JSON cannot carry (BigInt, cycle, too deep, a throwing toJSON) is a clear error. */
+/**
+ * The output as JSON text (indented on a terminal), serialised once; one JSON cannot carry (BigInt, cycle, too
+ * deep, a throwing toJSON) is a clear error.
+ */
 function printable(output: unknown, graph: string): string {
-  const text = jsonText(output);
+  const text = jsonText(output, process.stdout.isTTY ? 2 : undefined);
   if (!text.ok) {
     throw new KaygraphError(Errors.RunFailed, {
       message: `${graph} returned a result that cannot be serialised as JSON (${messageOf(text.error)}).`,
       hint: "Return plain JSON data: strings instead of BigInts, no cycles, a bounded depth.",
     });
   }
-  return process.stdout.isTTY ? `${JSON.stringify(output, null, 2)}\n` : `${text.text}\n`;
+  return `${text.text}\n`;
 }
 
 /** A run that interrupted with no answer left: what it asks, and how to answer without a terminal. */

@@ -69,13 +69,17 @@ export async function* subscribeTask<Output>(http: Transport, taskId: string, op
   try {
     for (;;) {
       let failure: unknown;
+      let notice = false;
       try {
         const headers: Record<string, string> = last === undefined ? {} : { "last-event-id": String(last) };
         const response = await http.send("GET", path, { accept: "text/event-stream", headers, options: { ...options, signal: link.signal } });
         for await (const message of readEventStream(response)) {
           serverDelay = message.retry ?? serverDelay;
           // The server is shutting down: resume from the last seq seen, on another server.
-          if (isShutdownNotice(message)) break;
+          if (isShutdownNotice(message)) {
+            notice = true;
+            break;
+          }
           const event = eventOf<TaskEvent<Output>>(message, response);
           if (last !== undefined && event.seq <= last) continue; // already seen before the reconnect
           last = event.seq;
@@ -87,6 +91,11 @@ export async function* subscribeTask<Output>(http: Transport, taskId: string, op
       } catch (error) {
         if (!shouldReconnect(error, link.signal)) throw error;
         failure = error;
+      }
+      // A graceful shutdown or restart is no failure: reconnect after the base delay, spending no attempt.
+      if (notice) {
+        await pause(serverDelay ?? http.reconnectDelayMs, link.signal);
+        continue;
       }
       failures += 1;
       if (failures > http.reconnectAttempts) throw failure;

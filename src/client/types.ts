@@ -16,7 +16,8 @@ export interface ClientOptions {
   /**
    * How subscribe() reconnects after a dropped connection: at most attempts (default 5) reconnects in a
    * row without a new event, waiting delayMs (default 250) doubling up to 5 s, or what the server's
-   * "retry:" field says.
+   * "retry:" field says. A server's shutdown notice is no failure: it is followed by a reconnect after
+   * delayMs (or "retry:") that spends no attempt.
    */
   reconnect?: { attempts?: number | undefined; delayMs?: number | undefined } | undefined;
 }

@@ -7,6 +7,7 @@
  */
 import { DefinitionRunError } from "../definition/run-errors.js";
 import type { RunEvent } from "../graph/events.js";
+import { jsonText } from "../graph/json-text.js";
 import { messageOf } from "../graph/run-errors.js";
 import { UNSERIALISABLE } from "./public.js";
 
@@ -14,45 +15,35 @@ import { UNSERIALISABLE } from "./public.js";
 export type JsonEventListener = (event: RunEvent, json: string) => void;
 
 /**
- * The JSON text of `value`, or why there is none. Never throws (a stack overflow of a deep value included).
+ * See the module comment. The gate stops the run through the run's abort controller: the caller's own when it
+ * passes one (the SSE and WebSocket transports do: no second controller per run), else one of its own that
+ * follows the caller's signal. Once it failed, `failure` is what the run ends with.
  *
  * @example
- * jsonText({ n: 1n }); // { ok: false, error: TypeError("Do not know how to serialize a BigInt") }
- */
-export function jsonText(value: unknown): { ok: true; text: string } | { ok: false; error: unknown } {
-  try {
-    const text = JSON.stringify(value);
-    // Only `undefined`, a function or a symbol serialise to nothing; events and bodies are objects.
-    return text === undefined ? { ok: false, error: new TypeError(`${typeof value} has no JSON form`) } : { ok: true, text };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/**
- * See the module comment. The gate owns the run's abort controller (following the caller's signal), so it can
- * stop the run; once it failed, `failure` is what the run ends with.
- *
- * @example
- * const gate = new JsonEventGate((event, json) => sse.sendText(event.type, event.seq, json), signal, false);
+ * const gate = new JsonEventGate((event, json) => sse.sendText(event.type, event.seq, json), { controller }, false);
  */
 export class JsonEventGate {
-  readonly controller = new AbortController();
+  readonly controller: AbortController;
   /** Set once an event could not be serialised: the run's outcome, whatever the run itself did after. */
   failure: DefinitionRunError | undefined;
   private readonly unfollow: () => void = () => undefined;
 
   constructor(
     private readonly deliver: JsonEventListener,
-    signal: AbortSignal | undefined,
+    abort: { controller?: AbortController | undefined; signal?: AbortSignal | undefined },
     /** Show the reason to the caller (dev, --debug); otherwise the log has it. */
     private readonly debug: boolean,
   ) {
-    if (signal?.aborted) this.controller.abort(signal.reason);
-    else if (signal) {
-      const follow = (): void => this.controller.abort(signal.reason);
-      signal.addEventListener("abort", follow, { once: true });
-      this.unfollow = () => signal.removeEventListener("abort", follow);
+    const { signal } = abort;
+    if (abort.controller) this.controller = abort.controller;
+    else {
+      const own = (this.controller = new AbortController());
+      if (signal?.aborted) own.abort(signal.reason);
+      else if (signal) {
+        const follow = (): void => own.abort(signal.reason);
+        signal.addEventListener("abort", follow, { once: true });
+        this.unfollow = () => signal.removeEventListener("abort", follow);
+      }
     }
   }
 

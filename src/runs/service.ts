@@ -159,8 +159,8 @@ export class RunService {
     if (options.from !== undefined) request.from = options.from;
     if (options.resume !== undefined) request.resume = options.resume;
     const executor = execution === "thread" ? (this.options.threads as RunExecutor) : this.inline;
-    // A gate owns the run's controller (following the caller's) so an unserialisable event can stop the run.
-    const gate = options.onEventJson && new JsonEventGate(options.onEventJson, options.controller?.signal ?? options.signal, this.debug);
+    // A gate holds the run's controller (the caller's, else its own) so an unserialisable event can stop the run.
+    const gate = options.onEventJson && new JsonEventGate(options.onEventJson, options, this.debug);
     const abort = gate ? { controller: gate.controller } : { signal: options.signal, controller: options.controller };
     const control: RunControl = { ...abort, onEvent: this.listener(watches, options, gate), onCheckpoint: options.onCheckpoint };
     try {

@@ -29,7 +29,7 @@ import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskInterrupt, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
-  WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
+  WebhookClaim, WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
 } from "./types.js";
 import type { WebhookEventType } from "../config/webhooks.js";
 import { DEFAULT_INTERRUPTED_RETENTION_MS } from "./types.js";
@@ -422,12 +422,12 @@ export class BullmqTaskStore implements TaskStore {
     return pruned;
   }
 
-  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookClaim> {
     const token = randomUUID();
-    const flat = (await this.scripts.webhookClaim(this.keys.prefix, max, leaseMs, token)) as (string | string[])[];
-    const out: WebhookDelivery[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) out.push(hashToDelivery(flat[i] as string, fromFlat(flat[i + 1]), token));
-    return out;
+    const [next, flat] = (await this.scripts.webhookClaim(this.keys.prefix, max, leaseMs, token)) as [number, (string | string[])[]];
+    const deliveries: WebhookDelivery[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) deliveries.push(hashToDelivery(flat[i] as string, fromFlat(flat[i + 1]), token));
+    return { deliveries, nextDueIn: next < 0 ? null : next };
   }
 
   async settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean> {

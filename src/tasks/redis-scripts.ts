@@ -367,7 +367,8 @@ return n
 
 /**
  * ARGV: P max leaseMs token. Claims up to `max` due webhook messages: leased (due again at the lease's end,
- * Redis server time), attempts + 1. Returns [key, HGETALL, key, HGETALL, …].
+ * Redis server time), attempts + 1. Returns [ms until the next one is due (-1: none pending), [key, HGETALL,
+ * key, HGETALL, …]].
  */
 const WEBHOOK_CLAIM = `
 local now = server_ms()
@@ -384,7 +385,8 @@ for _, key in ipairs(redis.call('ZRANGEBYSCORE', P .. ':wh:due', '-inf', now, 'L
     redis.call('ZREM', P .. ':wh:due', key)
   end
 end
-return out
+local first = redis.call('ZRANGE', P .. ':wh:due', 0, 0, 'WITHSCORES')
+return { #first == 0 and -1 or math.max(0, tonumber(first[2]) - now), out }
 `;
 
 /** ARGV: P key token outcome(delivered|retry|failed) delayMs error. 0 when the lease was lost. */

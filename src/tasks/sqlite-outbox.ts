@@ -2,37 +2,13 @@
  * The webhook outbox of the embedded store: a table written in the same transaction as the task transition
  * it announces (completed, failed, cancelled, interrupted), so a message exists exactly when its transition
  * committed. Deliverers in any process claim due rows with a lease; a delivered row is deleted, a given-up
- * one is kept as `failed` until the task retention prunes it.
+ * one is kept as `failed` until the task retention prunes it. The table is part of the schema (sqlite-schema.ts,
+ * version 3).
  */
 import { randomUUID } from "node:crypto";
-import type Database from "better-sqlite3";
 import type { WebhookEventType } from "../config/webhooks.js";
 import { rowToRecord, type Statements, type TaskRow } from "./sqlite-schema.js";
 import type { TaskWebhook, WebhookDelivery, WebhookOutboxEntry, WebhookSettlement } from "./types.js";
-
-const OUTBOX_DDL = `
-CREATE TABLE IF NOT EXISTS kg_webhook_outbox (
-  pos INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL,               -- webhook-id: one per event
-  task_id TEXT NOT NULL,          -- no foreign key: a message outlives its pruned task
-  type TEXT NOT NULL,
-  url TEXT NOT NULL,
-  ts INTEGER NOT NULL,            -- when the event happened
-  data TEXT NOT NULL,             -- the task record right after the transition
-  status TEXT NOT NULL DEFAULT 'pending',
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at INTEGER NOT NULL,       -- due time; while claimed, the lease expiry; once failed, when it failed
-  lease_token TEXT,
-  last_error TEXT
-);
-CREATE INDEX IF NOT EXISTS kg_webhook_outbox_due ON kg_webhook_outbox (status, next_at);
-CREATE INDEX IF NOT EXISTS kg_webhook_outbox_task ON kg_webhook_outbox (task_id);
-`;
-
-/** Creates the outbox table if missing (additive: any schema version gets it). */
-export function ensureWebhookOutbox(db: Database.Database): void {
-  db.exec(OUTBOX_DDL);
-}
 
 /** Outbox rows written per statement cache since last asked: the store rings deliverers after its commit. */
 const written = new WeakMap<Statements, number>();

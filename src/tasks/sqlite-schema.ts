@@ -1,6 +1,7 @@
 /**
  * The embedded store's SQLite schema and row mapping. One file (`.kaygraph/kaygraph.db` by default) holds
- * tasks, their events, idempotency keys and the doorbell registry, shared by every process on the machine.
+ * tasks, their events, idempotency keys, the doorbell registry and the webhook outbox, shared by every process
+ * on the machine.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -8,7 +9,7 @@ import Database from "better-sqlite3";
 import { Errors, KaygraphError } from "../errors.js";
 import type { ClaimedTask, TaskRecord, TaskStatus } from "./types.js";
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS kg_tasks (
@@ -111,20 +112,51 @@ CREATE INDEX IF NOT EXISTS kg_tasks_interrupted ON kg_tasks (interrupted_at) WHE
 `;
 
 /**
- * Version 3: events keyed by the task's `pos` (an integer that grows with each task) instead of its UUID, so
+ * Version 3: the webhook outbox (see sqlite-outbox.ts) and the task columns for trace context and webhook
+ * endpoints. Before version 3 these were added on every open, outside the versioning, so a version-2 file may
+ * have any of them already: each is created only if missing.
+ */
+const DDL_3_OUTBOX = `
+CREATE TABLE IF NOT EXISTS kg_webhook_outbox (
+  pos INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL,               -- webhook-id: one per event
+  task_id TEXT NOT NULL,          -- no foreign key: a message outlives its pruned task
+  type TEXT NOT NULL,
+  url TEXT NOT NULL,
+  ts INTEGER NOT NULL,            -- when the event happened
+  data TEXT NOT NULL,             -- the task record right after the transition
+  status TEXT NOT NULL DEFAULT 'pending',
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_at INTEGER NOT NULL,       -- due time; while claimed, the lease expiry; once failed, when it failed
+  lease_token TEXT,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS kg_webhook_outbox_due ON kg_webhook_outbox (status, next_at);
+CREATE INDEX IF NOT EXISTS kg_webhook_outbox_task ON kg_webhook_outbox (task_id);
+`;
+const DDL_3_COLUMNS: ReadonlyArray<[name: string, type: string]> = [["trace_context", "TEXT"], ["webhooks", "TEXT"]];
+
+function migrate3(db: Database.Database): void {
+  const have = new Set((db.prepare("PRAGMA table_info(kg_tasks)").all() as Array<{ name: string }>).map((c) => c.name));
+  for (const [name, type] of DDL_3_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE kg_tasks ADD COLUMN ${name} ${type}`);
+  db.exec(DDL_3_OUTBOX);
+}
+
+/**
+ * Version 4: events keyed by the task's `pos` (an integer that grows with each task) instead of its UUID, so
  * the events of tasks running together sit in the same few pages: a group commit writes about a third of the
  * pages it wrote with random UUID keys (measured: 26k WAL frames instead of 81k for the same writes).
  */
-const DDL_3 = `
-CREATE TABLE kg_task_events_3 (
+const DDL_4 = `
+CREATE TABLE kg_task_events_4 (
   task_pos INTEGER NOT NULL REFERENCES kg_tasks (pos) ON DELETE CASCADE,
   seq INTEGER NOT NULL,
   body TEXT NOT NULL,
   PRIMARY KEY (task_pos, seq)
 ) WITHOUT ROWID;
-INSERT INTO kg_task_events_3 (task_pos, seq, body) SELECT t.pos, e.seq, e.body FROM kg_task_events e JOIN kg_tasks t ON t.id = e.task_id;
+INSERT INTO kg_task_events_4 (task_pos, seq, body) SELECT t.pos, e.seq, e.body FROM kg_task_events e JOIN kg_tasks t ON t.id = e.task_id;
 DROP TABLE kg_task_events;
-ALTER TABLE kg_task_events_3 RENAME TO kg_task_events;
+ALTER TABLE kg_task_events_4 RENAME TO kg_task_events;
 `;
 
 function migrate(db: Database.Database): void {
@@ -134,19 +166,9 @@ function migrate(db: Database.Database): void {
     if (version >= SCHEMA_VERSION) return;
     if (version < 1) db.exec(DDL);
     if (version < 2) db.exec(DDL_2);
-    if (version < 3) db.exec(DDL_3);
+    if (version < 3) migrate3(db);
+    if (version < 4) db.exec(DDL_4);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
-  }).immediate();
-  addColumns(db);
-}
-
-/** Additive columns, added to a database of any schema version that lacks them. */
-const ADDED_COLUMNS: ReadonlyArray<[name: string, type: string]> = [["trace_context", "TEXT"], ["webhooks", "TEXT"]];
-
-function addColumns(db: Database.Database): void {
-  db.transaction(() => {
-    const have = new Set((db.prepare("PRAGMA table_info(kg_tasks)").all() as Array<{ name: string }>).map((c) => c.name));
-    for (const [name, type] of ADDED_COLUMNS) if (!have.has(name)) db.exec(`ALTER TABLE kg_tasks ADD COLUMN ${name} ${type}`);
   }).immediate();
 }
 

@@ -16,13 +16,13 @@ import { fileIdentity, identityChange, StoreIdentityError, type FileIdentity } f
 import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
 import { appendEvents, finish, insertEvents, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
-import { claimOutbox, enqueueWebhooks, ensureWebhookOutbox, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
+import { claimOutbox, enqueueWebhooks, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskEventInput, TaskEventListener, TaskInterrupt, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
-  WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
+  WebhookClaim, WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
 } from "./types.js";
 import { DEFAULT_INTERRUPTED_RETENTION_MS, isTerminalStatus } from "./types.js";
 
@@ -91,7 +91,6 @@ export class SqliteTaskStore implements TaskStore {
   /** Opens (creating if needed, unless `mustExist`) the database file and records which file it is. */
   static open(options: SqliteTaskStoreOptions): SqliteTaskStore {
     const db = openTaskDatabase(options.file, { mustExist: options.mustExist ?? false });
-    ensureWebhookOutbox(db);
     return new SqliteTaskStore(db, options, fileIdentity(options.file));
   }
 
@@ -355,11 +354,11 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
-  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
+  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookClaim> {
     // A plain read first: idle deliverers must not take the write lock every poll.
     const due = nextOutboxDueIn(this.sql);
-    if (due === null || due > 0 || !this.db.open) return [];
-    return this.writes.run(() => claimOutbox(this.sql, max, leaseMs));
+    if (due === null || due > 0 || !this.db.open) return { deliveries: [], nextDueIn: due };
+    return this.writes.run(() => ({ deliveries: claimOutbox(this.sql, max, leaseMs), nextDueIn: nextOutboxDueIn(this.sql) }));
   }
 
   async settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean> {
@@ -409,7 +408,10 @@ export class SqliteTaskStore implements TaskStore {
     return positions.map((pos) => claim.get(now, randomUUID(), now + leaseMs, pos) as TaskRow);
   }
 
-  /** Runs `change` in a (group) transaction if the lease still holds; "fenced" otherwise. */
+  /**
+   * A transition: runs `change` on the whole task row in a (group) transaction if the lease still holds;
+   * "fenced" otherwise. Writes during a run (events, checkpoints) use {@link runWrite}, which reads no row.
+   */
   private fenced<T>(lease: Lease, change: (row: TaskRow, now: number) => T): Promise<T | "fenced"> {
     return this.writes.run(() => {
       const row = this.sql.task(lease.task.id);

@@ -4,6 +4,7 @@
  */
 import type { RunEvent } from "../graph/events.js";
 import type { Checkpoint } from "../graph/interrupt.js";
+import { jsonText } from "../graph/json-text.js";
 import { errorCodeOf, messageOf } from "../graph/run-errors.js";
 import type { ClaimedTask, Lease, TaskError, TaskEventInput, TaskStore } from "./types.js";
 
@@ -215,13 +216,15 @@ export class TaskExecution {
   private async settle(ending: Ending): Promise<void> {
     const { store } = this.settings;
     if (ending.kind === "ok") {
-      const unserialisable = checkJson(ending.value);
-      if (unserialisable === undefined) {
-        await store.complete(this.lease, ending.value ?? null);
+      // No result (undefined) is stored as null.
+      const result = ending.value ?? null;
+      const json = jsonText(result);
+      if (json.ok) {
+        await store.complete(this.lease, result);
         return;
       }
       // Cannot be stored, so the task fails (at once: running it again would make the same kind of value).
-      const message = `The task's result cannot be stored: it cannot be serialised as JSON (${unserialisable}).`;
+      const message = `The task's result cannot be stored: it cannot be serialised as JSON (${messageOf(json.error)}).`;
       this.settings.onError(new TypeError(`Task ${this.taskId}: ${message}`));
       await this.failure({ error_code: "INTERNAL_ERROR", message });
       return;
@@ -257,14 +260,5 @@ export class TaskExecution {
     } else {
       await this.settings.store.fail(this.lease, node === undefined ? error : { ...error, node });
     }
-  }
-}
-
-function checkJson(value: unknown): string | undefined {
-  try {
-    JSON.stringify(value);
-    return undefined;
-  } catch (error) {
-    return messageOf(error);
   }
 }

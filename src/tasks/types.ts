@@ -160,6 +160,16 @@ export interface WebhookDelivery {
   readonly token: string;
 }
 
+/** What {@link TaskStore.claimWebhooks} answers: the messages claimed, and when the next one is due. */
+export interface WebhookClaim {
+  readonly deliveries: WebhookDelivery[];
+  /**
+   * Milliseconds until the next pending message is due after this claim (0: now; a claimed one counts from its
+   * lease expiry), or null when the outbox has none pending: an idle deliverer's one round trip per poll.
+   */
+  readonly nextDueIn: number | null;
+}
+
 /** How a delivery attempt ended: delivered (the entry is removed), retried later, or given up (kept as failed until pruned). */
 export type WebhookSettlement = { outcome: "delivered" } | { outcome: "retry"; delayMs: number; error: string } | { outcome: "failed"; error: string };
 
@@ -313,7 +323,7 @@ export interface TaskStore {
    * Claims up to `max` due webhook messages for `leaseMs` (attempts + 1): nobody else claims them until they
    * are settled or the lease expires (a deliverer killed mid-delivery: redelivered after that).
    */
-  claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]>;
+  claimWebhooks(max: number, leaseMs: number): Promise<WebhookClaim>;
   /** Ends a delivery attempt; false when its lease was lost (nothing changed). */
   settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean>;
   /** Milliseconds until the next webhook message is due (0: now), or null when the outbox has none pending. */

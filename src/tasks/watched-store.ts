@@ -13,7 +13,7 @@ import type { Checkpoint } from "../graph/interrupt.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskEventInput, TaskEventListener, TaskInterrupt, TaskPage, TaskRecord, TaskStore, TransitionOutcome,
-  WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
+  WebhookClaim, WebhookDelivery, WebhookOutboxEntry, WebhookSettlement,
 } from "./types.js";
 
 /** A store that can check its own health cheaply. */
@@ -207,8 +207,8 @@ export class WatchedTaskStore implements TaskStore {
   // #endregion
   // #region webhook outbox: the deliverer idles while the store is down (its messages wait in the store)
 
-  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookDelivery[]> {
-    if (this.options.health.isDown("tasks") || this.usable() === undefined) return [];
+  async claimWebhooks(max: number, leaseMs: number): Promise<WebhookClaim> {
+    if (this.options.health.isDown("tasks") || this.usable() === undefined) return { deliveries: [], nextDueIn: null };
     return this.worker((s) => s.claimWebhooks(max, leaseMs));
   }
 

@@ -78,6 +78,7 @@ export class WebhookDeliverer {
   private wake: (() => void) | undefined;
   private hinted = false;
   private offHint: (() => void) | undefined;
+  /** The keep-alive agents of the current start (destroyed by stop). */
   private agents: PostAgents | undefined;
 
   constructor(
@@ -96,9 +97,9 @@ export class WebhookDeliverer {
   start(): void {
     if (this.loop) return;
     const stopping = (this.stopping = new AbortController());
-    this.agents = createPostAgents(this.options.settings.concurrency);
+    const agents = (this.agents = createPostAgents(this.options.settings.concurrency));
     this.offHint = this.store.onWebhooks(() => this.hint());
-    this.loop = this.run(stopping.signal);
+    this.loop = this.run(stopping.signal, agents);
   }
 
   /** Stops claiming and waits for the attempts in flight (each bounded by `timeoutMs`). */
@@ -118,7 +119,7 @@ export class WebhookDeliverer {
     this.wake?.();
   }
 
-  private async run(signal: AbortSignal): Promise<void> {
+  private async run(signal: AbortSignal, agents: PostAgents): Promise<void> {
     const { concurrency } = this.options.settings;
     const pollMs = this.options.pollMs ?? 1_000;
     while (!signal.aborted) {
@@ -131,11 +132,11 @@ export class WebhookDeliverer {
       this.hinted = false;
       let waitMs = pollMs;
       try {
-        const deliveries = await this.store.claimWebhooks(free, this.leaseMs);
-        for (const delivery of deliveries) this.launch(delivery);
+        // One round trip: the claim also says when the next message is due.
+        const { deliveries, nextDueIn } = await this.store.claimWebhooks(free, this.leaseMs);
+        for (const delivery of deliveries) this.launch(delivery, agents);
         if (deliveries.length === free) continue; // maybe more are due
-        const next = await this.store.nextWebhookDueIn();
-        if (next !== null) waitMs = Math.min(waitMs, Math.max(next, 5));
+        if (nextDueIn !== null) waitMs = Math.min(waitMs, Math.max(nextDueIn, 5));
       } catch (error) {
         if (signal.aborted) return;
         this.log.warn({ err: error }, "webhook outbox unreachable");
@@ -156,8 +157,8 @@ export class WebhookDeliverer {
     });
   }
 
-  private launch(delivery: WebhookDelivery): void {
-    const attempt = this.attempt(delivery)
+  private launch(delivery: WebhookDelivery, agents: PostAgents): void {
+    const attempt = this.attempt(delivery, agents)
       .catch((error: unknown) => this.log.error({ err: error, webhook_id: delivery.id }, "webhook delivery bookkeeping failed"))
       .finally(() => {
         this.active.delete(attempt);
@@ -166,12 +167,12 @@ export class WebhookDeliverer {
     this.active.add(attempt);
   }
 
-  private async attempt(delivery: WebhookDelivery): Promise<void> {
+  private async attempt(delivery: WebhookDelivery, agents: PostAgents): Promise<void> {
     const { settings } = this.options;
     const fields = { webhook_id: delivery.id, type: delivery.type, task_id: delivery.task.id, url: shownUrl(delivery.url), attempt: delivery.attempts };
     const secret = this.options.secretFor(delivery.task, delivery.url);
     if (secret === undefined) return this.settle(delivery, { outcome: "failed", error: "endpoint no longer configured" }, fields);
-    const failure = await this.send(delivery, secret);
+    const failure = await this.send(delivery, secret, agents);
     if (failure === undefined) return this.settle(delivery, { outcome: "delivered" }, fields);
     if (failure.gone) return this.settle(delivery, { outcome: "failed", error: failure.error }, fields);
     const delayMs = webhookBackoff(delivery.attempts, settings, this.options.random);
@@ -182,11 +183,11 @@ export class WebhookDeliverer {
   }
 
   /** One POST; undefined when delivered, else why not (and whether the receiver said 410 Gone). */
-  private async send(delivery: WebhookDelivery, secret: string): Promise<{ error: string; gone?: boolean } | undefined> {
+  private async send(delivery: WebhookDelivery, secret: string, agents: PostAgents): Promise<{ error: string; gone?: boolean } | undefined> {
     const task = this.options.publicTask?.(delivery.task) ?? delivery.task;
     const body = JSON.stringify({ type: delivery.type, timestamp: new Date(delivery.ts).toISOString(), data: task });
     const headers = { ...signWebhook(secret, delivery.id, body), "content-type": "application/json", ...(this.options.userAgent && { "user-agent": this.options.userAgent }) };
-    const result = await postWebhook(this.agents ?? createPostAgents(1), delivery.url, headers, body, this.options.settings.timeoutMs);
+    const result = await postWebhook(agents, delivery.url, headers, body, this.options.settings.timeoutMs);
     if ("error" in result) return { error: result.error };
     // A redirect is not a delivery either: receivers answer 2xx at the configured URL.
     if (result.status >= 200 && result.status < 300) return undefined;

@@ -9,7 +9,7 @@ import { messageOf } from "../../graph/run-errors.js";
 import { publicTask } from "../event-flow.js";
 import { checkUrl, storeInterruptedRun } from "../interrupted-run.js";
 import { HttpError } from "../http-error.js";
-import { jsonText } from "../../runs/event-json.js";
+import { jsonText } from "../../graph/json-text.js";
 import { UNSERIALISABLE } from "../../runs/public.js";
 
 /** `POST /api/v{V}/{G}` for every graph version: run through the run service with the request's signal, answer. */

@@ -54,7 +54,7 @@ function streamHandler(ctx: AppContext, graph: LoadedGraph) {
     };
     // 3. Run; every outcome, failures included, reaches the client as the terminal event (the service logs failures).
     try {
-      await runs.start(graph, input, { transport: "stream", validated: true, signal: gone.signal, requestId, user: req.user, onEventJson: send });
+      await runs.start(graph, input, { transport: "stream", validated: true, controller: gone, requestId, user: req.user, onEventJson: send });
     } catch (error) {
       // Failures were already told: the terminal error event went out through `send`. An interrupt was held back.
       if (error instanceof DefinitionRunError && error.code === "INTERRUPTED" && error.interrupt) {

@@ -13,8 +13,9 @@ import { isTerminalStatus } from "../../tasks/index.js";
 import type { AppContext } from "../context.js";
 import { pauseMark, publicTaskEvent, TaskEventPump } from "../event-flow.js";
 import type { ErrorCode } from "../http-error.js";
+import { toHttpError } from "../middleware/errors.js";
 import type { ResumeMessage, RunMessage, SubscribeMessage } from "./protocol.js";
-import { IdempotencyMismatchError, StoreUnavailableError, TaskConflictError } from "../../tasks/index.js";
+import { IdempotencyMismatchError, TaskConflictError } from "../../tasks/index.js";
 import { formatIssues } from "../../definition/run-errors.js";
 import type { ConnectionInfo, LimitedMessage } from "./types.js";
 
@@ -78,7 +79,7 @@ export async function startRun(host: OperationHost, message: RunMessage): Promis
     await runs.start(graph, input, {
       transport: "ws",
       validated: true,
-      signal: controller.signal,
+      controller,
       requestId,
       user: host.info.identity,
       // As JSON text: an event that cannot be serialised ends the run with an INTERNAL_ERROR event.
@@ -166,12 +167,7 @@ export async function startSubscription(host: OperationHost, message: SubscribeM
     );
     pump.start();
   } catch (error) {
-    if (error instanceof StoreUnavailableError) {
-      host.sendError(message.id, "UNAVAILABLE", error.message, { store: error.store, retry_after: 1 });
-      return;
-    }
-    host.log.error({ err: error, task_id: message.task_id }, "websocket subscribe failed");
-    host.sendError(message.id, "INTERNAL_ERROR", "The subscription failed; the server log has the details.");
+    sendFailure(host, message, error, "subscribe");
   } finally {
     if (!live) host.release(message.id, op);
   }
@@ -207,14 +203,28 @@ export async function startResume(host: OperationHost, message: ResumeMessage): 
   } catch (error) {
     if (error instanceof TaskConflictError) host.sendError(message.id, "CONFLICT", error.message, { status: error.taskStatus });
     else if (error instanceof IdempotencyMismatchError) host.sendError(message.id, "IDEMPOTENCY_MISMATCH", error.message);
-    else if (error instanceof StoreUnavailableError) host.sendError(message.id, "UNAVAILABLE", error.message, { store: error.store, retry_after: 1 });
-    else {
-      host.log.error({ err: error, task_id: message.task_id }, "websocket resume failed");
-      host.sendError(message.id, "INTERNAL_ERROR", "The resume failed; the server log has the details.");
-    }
+    else sendFailure(host, message, error, "resume");
     return;
   }
   await startSubscription(host, { type: "subscribe", id: message.id, task_id: message.task_id, after_seq: after });
+}
+
+/**
+ * Answers a subscribe or resume that failed: through the HTTP API's one mapping ({@link toHttpError}), so a
+ * store that is down is the same 503 UNAVAILABLE with `details: { store, backend }` (its `Retry-After` as
+ * `details.retry_after`, as every WebSocket refusal carries it); an unexpected error is logged and answered
+ * INTERNAL_ERROR without its text.
+ */
+function sendFailure(host: OperationHost, message: SubscribeMessage | ResumeMessage, error: unknown, what: "subscribe" | "resume"): void {
+  const answer = toHttpError(error, host.ctx.debug);
+  if (answer.code === "INTERNAL_ERROR") {
+    host.log.error({ err: error, task_id: message.task_id }, `websocket ${what} failed`);
+    host.sendError(message.id, "INTERNAL_ERROR", `The ${what === "subscribe" ? "subscription" : "resume"} failed; the server log has the details.`);
+    return;
+  }
+  const retryAfter = Number(answer.headers["Retry-After"] ?? Number.NaN);
+  const details = Number.isFinite(retryAfter) ? { ...(answer.details as object | undefined), retry_after: retryAfter } : answer.details;
+  host.sendError(message.id, answer.code, answer.message, details);
 }
 
 function graphNotFound(registry: GraphRegistry, name: string, version: number | undefined): string {

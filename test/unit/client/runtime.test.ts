@@ -145,6 +145,23 @@ describe("kaygraph/client: createClient", () => {
     expect(calls.map((c) => (c.init.headers as Record<string, string>)["last-event-id"])).toEqual([undefined, "1"]);
   });
 
+  it("subscribe() spends no reconnect attempt on a shutdown notice: a rolling restart with no events in between is followed to the end", async () => {
+    const notice = "event: error\ndata: " + JSON.stringify({ type: "error", ts: 2, error: "The server is shutting down; reconnect.", error_code: "UNAVAILABLE" }) + "\n\n";
+    const { fetch, calls } = scripted([
+      () => sse([frame({ type: "start", seq: 1, ts: 1, run_id: "r" }), notice]),
+      () => Promise.reject(new TypeError("fetch failed")),
+      () => sse([notice]),
+      () => sse([notice]),
+      () => sse([frame({ type: "result", seq: 2, ts: 3, result: { ok: true } })]),
+    ]);
+    // One attempt: the network error spends it, the notices do not.
+    const client = createClient({ baseUrl: "http://api", fetch, reconnect: { attempts: 1, delayMs: 1 } });
+    const seen: unknown[] = [];
+    for await (const event of client.subscribe("t")) seen.push(event.type);
+    expect(seen).toEqual(["start", "result"]);
+    expect(calls.map((c) => (c.init.headers as Record<string, string>)["last-event-id"])).toEqual([undefined, "1", "1", "1", "1"]);
+  });
+
   it("subscribe() reconnects after network errors, waits what the server's retry says, and stops retrying once the caller aborts", async () => {
     const controller = new AbortController();
     const { fetch, calls } = scripted([

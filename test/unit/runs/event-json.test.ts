@@ -3,7 +3,8 @@ import { z } from "zod";
 import { defineGraph } from "../../../src/definition/define.js";
 import { Graph, Node } from "../../../src/graph/index.js";
 import type { RunEvent } from "../../../src/graph/events.js";
-import { jsonText } from "../../../src/runs/event-json.js";
+import { jsonText } from "../../../src/graph/json-text.js";
+import { JsonEventGate } from "../../../src/runs/event-json.js";
 import { publicRunError, UNSERIALISABLE } from "../../../src/runs/public.js";
 import { createRunService } from "../../../src/runs/service.js";
 import { DefinitionRunError } from "../../../src/definition/run-errors.js";
@@ -88,6 +89,20 @@ describe("run service, onEventJson (inline)", () => {
     const controller = new AbortController();
     const run = runs.start(graph, { kind: "fine", where: "event" }, { transport: "ws", requestId: "abort", signal: controller.signal, onEventJson: () => undefined });
     controller.abort(new Error("client gone"));
+    await expect(run).rejects.toMatchObject({ code: "ABORTED" });
+  });
+
+  it("with the caller's own controller (as SSE and WebSocket pass it), stops the run through it: no second controller", async () => {
+    const controller = new AbortController();
+    const failure = await runs.start(graph, { kind: "bigint", where: "event" }, { transport: "stream", requestId: "own", controller, onEventJson: () => undefined }).catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: "INTERNAL_ERROR" });
+    expect(controller.signal.aborted).toBe(true);
+    expect(controller.signal.reason).toBe(failure);
+    expect(new JsonEventGate(() => undefined, { controller }, false).controller).toBe(controller);
+    // And the caller's abort still stops the run.
+    const cancel = new AbortController();
+    const run = runs.start(graph, { kind: "fine", where: "event" }, { transport: "ws", requestId: "own-abort", controller: cancel, onEventJson: () => undefined });
+    cancel.abort(new Error("client gone"));
     await expect(run).rejects.toMatchObject({ code: "ABORTED" });
   });
 });

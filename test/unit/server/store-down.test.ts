@@ -1,14 +1,14 @@
-/** The HTTP face of a down task store (issue 15): `/ready` names it, task routes answer 503 with Retry-After, and both recover. */
+/** The HTTP face of a down task store (issue 15): `/ready` names it, task routes answer 503 with Retry-After, and both recover; the WebSocket answers the same. */
 import { mkdtemp, rename, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
-import { StoreHealth } from "../../../src/tasks/store-health.js";
+import { StoreHealth, StoreUnavailableError } from "../../../src/tasks/store-health.js";
 import { WatchedTaskStore } from "../../../src/tasks/watched-store.js";
 import { postJson, registryOf, serveApp } from "../../helpers/app-server.js";
 import { TEST_SETTINGS } from "../tasks/helpers.js";
-import { tokensDefinition } from "./ws-support.js";
+import { openSocket, startTestServer, tokensDefinition } from "./ws-support.js";
 
 describe("a task store that goes down", () => {
   it("turns /ready and the task routes into 503 UNAVAILABLE naming the store, and both come back with the file", async () => {
@@ -48,5 +48,28 @@ describe("a task store that goes down", () => {
     await store.check();
     expect((await fetch(`${base}/ready`)).status).toBe(200);
     expect((await fetch(`${base}/tasks/${String(created.body?.task_id)}`)).status).toBe(200);
+  });
+});
+
+describe("a task store that is down, over the WebSocket", () => {
+  it("answers subscribe and resume with the HTTP API's 503 body: UNAVAILABLE naming the store and backend, with retry_after", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-store-down-ws-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const store = await SqliteTaskStore.open({ ...TEST_SETTINGS, file: path.join(dir, "kg.db") });
+    onTestFinished(() => store.close());
+    const down = new StoreUnavailableError("tasks", "sqlite", "the database file was deleted or moved while in use");
+    store.get = () => Promise.reject(down);
+    const { base, wsBase } = await startTestServer({}, { tasks: store, runTasks: false });
+    const http = await fetch(`${base}/tasks/t1`);
+    const httpBody = (await http.json()) as { error: string; error_code: string; details: object };
+    expect(httpBody).toMatchObject({ error_code: "UNAVAILABLE", details: { store: "tasks", backend: "sqlite" } });
+
+    const socket = await openSocket(`${wsBase}/ws/client-1`);
+    socket.send({ type: "subscribe", id: "s1", task_id: "t1" });
+    socket.send({ type: "resume", id: "r1", task_id: "t1", value: {} });
+    for (const id of ["s1", "r1"]) {
+      const answer = await socket.next((m) => m.id === id);
+      expect(answer).toEqual({ type: "error", id, error: httpBody.error, error_code: "UNAVAILABLE", details: { ...httpBody.details, retry_after: Number(http.headers.get("retry-after")) } });
+    }
   });
 });

@@ -67,6 +67,21 @@ export function runnerCases(fresh: Fresh): void {
     expect(events.at(-1)).toMatchObject({ type: "error", error_code: "GRAPH_ERROR" });
   });
 
+  it("fails at once (INTERNAL_ERROR) a result that has no JSON form, and stores no result as null", async () => {
+    const store = await (await fresh()).open();
+    const results: Record<string, unknown> = {};
+    const execute = async (task: { input: unknown }) => results[(task.input as { value: string }).value];
+    results.bigint = { n: 1n };
+    results.fn = () => 1;
+    results.none = undefined;
+    const ids = await Promise.all(["bigint", "fn", "none"].map((value) => submit(store, { value }, { maxAttempts: 3 }).then((t) => t.id)));
+    startRunner(store, { execute, onError: () => undefined });
+    const [bigint, fn, none] = await Promise.all(ids.map((id) => settled(store, id)));
+    expect(bigint).toMatchObject({ status: "failed", attempts: 1, result: null, error: { error_code: "INTERNAL_ERROR", message: "The task's result cannot be stored: it cannot be serialised as JSON (Do not know how to serialize a BigInt)." } });
+    expect(fn).toMatchObject({ status: "failed", attempts: 1, result: null, error: { error_code: "INTERNAL_ERROR", message: "The task's result cannot be stored: it cannot be serialised as JSON (function has no JSON form)." } });
+    expect(none).toMatchObject({ status: "completed", result: null });
+  });
+
   it("hands back an attempt stopped through no fault of its own (rerunnable) without counting it", async () => {
     const store = await (await fresh()).open();
     const calls: string[] = [];

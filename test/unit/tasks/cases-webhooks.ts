@@ -23,7 +23,7 @@ export function webhookCases(fresh: Fresh): void {
     const store = await backend.open();
     const { task } = await store.submit({ graph: "g", version: 1, input: {}, owner: "u1", webhooks: [{ url: A, events: ALL }, { url: B, events: ["task.failed"] }] });
     expect(await store.webhookMessages(task.id)).toEqual([]);
-    expect(await store.claimWebhooks(10, 5_000)).toEqual([]);
+    expect(await store.claimWebhooks(10, 5_000)).toEqual({ deliveries: [], nextDueIn: null });
     expect(await store.nextWebhookDueIn()).toBeNull();
     const lease = await claimNow(store);
     expect(await store.complete(lease, { out: [1, 2] })).toBe("ok");
@@ -34,12 +34,15 @@ export function webhookCases(fresh: Fresh): void {
     expect(await store.nextWebhookDueIn()).toBe(0);
     // Another process claims it: the record is the completed one, exactly as GET /tasks/{id} answers.
     const other = await backend.open();
-    const [delivery] = await other.claimWebhooks(10, 5_000);
+    const { deliveries: [delivery], nextDueIn } = await other.claimWebhooks(10, 5_000);
+    // The claim says when the next message is due: the one just claimed, at its lease's end.
+    expect(nextDueIn).toBeGreaterThan(4_000);
+    expect(nextDueIn).toBeLessThanOrEqual(5_000);
     expect(delivery).toMatchObject({ id: message?.id, type: "task.completed", url: A, attempts: 1 });
     expect(delivery?.task).toEqual(await store.get(task.id));
     expect(Date.now() - (delivery?.ts ?? 0)).toBeLessThan(10_000);
     // Leased: nobody else gets it meanwhile.
-    expect(await store.claimWebhooks(10, 5_000)).toEqual([]);
+    expect((await store.claimWebhooks(10, 5_000)).deliveries).toEqual([]);
     expect(await other.settleWebhook(delivery!, { outcome: "delivered" })).toBe(true);
     expect(await store.webhookMessages(task.id)).toEqual([]);
     expect(await store.nextWebhookDueIn()).toBeNull();
@@ -76,7 +79,7 @@ export function webhookCases(fresh: Fresh): void {
     await store.complete(await claimNow(store), 1);
     expect(await store.webhookMessages(quiet.id)).toEqual([]);
 
-    const deliveries = await store.claimWebhooks(100, 5_000);
+    const { deliveries } = await store.claimWebhooks(100, 5_000);
     expect(deliveries.map((d) => [d.task.id, d.type, d.task.status])).toEqual(
       expect.arrayContaining([
         [failed.id, "task.failed", "failed"],
@@ -105,22 +108,25 @@ export function webhookCases(fresh: Fresh): void {
     const store = await backend.open();
     const { task } = await store.submit({ graph: "g", version: 1, input: {}, webhooks: [{ url: A, events: ALL }] });
     await store.complete(await claimNow(store), "ok");
-    const [first] = await store.claimWebhooks(1, 5_000);
+    const { deliveries: [first] } = await store.claimWebhooks(1, 5_000);
     expect(await store.settleWebhook(first!, { outcome: "retry", delayMs: 300, error: "HTTP 500" })).toBe(true);
     expect(await store.webhookMessages(task.id)).toMatchObject([{ status: "pending", attempts: 1, last_error: "HTTP 500" }]);
-    expect(await store.claimWebhooks(1, 5_000)).toEqual([]);
+    const idle = await store.claimWebhooks(1, 5_000);
+    expect(idle.deliveries).toEqual([]);
+    expect(idle.nextDueIn).toBeGreaterThan(0);
+    expect(idle.nextDueIn).toBeLessThanOrEqual(300);
     const due = await store.nextWebhookDueIn();
     expect(due).toBeGreaterThan(0);
     expect(due).toBeLessThanOrEqual(300);
-    const second = await until(async () => (await store.claimWebhooks(1, 200))[0]);
+    const second = await until(async () => (await store.claimWebhooks(1, 200)).deliveries[0]);
     expect(second).toMatchObject({ id: first?.id, attempts: 2 });
     // Its holder "dies": after the lease the message is claimable again, and the old holder is fenced.
-    const third = await until(async () => (await store.claimWebhooks(1, 5_000))[0]);
+    const third = await until(async () => (await store.claimWebhooks(1, 5_000)).deliveries[0]);
     expect(third).toMatchObject({ id: first?.id, attempts: 3 });
     expect(await store.settleWebhook(second!, { outcome: "delivered" })).toBe(false);
     expect(await store.settleWebhook(third!, { outcome: "failed", error: "HTTP 410" })).toBe(true);
     expect(await store.webhookMessages(task.id)).toMatchObject([{ status: "failed", attempts: 3, last_error: "HTTP 410" }]);
-    expect(await store.claimWebhooks(1, 5_000)).toEqual([]);
+    expect(await store.claimWebhooks(1, 5_000)).toEqual({ deliveries: [], nextDueIn: null });
     expect(await store.nextWebhookDueIn()).toBeNull();
   });
 
@@ -130,7 +136,7 @@ export function webhookCases(fresh: Fresh): void {
     const store = stores[0]!;
     for (let i = 0; i < 6; i++) await store.submit({ graph: "g", version: 1, input: { i }, webhooks: [{ url: A, events: ALL }, { url: B, events: ALL }] });
     for (let i = 0; i < 6; i++) await store.complete(await claimNow(store), i);
-    const claimed = (await Promise.all(stores.flatMap((s) => [s.claimWebhooks(3, 5_000), s.claimWebhooks(3, 5_000)]))).flat();
+    const claimed = (await Promise.all(stores.flatMap((s) => [s.claimWebhooks(3, 5_000), s.claimWebhooks(3, 5_000)]))).flatMap((c) => c.deliveries);
     expect(claimed).toHaveLength(12);
     expect(new Set(claimed.map((d) => `${d.id} ${d.url}`)).size).toBe(12);
     // One webhook-id per event, shared by its endpoints.
@@ -157,7 +163,7 @@ export function webhookCases(fresh: Fresh): void {
     const store = await backend.open();
     const { task } = await store.submit({ graph: "g", version: 1, input: {}, webhooks: [{ url: A, events: ALL }, { url: B, events: ALL }] });
     await store.complete(await claimNow(store), 1);
-    const [one] = await store.claimWebhooks(1, 5_000);
+    const { deliveries: [one] } = await store.claimWebhooks(1, 5_000);
     await store.settleWebhook(one!, { outcome: "failed", error: "HTTP 410" });
     await new Promise((r) => setTimeout(r, 20));
     // The usual retention keeps both; one of a few milliseconds drops the failed one and the unclaimed one.

@@ -2,8 +2,11 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import type { Checkpoint } from "../../../src/graph/interrupt.js";
+import { Statements } from "../../../src/tasks/sqlite-schema.js";
 import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
-import type { TaskStore } from "../../../src/tasks/index.js";
+import type { TaskEventInput, TaskStore } from "../../../src/tasks/index.js";
 import { describeTaskStore } from "./conformance.js";
 import { TEST_SETTINGS, type Backend } from "./helpers.js";
 
@@ -26,4 +29,27 @@ describeTaskStore("sqlite", async (): Promise<Backend> => {
       if (process.env.KAYGRAPH_KEEP_TMP !== "1") await rm(dir, { recursive: true, force: true });
     },
   };
+});
+
+describe("sqlite: fenced writes", () => {
+  it("events and checkpoints during a run read no task row (one fencing UPDATE); a transition reads the whole row", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-tasks-fence-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file: path.join(dir, "kg.db") });
+    onTestFinished(() => store.close());
+    await store.submit({ graph: "g", version: 1, input: { big: "x".repeat(1000) } });
+    const lease = await store.claim({ leaseMs: 5000 });
+    expect(lease).toBeDefined();
+    const whole = vi.spyOn(Statements.prototype, "task");
+    onTestFinished(() => {
+      vi.restoreAllMocks();
+    });
+    expect(await store.appendEvents(lease!, [{ type: "data", ts: 1, node: "n", chunk: 1 } as TaskEventInput])).toBe(true);
+    expect(await store.checkpoint(lease!, { shared: {}, next_node: "n", step: 1, resume: [] } as unknown as Checkpoint)).toBe(true);
+    expect(whole).not.toHaveBeenCalled();
+    expect(await store.complete(lease!, { ok: true })).toBe("ok");
+    expect(whole).toHaveBeenCalled();
+    // A write under a lease that ended is fenced off.
+    expect(await store.appendEvents(lease!, [{ type: "data", ts: 2, node: "n", chunk: 2 } as TaskEventInput])).toBe(false);
+  });
 });

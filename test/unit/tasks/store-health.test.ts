@@ -153,7 +153,7 @@ function fakeStore(state: { fail?: Error; probe?: Error; calls: string[] }): Pro
     release: answer("release", "ok"),
     sweep: answer("sweep", { requeued: 0, ended: 0 }),
     prune: answer("prune", 0),
-    claimWebhooks: answer("claimWebhooks", []),
+    claimWebhooks: answer("claimWebhooks", { deliveries: [], nextDueIn: null }),
     settleWebhook: answer("settleWebhook", true),
     nextWebhookDueIn: answer("nextWebhookDueIn", null),
     onWebhooks: () => () => undefined,

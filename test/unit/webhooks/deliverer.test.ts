@@ -5,7 +5,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
 import type { TaskStore, TaskWebhook } from "../../../src/tasks/index.js";
 import { WebhookDeliverer, type DeliveryOutcome } from "../../../src/webhooks/deliverer.js";
@@ -80,6 +80,15 @@ describe("WebhookDeliverer", () => {
     await until(() => outcomes.length === 1);
     expect(outcomes).toEqual(["delivered"]);
     expect(await store.webhookMessages(id)).toEqual([]);
+  });
+
+  it("idles on one store round trip per poll: the claim says when the next message is due", async () => {
+    const store = await openStore();
+    const claims = vi.spyOn(store, "claimWebhooks");
+    const asks = vi.spyOn(store, "nextWebhookDueIn");
+    start(store, { pollMs: 10 });
+    await until(() => claims.mock.calls.length >= 5);
+    expect(asks).not.toHaveBeenCalled();
   });
 
   it("retries after 500s with the same webhook-id, then delivers", async () => {
