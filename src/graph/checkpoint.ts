@@ -2,8 +2,37 @@
  * Checkpoint helpers: the JSON round-trip check of a shared store, JSON copies, and the stable keys that name
  * a graph's nodes in a checkpoint.
  */
-import { CheckpointError } from "./interrupt.js";
+import { CheckpointError, type Checkpoint } from "./interrupt.js";
 import type { Node } from "./node.js";
+import type { Params } from "./node.js";
+
+/** The JSON text of checkpoints built by {@link makeCheckpoint}, so a store need not serialise them again. */
+const texts = new WeakMap<Checkpoint, string>();
+
+/**
+ * A checkpoint whose shared store is given as JSON text (already checked by {@link checkpointJson}): the object
+ * gets a parsed copy, and {@link checkpointText} answers its text without serialising the store again.
+ */
+export function makeCheckpoint(nextNode: string | null, step: number, sharedJson: string, params: Params): Checkpoint {
+  const checkpoint: Checkpoint = { next_node: nextNode, step, shared: JSON.parse(sharedJson), params, resume: [] };
+  const paramsJson = JSON.stringify(params) as string | undefined;
+  // Same text as JSON.stringify(checkpoint) would give (same key order).
+  if (paramsJson !== undefined) texts.set(checkpoint, `{"next_node":${JSON.stringify(nextNode)},"step":${step},"shared":${sharedJson},"params":${paramsJson},"resume":[]}`);
+  return checkpoint;
+}
+
+/**
+ * `checkpoint` as JSON text: the text {@link makeCheckpoint} made, or `JSON.stringify` for any other (or a
+ * changed) checkpoint.
+ *
+ * @example
+ * const json = checkpointText(checkpoint); // what a task store writes
+ */
+export function checkpointText(checkpoint: Checkpoint): string {
+  const text = texts.get(checkpoint);
+  // A caller may have changed the object since (a resume value appended): then it is serialised afresh.
+  return text !== undefined && checkpoint.resume.length === 0 ? text : JSON.stringify(checkpoint);
+}
 
 /**
  * The first value under `value` that does not survive `JSON.parse(JSON.stringify(value))` unchanged, as

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { checkpointJson } from "./checkpoint.js";
+import { checkpointJson, makeCheckpoint } from "./checkpoint.js";
 import type { RunEvent, RunEventListener } from "./events.js";
 import { GraphInterrupt, type Checkpoint } from "./interrupt.js";
 import type { Params } from "./node.js";
@@ -115,7 +115,7 @@ export class RunContext {
     const json = checkpointJson(shared, "shared");
     this.snapshot = { nextNode, step: this.steps, params, shared: json };
     if (this.onCheckpoint === undefined) return undefined;
-    return this.onCheckpoint({ next_node: nextNode, step: this.steps, shared: JSON.parse(json), params, resume: [] });
+    return this.onCheckpoint(makeCheckpoint(nextNode, this.steps, json, params));
   }
 
   /**

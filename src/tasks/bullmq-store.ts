@@ -26,6 +26,7 @@ import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import { RELEASED } from "./task-messages.js";
 import type { Checkpoint } from "../graph/interrupt.js";
+import { checkpointText } from "../graph/checkpoint.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskInterrupt, TaskEventInput, TaskEventListener, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
@@ -319,7 +320,7 @@ export class BullmqTaskStore implements TaskStore {
   async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
     // Both go out at once; Redis runs one connection's scripts in order, so the events land before the checkpoint.
     const appended = this.appendEvents(lease, events);
-    const stored = this.scripts.checkpoint(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, JSON.stringify(checkpoint));
+    const stored = this.scripts.checkpoint(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, checkpointText(checkpoint));
     const [ok, checkpointed] = await Promise.all([appended, stored]);
     return ok && (checkpointed as number) === 1;
   }

@@ -19,6 +19,7 @@ import { RELEASED } from "./task-messages.js";
 import { claimOutbox, enqueueWebhooks, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import type { Checkpoint } from "../graph/interrupt.js";
+import { checkpointText } from "../graph/checkpoint.js";
 import type {
   ClaimOptions, Lease, ListTasksQuery, OwnerScope, RenewResult, SubmitResult, SubmitTaskInput, SweepReport, TaskError,
   TaskEvent, TaskEventInput, TaskEventListener, TaskInterrupt, TaskPage, TaskRecord, TaskStore, TaskStoreSettings, TransitionOutcome,
@@ -291,7 +292,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
-    const json = JSON.stringify(checkpoint);
+    const json = checkpointText(checkpoint);
     const stored = await this.writes.run(() => this.runWrite(lease, events, json));
     if (stored && events.length > 0) this.bell.ring("event", lease.task.id);
     return stored;

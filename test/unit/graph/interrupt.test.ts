@@ -3,6 +3,7 @@ import {
   BatchNode, CheckpointError, Graph, GraphInterrupt, Node, ParallelBatchGraph, findNonJson, nodeKeys,
   type Checkpoint, type RunEvent,
 } from "../../../src/index.js";
+import { checkpointText } from "../../../src/graph/checkpoint.js";
 import { collectEvents } from "./helpers.js";
 
 interface Shared {
@@ -225,6 +226,11 @@ describe("checkpoints", () => {
       ["c", 2, ["a", "b"]],
     ]);
     expect(saved[0]?.params).toEqual({ p: 1 });
+    // A store writes each one's text as made once by the run, equal to serialising it.
+    for (const cp of saved) expect(checkpointText(cp)).toBe(JSON.stringify(cp));
+    const changed = saved[1] as Checkpoint;
+    changed.resume.push({ ok: true });
+    expect(JSON.parse(checkpointText(changed))).toMatchObject({ next_node: "b", resume: [{ ok: true }] });
   });
 
   it("a run from a checkpoint continues at its node, with its step count and params", async () => {
