@@ -6,8 +6,11 @@ import { CheckpointError, type Checkpoint } from "./interrupt.js";
 import type { Node } from "./node.js";
 import type { Params } from "./node.js";
 
-/** The JSON text of checkpoints built by {@link makeCheckpoint}, so a store need not serialise them again. */
-const texts = new WeakMap<Checkpoint, string>();
+/**
+ * The JSON text of checkpoints built by {@link makeCheckpoint} or {@link checkpointFromText}, so a store need not
+ * serialise them again; with the number of resume values at the time (a resume appends one).
+ */
+const texts = new WeakMap<Checkpoint, { text: string; resumes: number }>();
 
 /**
  * A checkpoint whose shared store is given as JSON text (already checked by {@link checkpointJson}): the object
@@ -17,7 +20,17 @@ export function makeCheckpoint(nextNode: string | null, step: number, sharedJson
   const checkpoint: Checkpoint = { next_node: nextNode, step, shared: JSON.parse(sharedJson), params, resume: [] };
   const paramsJson = JSON.stringify(params) as string | undefined;
   // Same text as JSON.stringify(checkpoint) would give (same key order).
-  if (paramsJson !== undefined) texts.set(checkpoint, `{"next_node":${JSON.stringify(nextNode)},"step":${step},"shared":${sharedJson},"params":${paramsJson},"resume":[]}`);
+  if (paramsJson !== undefined) texts.set(checkpoint, { text: `{"next_node":${JSON.stringify(nextNode)},"step":${step},"shared":${sharedJson},"params":${paramsJson},"resume":[]}`, resumes: 0 });
+  return checkpoint;
+}
+
+/**
+ * The checkpoint of a JSON text made by {@link checkpointText} (one sent from a run thread as text, which is
+ * cheaper to pass than the object): {@link checkpointText} answers that same text for it.
+ */
+export function checkpointFromText(text: string): Checkpoint {
+  const checkpoint = JSON.parse(text) as Checkpoint;
+  texts.set(checkpoint, { text, resumes: checkpoint.resume.length });
   return checkpoint;
 }
 
@@ -29,9 +42,9 @@ export function makeCheckpoint(nextNode: string | null, step: number, sharedJson
  * const json = checkpointText(checkpoint); // what a task store writes
  */
 export function checkpointText(checkpoint: Checkpoint): string {
-  const text = texts.get(checkpoint);
+  const known = texts.get(checkpoint);
   // A caller may have changed the object since (a resume value appended): then it is serialised afresh.
-  return text !== undefined && checkpoint.resume.length === 0 ? text : JSON.stringify(checkpoint);
+  return known !== undefined && checkpoint.resume.length === known.resumes ? known.text : JSON.stringify(checkpoint);
 }
 
 /**

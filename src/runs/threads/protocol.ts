@@ -4,7 +4,6 @@
  */
 import type { RunInterrupt } from "../../definition/run-errors.js";
 import type { RunEvent } from "../../graph/events.js";
-import type { Checkpoint } from "../../graph/interrupt.js";
 import type { RunRequest } from "../executor.js";
 
 /** What a run thread loads: the graph files its process loaded, through the same loader. */
@@ -53,7 +52,8 @@ export interface CheckpointReport {
   type: "checkpoint";
   job: number;
   seq: number;
-  checkpoint: Checkpoint;
+  /** The checkpoint as JSON text (`checkpointText`): a string crosses threads cheaper than the object. */
+  checkpoint: string;
   /** Events of the run so far (they go out before the checkpoint is stored). */
   events: RunEvent[];
 }

@@ -15,6 +15,7 @@ import type { LoadedGraph } from "../../definition/registry.js";
 import { DefinitionRunError, type RunErrorCode } from "../../definition/run-errors.js";
 import type { RunEvent, RunEventListener } from "../../graph/events.js";
 import { messageOf } from "../../graph/run-errors.js";
+import { checkpointFromText } from "../../graph/checkpoint.js";
 import type { RunControl, RunExecutor, RunRequest } from "../executor.js";
 import { ThreadPool, type PoolJob, type PoolThread, type ThreadEnd } from "./pool.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
@@ -176,7 +177,7 @@ class ThreadRunJob implements PoolJob {
     const report = message as FromThread;
     for (const event of report.events) this.forward(event);
     if (report.type === "checkpoint") {
-      this.storeCheckpoint(report.seq, report.checkpoint);
+      this.storeCheckpoint(report.seq, checkpointFromText(report.checkpoint));
       return;
     }
     if (report.type !== "end") return;

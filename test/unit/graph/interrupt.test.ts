@@ -3,7 +3,7 @@ import {
   BatchNode, CheckpointError, Graph, GraphInterrupt, Node, ParallelBatchGraph, findNonJson, nodeKeys,
   type Checkpoint, type RunEvent,
 } from "../../../src/index.js";
-import { checkpointText } from "../../../src/graph/checkpoint.js";
+import { checkpointFromText, checkpointText } from "../../../src/graph/checkpoint.js";
 import { collectEvents } from "./helpers.js";
 
 interface Shared {
@@ -231,6 +231,13 @@ describe("checkpoints", () => {
     const changed = saved[1] as Checkpoint;
     changed.resume.push({ ok: true });
     expect(JSON.parse(checkpointText(changed))).toMatchObject({ next_node: "b", resume: [{ ok: true }] });
+    // The text crosses threads; the object made from it answers the same text until it changes.
+    const text = checkpointText(saved[2] as Checkpoint);
+    const copy = checkpointFromText(text);
+    expect(copy).toEqual(saved[2]);
+    expect(checkpointText(copy)).toBe(text);
+    copy.resume.push(1);
+    expect(checkpointText(copy)).toBe(JSON.stringify(copy));
   });
 
   it("a run from a checkpoint continues at its node, with its step count and params", async () => {
