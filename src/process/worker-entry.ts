@@ -14,6 +14,7 @@ import { KaygraphError } from "../errors.js";
 import { prestartRunThreads, threadShape } from "../runs/start.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
 import { runReporter, startHeartbeat } from "./heartbeat.js";
+import { RunRecordWriter } from "./run-record.js";
 import { resolveWorkers } from "./workers.js";
 import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions, type WorkerSettings } from "./messages.js";
 
@@ -80,7 +81,7 @@ async function main(): Promise<void> {
     applyDotenv(dotenv);
     const registry = await loadGraphs(config);
     // Run starts feed the primary's watchdog (which names the run of a worker it kills).
-    const observers = config.server.workerTimeout > 0 ? [runReporter(send)] : [];
+    const observers = config.server.workerTimeout > 0 && options.runFile !== undefined ? [runReporter(new RunRecordWriter(options.runFile))] : [];
     handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false });
     loaded = { config, registry };
     watchForCrashes(handle);
