@@ -152,23 +152,26 @@ class ThreadRunJob implements PoolJob {
     else this.signal?.addEventListener("abort", this.onAbort, { once: true });
   }
 
-  /** Places the run on a thread and sends its order; false (the run failed) when it cannot be sent. */
+  /** Places the run on a thread and sends its order; false (the run failed) when there is no thread to take it. */
   private dispatch(): boolean {
     const pool = this.pool as ThreadPool;
     const graph = this.graph as LoadedGraph;
     try {
       this.thread = pool.place(this);
-      this.thread.dispatch(this, { type: "run", job: this.id, graph: graph.name, version: graph.version, request: this.request, checkpoints: this.onCheckpoint !== undefined });
-      return true;
     } catch (error) {
-      if (this.thread) pool.release(this.thread, this);
       if (pool.closed) {
         this.fail("ABORTED", "The server is shutting down; try again.", undefined, true);
         return false;
       }
-      this.fail("GRAPH_ERROR", `The run could not be handed to a run thread: ${messageOf(error)} (use execution: "inline" for a graph whose input cannot be cloned).`, error);
+      this.fail("GRAPH_ERROR", `The run could not be handed to a run thread: ${messageOf(error)}`, error);
       return false;
     }
+    this.thread.dispatch(this, { type: "run", job: this.id, graph: graph.name, version: graph.version, request: this.request, checkpoints: this.onCheckpoint !== undefined });
+    return true;
+  }
+
+  onUnsent(error: unknown): void {
+    this.fail("GRAPH_ERROR", `The run could not be handed to a run thread: ${messageOf(error)} (use execution: "inline" for a graph whose input cannot be cloned).`, error);
   }
 
   onMessage(message: unknown): void {
