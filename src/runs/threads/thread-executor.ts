@@ -19,6 +19,7 @@ import type { RunControl, RunExecutor, RunRequest } from "../executor.js";
 import { ThreadPool, type PoolJob, type PoolThread, type ThreadEnd } from "./pool.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
 import type { CheckpointAnswer, FailureData, FromThread, ThreadData } from "./protocol.js";
+import { LazyAbort } from "../lazy-abort.js";
 
 /** Options of a {@link ThreadExecutor}. */
 export interface ThreadExecutorOptions {
@@ -122,7 +123,9 @@ class ThreadRunJob implements PoolJob {
   private settled = false;
   private deadline: NodeJS.Timeout | undefined;
   private grace: NodeJS.Timeout | undefined;
-  private readonly signal: AbortSignal | undefined;
+  /** What aborts the run: the caller's LazyAbort (heard without making a signal), or its signal. */
+  private readonly abortedBy: LazyAbort | AbortSignal | undefined;
+  private stopListening: (() => void) | undefined;
   private readonly onEvent: RunEventListener | undefined;
   private readonly onCheckpoint: ((checkpoint: Checkpoint) => unknown) | undefined;
 
@@ -134,7 +137,7 @@ class ThreadRunJob implements PoolJob {
     private readonly resolve: (output: unknown) => void,
     private readonly reject: (error: DefinitionRunError) => void,
   ) {
-    this.signal = control.controller?.signal ?? control.signal;
+    this.abortedBy = control.controller instanceof LazyAbort ? control.controller : (control.controller?.signal ?? control.signal);
     this.onEvent = control.onEvent;
     this.onCheckpoint = control.onCheckpoint;
   }
@@ -148,8 +151,13 @@ class ThreadRunJob implements PoolJob {
       // The thread's own timer fires first; this one only acts on a thread that cannot (it never yields).
       this.deadline = setTimeout(() => this.kill("TIMEOUT", `The run exceeded its timeout of ${timeoutMs} ms and did not stop; its thread was terminated.`), timeoutMs + this.options.killGraceMs);
     }
-    if (this.signal?.aborted) this.onAbort();
-    else this.signal?.addEventListener("abort", this.onAbort, { once: true });
+    const by = this.abortedBy;
+    if (by?.aborted) this.onAbort();
+    else if (by instanceof LazyAbort) this.stopListening = by.listen(this.onAbort);
+    else if (by !== undefined) {
+      by.addEventListener("abort", this.onAbort, { once: true });
+      this.stopListening = () => by.removeEventListener("abort", this.onAbort);
+    }
   }
 
   /** Places the run on a thread and sends its order; false (the run failed) when there is no thread to take it. */
@@ -192,7 +200,7 @@ class ThreadRunJob implements PoolJob {
     if (this.settled) return;
     // Queued behind a blocked (or dying) thread and never taken in: nothing of it ran; run it elsewhere.
     if (!received && !(end.kind === "terminated" && end.job === this.id)) {
-      if (this.dispatch() && this.signal?.aborted) this.onAbort();
+      if (this.dispatch() && this.abortedBy?.aborted) this.onAbort();
       return;
     }
     if (end.kind === "out-of-memory") {
@@ -225,7 +233,7 @@ class ThreadRunJob implements PoolJob {
   /** The caller aborted (cancel, client gone, drain deadline): ask the thread, terminate it after the grace. */
   private readonly onAbort = (): void => {
     if (this.settled || this.thread === undefined) return;
-    const reason = this.signal?.reason as { code?: unknown; message?: unknown } | undefined;
+    const reason = this.abortedBy?.reason as { code?: unknown; message?: unknown } | undefined;
     const code = typeof reason?.code === "string" ? reason.code : undefined;
     const message = typeof reason?.message === "string" && reason.message ? reason.message : "The run was aborted.";
     this.thread.post({ type: "abort", job: this.id, ...(code !== undefined && { code }), message });
@@ -266,7 +274,7 @@ class ThreadRunJob implements PoolJob {
     this.settled = true;
     clearTimeout(this.deadline);
     clearTimeout(this.grace);
-    this.signal?.removeEventListener("abort", this.onAbort);
+    this.stopListening?.();
     if (this.thread && this.pool) this.pool.release(this.thread, this);
   }
 }
