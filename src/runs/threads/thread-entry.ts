@@ -40,12 +40,18 @@ class ThreadRun {
   /** The seq of the first event that could not be sent: the INTERNAL_ERROR ending takes its place. */
   private cutSeq: number | undefined;
 
-  constructor(readonly order: RunOrder) {}
+  /** The event types the caller wants (undefined: all). */
+  private readonly wanted: ReadonlySet<string> | undefined;
+
+  constructor(readonly order: RunOrder) {
+    this.wanted = order.events && new Set(order.events);
+  }
 
   readonly onEvent = (event: RunEvent): void => {
     // Nothing of the run goes out after an event that could not be sent (its ending replaces it).
     if (this.unsendable !== undefined) return;
     this.lastSeq = event.seq;
+    if (this.wanted !== undefined && !this.wanted.has(event.type)) return;
     this.pending.push(event);
     if (this.scheduled) return;
     this.scheduled = true;

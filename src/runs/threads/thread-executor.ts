@@ -18,7 +18,7 @@ import { messageOf } from "../../graph/run-errors.js";
 import type { RunControl, RunExecutor, RunRequest } from "../executor.js";
 import { ThreadPool, type PoolJob, type PoolThread, type ThreadEnd } from "./pool.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
-import type { CheckpointAnswer, FailureData, FromThread, ThreadData } from "./protocol.js";
+import type { CheckpointAnswer, FailureData, FromThread, RunOrder, ThreadData } from "./protocol.js";
 import { LazyAbort } from "../lazy-abort.js";
 
 /** Options of a {@link ThreadExecutor}. */
@@ -127,6 +127,7 @@ class ThreadRunJob implements PoolJob {
   private readonly abortedBy: LazyAbort | AbortSignal | undefined;
   private stopListening: (() => void) | undefined;
   private readonly onEvent: RunEventListener | undefined;
+  private readonly eventTypes: ReadonlySet<string> | undefined;
   private readonly onCheckpoint: ((checkpoint: Checkpoint) => unknown) | undefined;
 
   constructor(
@@ -139,6 +140,7 @@ class ThreadRunJob implements PoolJob {
   ) {
     this.abortedBy = control.controller instanceof LazyAbort ? control.controller : (control.controller?.signal ?? control.signal);
     this.onEvent = control.onEvent;
+    this.eventTypes = control.eventTypes;
     this.onCheckpoint = control.onCheckpoint;
   }
 
@@ -174,7 +176,9 @@ class ThreadRunJob implements PoolJob {
       this.fail("GRAPH_ERROR", `The run could not be handed to a run thread: ${messageOf(error)}`, error);
       return false;
     }
-    this.thread.dispatch(this, { type: "run", job: this.id, graph: graph.name, version: graph.version, request: this.request, checkpoints: this.onCheckpoint !== undefined });
+    const order: RunOrder = { type: "run", job: this.id, graph: graph.name, version: graph.version, request: this.request, checkpoints: this.onCheckpoint !== undefined };
+    if (this.eventTypes !== undefined) order.events = [...this.eventTypes];
+    this.thread.dispatch(this, order);
     return true;
   }
 
