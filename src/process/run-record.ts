@@ -57,7 +57,11 @@ export class RunRecords {
 
   /** A new file name for a worker about to start (the directory is created on first use). */
   fileFor(): string {
-    this.dir ??= mkdtempSync(path.join(os.tmpdir(), "kaygraph-runs-"));
+    if (this.dir === undefined) {
+      this.dir = mkdtempSync(path.join(os.tmpdir(), "kaygraph-runs-"));
+      // However the primary ends (a give-up, an error), short of being killed, the directory goes with it.
+      process.once("exit", this.remove);
+    }
     return path.join(this.dir, `worker-${++this.next}.run`);
   }
 
@@ -67,8 +71,10 @@ export class RunRecords {
   }
 
   /** Removes the directory and every file in it. */
-  remove(): void {
-    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true });
+  readonly remove = (): void => {
+    if (this.dir === undefined) return;
+    rmSync(this.dir, { recursive: true, force: true });
+    process.off("exit", this.remove);
     this.dir = undefined;
-  }
+  };
 }
