@@ -34,7 +34,8 @@ export class RunRecordWriter {
 }
 
 /** The run recorded in `file`, or undefined when there is none (nothing recorded, no file, unreadable). */
-export function readRunRecord(file: string): LastRun | undefined {
+export function readRunRecord(file: string | undefined): LastRun | undefined {
+  if (file === undefined) return undefined;
   try {
     const text = readFileSync(file, "utf8");
     const end = text.indexOf("\n");
@@ -53,12 +54,22 @@ export function readRunRecord(file: string): LastRun | undefined {
  */
 export class RunRecords {
   private dir: string | undefined;
+  private unavailable = false;
   private next = 0;
 
-  /** A new file name for a worker about to start (the directory is created on first use). */
-  fileFor(): string {
+  /**
+   * A new file name for a worker about to start (the directory is created on first use), or undefined when
+   * the temp directory is not writable (a read-only container): the watchdog then names no run.
+   */
+  fileFor(): string | undefined {
     if (this.dir === undefined) {
-      this.dir = mkdtempSync(path.join(os.tmpdir(), "kaygraph-runs-"));
+      if (this.unavailable) return undefined;
+      try {
+        this.dir = mkdtempSync(path.join(os.tmpdir(), "kaygraph-runs-"));
+      } catch {
+        this.unavailable = true;
+        return undefined;
+      }
       // However the primary ends (a give-up, an error), short of being killed, the directory goes with it.
       process.once("exit", this.remove);
     }

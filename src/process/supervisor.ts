@@ -63,8 +63,8 @@ interface Managed {
   startedAt: number;
   phase: "standby" | "starting" | "ready" | "retiring";
   liveness: Liveness;
-  /** Where the worker records the inline run it started last (see run-record.ts). */
-  runFile: string;
+  /** Where the worker records the inline run it started last (see run-record.ts); none without a writable temp dir. */
+  runFile: string | undefined;
   /** Requests this worker may serve before it is recycled (0 = no limit). */
   budget: number;
   /** Set once recycling asked for its replacement. */

@@ -41,6 +41,7 @@ describe("Liveness (watchdog bookkeeping)", () => {
     const records = new RunRecords();
     try {
       const file = records.fileFor();
+      if (file === undefined) throw new Error("the temp directory is not writable");
       expect(readRunRecord(file)).toBeUndefined();
       expect(describeRun(readRunRecord(file), 0)).toBe("none reported");
       const writer = new RunRecordWriter(file);
@@ -60,5 +61,19 @@ describe("Liveness (watchdog bookkeeping)", () => {
     }
     expect(describeRun({ graph: "ws-graph", version: 1, kind: "ws", at: 0 }, 0)).toBe("ws-graph@1 (ws, started 0s ago)");
     expect(describeRun({ graph: "job", version: 1, kind: "task", requestId: "t1", at: 0 }, 0)).toBe("job@1 (task t1, started 0s ago)");
+  });
+
+  it("without a writable temp directory there is no record file, and no run is named", () => {
+    const tmp = process.env.TMPDIR;
+    process.env.TMPDIR = "/nonexistent-kaygraph-tmp";
+    try {
+      const records = new RunRecords();
+      expect(records.fileFor()).toBeUndefined();
+      expect(records.fileFor()).toBeUndefined();
+      expect(describeRun(readRunRecord(undefined), 0)).toBe("none reported");
+    } finally {
+      if (tmp === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = tmp;
+    }
   });
 });
