@@ -176,10 +176,14 @@ function interruptOf(error: GraphInterrupt): RunInterrupt | DefinitionRunError {
   }
 }
 
+/** Whether each `graph` factory is a class (its source is read once, not on every run). */
+const factoryIsClass = new WeakMap<object, boolean>();
+
 async function instantiate(graph: Runnable | (() => Runnable | Promise<Runnable>)): Promise<Runnable> {
   if (typeof graph !== "function") return graph;
   // A class passed by mistake (`graph: MyGraph`) is constructed rather than called.
-  const isClass = /^class[\s{]/.test(Function.prototype.toString.call(graph));
+  let isClass = factoryIsClass.get(graph);
+  if (isClass === undefined) factoryIsClass.set(graph, (isClass = /^class[\s{]/.test(Function.prototype.toString.call(graph))));
   return isClass ? new (graph as unknown as new () => Runnable)() : await graph();
 }
 

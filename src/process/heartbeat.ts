@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { RunObserver } from "../runs/service.js";
 import type { WorkerMessage } from "./messages.js";
+import type { RunRecordWriter } from "./run-record.js";
 
 /** Options of {@link startHeartbeat}. */
 export interface HeartbeatOptions {
@@ -11,19 +12,17 @@ export interface HeartbeatOptions {
 }
 
 /**
- * A run observer that tells the primary each inline run's start (graph, version, transport, request or task
- * id), so a worker the watchdog kills for silence is named with the run it was busy with. Sent at once — before
- * user code can block the event loop (Node writes a small IPC message to the pipe synchronously). Only inline
- * runs: a run in a worker thread cannot silence the main loop, and the message (an IPC write here, a wake-up
- * and a parse in the primary) measured about 0.1 ms of CPU per run (bench/isolation.mjs) — a quarter of what a
- * trivial graph's request costs the server.
+ * A run observer that records each inline run's start (graph, version, transport, request or task id) for
+ * the primary (see run-record.ts), so a worker the watchdog kills for silence is named with the run it was
+ * busy with. Recorded at once, synchronously — before user code can block the event loop. Only inline runs: a
+ * run in a worker thread cannot silence the main loop.
  */
-export function runReporter(send: (message: WorkerMessage) => void): RunObserver {
+export function runReporter(record: RunRecordWriter): RunObserver {
   return {
     begin(run) {
       if (run.execution !== "inline") return undefined;
       const id = run.taskId ?? run.requestId;
-      send({ type: "kaygraph:run", graph: run.graph.name, version: run.graph.version, kind: run.transport, ...(id !== undefined && { requestId: id }) });
+      record.record({ graph: run.graph.name, version: run.graph.version, kind: run.transport, ...(id !== undefined && { requestId: id }) });
       return undefined;
     },
   };

@@ -1,4 +1,4 @@
-/** The run a worker said it started last: what the watchdog names when it kills the worker. */
+/** The run a worker recorded last (see run-record.ts): what the watchdog names when it kills the worker. */
 export interface LastRun {
   graph: string;
   version: number;
@@ -10,7 +10,7 @@ export interface LastRun {
 
 /**
  * Heartbeat bookkeeping for one worker (the primary's side of the watchdog): when its main event loop last
- * spoke, and which run it started last. Armed only once the worker is ready, so a worker still loading its
+ * spoke. Armed only once the worker is ready, so a worker still loading its
  * graphs (tsx compiles them synchronously) is never taken for a stuck one.
  *
  * @example
@@ -21,7 +21,6 @@ export interface LastRun {
  */
 export class Liveness {
   private lastBeat: number | undefined;
-  private run: LastRun | undefined;
 
   /** Starts watching (the worker is ready): counts as a heartbeat. */
   arm(now = Date.now()): void {
@@ -36,17 +35,6 @@ export class Liveness {
   /** Any message from the worker's main thread proves its event loop turns. */
   beat(now = Date.now()): void {
     if (this.lastBeat !== undefined) this.lastBeat = Math.max(this.lastBeat, now);
-  }
-
-  /** The worker started a run. */
-  started(run: Omit<LastRun, "at">, now = Date.now()): void {
-    this.run = { ...run, at: now };
-    this.beat(now);
-  }
-
-  /** The last run the worker reported, if any. */
-  get lastRun(): LastRun | undefined {
-    return this.run;
   }
 
   /** Milliseconds since the last sign of life (0 while not armed). */

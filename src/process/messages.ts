@@ -28,6 +28,8 @@ export interface WorkerOptions {
   standby?: boolean;
   /** A standby starts run threads of this shape while it waits (the last loaded project's). */
   threads?: ThreadShape;
+  /** Where the worker records each inline run it starts (see run-record.ts); set by the primary. */
+  runFile?: string;
 }
 
 /** The settings a ready worker loaded that the primary follows (`serve` re-reads them on SIGHUP). */
@@ -51,8 +53,6 @@ export type WorkerMessage =
   | { type: "kaygraph:ready"; port: number; graphs: number; modules: string[]; settings: WorkerSettings }
   /** From the main event loop, every second or so: proof of life, and what recycling looks at. */
   | { type: "kaygraph:heartbeat"; requests: number; rssMb: number }
-  /** A run began on this worker (the watchdog names it if the worker then goes silent). */
-  | { type: "kaygraph:run"; graph: string; version: number; kind: string; requestId?: string }
   | { type: "kaygraph:load-failed"; message: string; exitCode: number; modules: string[] }
   | { type: "kaygraph:draining" }
   | { type: "kaygraph:standby" }

@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import { Errors, KaygraphError } from "../errors.js";
 import { CrashTracker, DEFAULT_RESTART_POLICY, type RestartPolicy } from "./backoff.js";
 import { Liveness, describeRun } from "./liveness.js";
+import { RunRecords, readRunRecord } from "./run-record.js";
 import { MetricsCollector } from "./metrics-collector.js";
 import type { ThreadShape } from "../runs/start.js";
 import { WORKER_ENV, isWorkerMessage, type PrimaryMessage, type WorkerMessage, type WorkerOptions, type WorkerSettings } from "./messages.js";
@@ -62,6 +63,8 @@ interface Managed {
   startedAt: number;
   phase: "standby" | "starting" | "ready" | "retiring";
   liveness: Liveness;
+  /** Where the worker records the inline run it started last (see run-record.ts); none without a writable temp dir. */
+  runFile: string | undefined;
   /** Requests this worker may serve before it is recycled (0 = no limit). */
   budget: number;
   /** Set once recycling asked for its replacement. */
@@ -96,6 +99,7 @@ const NO_LIMITS: WorkerLimits = { workerTimeoutMs: 0, maxRequests: 0, maxRequest
  */
 export class Supervisor {
   private readonly managed = new Set<Managed>();
+  private readonly runRecords = new RunRecords();
   private readonly crashes: CrashTracker;
   private readonly metrics: PrimaryMetrics = createPrimaryMetrics();
   private readonly collector = new MetricsCollector(this.metrics.registry);
@@ -174,6 +178,7 @@ export class Supervisor {
     }, this.shutdownTimeoutMs + 5_000);
     await Promise.all(exits);
     clearTimeout(deadline);
+    this.runRecords.remove();
   }
 
   /** Kills every worker at once (a second Ctrl-C). */
@@ -181,6 +186,7 @@ export class Supervisor {
     this.stopping = true;
     clearInterval(this.watchdog);
     for (const m of this.managed) if (!m.worker.isDead()) m.worker.process.kill("SIGKILL");
+    this.runRecords.remove();
   }
 
   private serially<T>(operation: () => Promise<T>): Promise<T> {
@@ -268,8 +274,9 @@ export class Supervisor {
   }
 
   private spawn(options: WorkerOptions): { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } {
-    const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify(options) });
-    const managed: Managed = { worker, index: options.index, startedAt: Date.now(), phase: options.standby ? "standby" : "starting", liveness: new Liveness(), budget: 0 };
+    const runFile = this.runRecords.fileFor();
+    const worker = cluster.fork({ [WORKER_ENV]: JSON.stringify({ ...options, runFile }) });
+    const managed: Managed = { worker, index: options.index, startedAt: Date.now(), phase: options.standby ? "standby" : "starting", liveness: new Liveness(), runFile, budget: 0 };
     if (options.standby) {
       managed.standbyReady = new Promise<void>((resolve) => {
         managed.onStandby = resolve;
@@ -286,11 +293,13 @@ export class Supervisor {
       worker.once("exit", (code, signal) => {
         this.managed.delete(managed);
         if (managed.phase === "starting" || managed.phase === "standby") {
+          this.runRecords.discard(runFile);
           const how = signal ?? `exit code ${code}`;
           reject(loadError ?? new WorkerLoadError(`Worker ${managed.index} (pid ${worker.process.pid}) exited (${how}) before it was ready: it failed to boot.`, 1, false));
           return;
         }
         if (managed.phase === "ready") this.onDeath(managed, code, signal);
+        this.runRecords.discard(runFile);
       });
     });
     return { managed, ready };
@@ -323,9 +332,6 @@ export class Supervisor {
         if (reason) this.recycle(managed, reason, message);
         return;
       }
-      case "kaygraph:run":
-        managed.liveness.started(message);
-        return;
       case "kaygraph:standby":
         managed.onStandby?.();
         return;
@@ -374,10 +380,11 @@ export class Supervisor {
       if ((m.phase !== "ready" && m.phase !== "retiring") || m.silenced || !m.liveness.expired(now, timeout)) continue;
       const pid = m.worker.process.pid;
       const silent = Math.round(m.liveness.silentFor(now) / 100) / 10;
-      const last = describeRun(m.liveness.lastRun, now);
+      const lastRun = readRunRecord(m.runFile);
+      const last = describeRun(lastRun, now);
       // A draining or recycled worker is being replaced already; a serving one is replaced by onDeath.
       m.silenced = true;
-      this.options.logger.error({ worker: m.index, worker_pid: pid, silent_s: silent, last_run: m.liveness.lastRun ?? null }, "worker event loop silent; killed it");
+      this.options.logger.error({ worker: m.index, worker_pid: pid, silent_s: silent, last_run: lastRun ?? null }, "worker event loop silent; killed it");
       this.options.say(`kaygraph: worker ${m.index} (pid ${pid}) silent for ${silent}s (limit ${timeout / 1000}s; last run: ${last}); killed it (SIGKILL)`);
       m.worker.process.kill("SIGKILL");
     }
@@ -423,7 +430,7 @@ export class Supervisor {
     const delay = this.crashes.recordDeath(Date.now() - managed.startedAt, othersServing);
     const how = signal ?? `exit code ${code}`;
     this.metrics.restarted(reason);
-    this.options.logger.warn({ worker: managed.index, worker_pid: pid, code, signal, reason, restart_in_ms: delay, last_run: managed.liveness.lastRun ?? null }, "worker died; replacing it");
+    this.options.logger.warn({ worker: managed.index, worker_pid: pid, code, signal, reason, restart_in_ms: delay, last_run: readRunRecord(managed.runFile) ?? null }, "worker died; replacing it");
     this.options.say(`kaygraph: worker ${managed.index} (pid ${pid}) died (${how}); replacing it in ${delay} ms`);
     this.replaceAfter(delay);
   }

@@ -14,6 +14,7 @@ import { KaygraphError } from "../errors.js";
 import { prestartRunThreads, threadShape } from "../runs/start.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
 import { runReporter, startHeartbeat } from "./heartbeat.js";
+import { RunRecordWriter } from "./run-record.js";
 import { resolveWorkers } from "./workers.js";
 import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions, type WorkerSettings } from "./messages.js";
 
@@ -80,7 +81,8 @@ async function main(): Promise<void> {
     applyDotenv(dotenv);
     const registry = await loadGraphs(config);
     // Run starts feed the primary's watchdog (which names the run of a worker it kills).
-    const observers = config.server.workerTimeout > 0 ? [runReporter(send)] : [];
+    const record = config.server.workerTimeout > 0 && options.runFile !== undefined ? openRunRecord(options.runFile) : undefined;
+    const observers = record ? [runReporter(record)] : [];
     handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false });
     loaded = { config, registry };
     watchForCrashes(handle);
@@ -130,6 +132,15 @@ function watchForCrashes(handle: ServerHandle): void {
   };
   process.on("uncaughtException", die("uncaughtException"));
   process.on("unhandledRejection", die("unhandledRejection"));
+}
+
+/** The run record file, or undefined when it cannot be opened (the watchdog then names no run). */
+function openRunRecord(file: string): RunRecordWriter | undefined {
+  try {
+    return new RunRecordWriter(file);
+  } catch {
+    return undefined;
+  }
 }
 
 void main();

@@ -38,6 +38,11 @@ export interface RunControl {
   /** Every event of the run, in order, the terminal one last. */
   onEvent?: RunEventListener;
   /**
+   * Only events of these types are wanted by `onEvent` (observers that count nodes need `node_end` alone):
+   * a thread then sends no others across. Left out: every event.
+   */
+  eventTypes?: ReadonlySet<string>;
+  /**
    * Stores each checkpoint (background tasks); the run's next node waits for it. A thread executor forwards
    * the checkpoint (plain JSON) to this caller-side callback and answers the thread when it settles.
    */

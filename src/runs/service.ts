@@ -87,6 +87,8 @@ export interface RunObserver {
 export interface RunWatch {
   /** Every event of the run as produced (messages not hidden), in order. */
   onEvent?(event: RunEvent): void;
+  /** The event types `onEvent` reads, when it reads only some (a run in a thread then sends no others). */
+  readonly events?: ReadonlySet<string>;
   /** The run ended: `completed`, or the lower-case error code (`graph_error`, `timeout`…). */
   end(outcome: string, error?: DefinitionRunError): void;
 }
@@ -163,6 +165,8 @@ export class RunService {
     const gate = options.onEventJson && new JsonEventGate(options.onEventJson, options, this.debug);
     const abort = gate ? { controller: gate.controller } : { signal: options.signal, controller: options.controller };
     const control: RunControl = { ...abort, onEvent: this.listener(watches, options, gate), onCheckpoint: options.onCheckpoint };
+    const eventTypes = gate || options.onEvent ? undefined : wantedEvents(watches);
+    if (eventTypes !== undefined) control.eventTypes = eventTypes;
     try {
       const output = await executor.execute(graph, request, control);
       if (gate?.failure) throw gate.failure;
@@ -227,6 +231,17 @@ export class RunService {
       logger.error(fields, info.transport === "ws" ? "websocket run failed" : "streamed run failed");
     }
   }
+}
+
+const NO_EVENTS: ReadonlySet<string> = new Set();
+
+/** The event types the watches read when the caller reads none: their union, or undefined when one reads all. */
+function wantedEvents(watches: readonly RunWatch[]): ReadonlySet<string> | undefined {
+  const reading = watches.filter((w) => w.onEvent !== undefined);
+  if (reading.length === 0) return NO_EVENTS;
+  if (reading.length === 1) return reading[0]?.events;
+  if (reading.some((w) => w.events === undefined)) return undefined;
+  return new Set(reading.flatMap((w) => [...(w.events ?? [])]));
 }
 
 /**

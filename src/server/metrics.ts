@@ -1,6 +1,7 @@
 import cluster from "node:cluster";
 import { Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { RunEvent } from "../graph/events.js";
+import { bindHistogram, type BoundObserver } from "./bound-histogram.js";
 
 /** The server's Prometheus metrics (one registry per app; the cluster primary aggregates workers). */
 export interface Metrics {
@@ -37,14 +38,14 @@ export function createMetrics(): Metrics {
   const graphRunDuration = new Histogram({ name: "kaygraph_graph_run_duration_seconds", help: "Graph run duration by graph, version and outcome", labelNames: ["graph", "version", "outcome"] as const, buckets: SECONDS, registers: [registry] });
   const nodeDuration = new Histogram({ name: "kaygraph_node_duration_seconds", help: "Node step duration by graph and node", labelNames: ["graph", "node"] as const, buckets: SECONDS, registers: [registry] });
   const runsInProgress = new Gauge({ name: "kaygraph_graph_runs_in_progress", help: "Graph runs in progress by graph and kind", labelNames: ["graph", "kind"] as const, registers: [registry] });
-  // prom-client hashes a label object on every call; bound children skip that on the hot path.
-  const nodeChildren = new Map<string, ReturnType<typeof nodeDuration.labels>>();
-  const httpChildren = new Map<string, ReturnType<typeof httpDuration.labels>>();
+  // prom-client hashes a label object on every call; bound observers skip that on the hot path.
+  const nodeChildren = new Map<string, BoundObserver>();
+  const httpChildren = new Map<string, BoundObserver>();
   const meters = new Map<string, RunMeter>();
   const newMeter = (graph: { name: string; version: number }, kind: string): RunMeter => {
     const version = String(graph.version);
     const progress = runsInProgress.labels({ graph: graph.name, kind });
-    const durations = new Map<string, ReturnType<typeof graphRunDuration.labels>>();
+    const durations = new Map<string, BoundObserver>();
     return {
       begin: () => {
         progress.inc();
@@ -54,14 +55,14 @@ export function createMetrics(): Metrics {
         progress.dec();
         if (outcome === "validation_error") return;
         let child = durations.get(outcome);
-        if (!child) durations.set(outcome, (child = graphRunDuration.labels({ graph: graph.name, version, outcome })));
+        if (!child) durations.set(outcome, (child = bindHistogram(graphRunDuration, { graph: graph.name, version, outcome })));
         child.observe((performance.now() - started) / 1000);
       },
       onEvent: (event) => {
         if (event.type !== "node_end") return;
         const key = `${graph.name}\n${event.node}`;
         let child = nodeChildren.get(key);
-        if (!child) nodeChildren.set(key, (child = nodeDuration.labels({ graph: graph.name, node: event.node })));
+        if (!child) nodeChildren.set(key, (child = bindHistogram(nodeDuration, { graph: graph.name, node: event.node })));
         child.observe(event.duration_ms / 1000);
       },
     };
@@ -77,7 +78,7 @@ export function createMetrics(): Metrics {
     observeHttp: (method, route, status, seconds) => {
       const key = `${method} ${route} ${status}`;
       let child = httpChildren.get(key);
-      if (!child) httpChildren.set(key, (child = httpDuration.labels({ method, route, status: String(status) })));
+      if (!child) httpChildren.set(key, (child = bindHistogram(httpDuration, { method, route, status: String(status) })));
       child.observe(seconds);
     },
   };

@@ -6,6 +6,7 @@
 import type http from "node:http";
 import type { Response } from "express";
 import { RETRY_AFTER_SECONDS } from "./http-error.js";
+import { LazyAbort } from "../runs/lazy-abort.js";
 
 interface RunLocals {
   abortRun?: (reason: Error) => void;
@@ -16,14 +17,15 @@ interface RunLocals {
 export const SHUTTING_DOWN = "The server is shutting down; retry the request.";
 
 /**
- * An AbortController for the run answering `res`, aborted when the client goes away before the response is
- * sent (the request-context middleware's own close listener fires it: one listener per response instead of
- * two), or when the server's drain deadline comes before the run ends (see {@link abortRunOf}).
+ * The abort of the run answering `res` (a {@link LazyAbort}: no AbortController unless the run asks for a
+ * signal), fired when the client goes away before the response is sent (the request-context middleware's own
+ * close listener fires it: one listener per response instead of two), or when the server's drain deadline
+ * comes before the run ends (see {@link abortRunOf}).
  */
-export function clientGone(res: Response): AbortController {
-  const controller = new AbortController();
-  (res.locals as RunLocals).abortRun = (reason) => controller.abort(reason);
-  return controller;
+export function clientGone(res: Response): LazyAbort {
+  const abort = new LazyAbort();
+  (res.locals as RunLocals).abortRun = (reason) => abort.abort(reason);
+  return abort;
 }
 
 /** The function that aborts the run answering `res`, if a run answers it. */

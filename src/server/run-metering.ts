@@ -8,13 +8,16 @@ import type { Metrics } from "./metrics.js";
  * @example
  * createRunService({ config, registry, observers: [meterObserver(metrics)] });
  */
+/** The only events the meter reads (node durations). */
+const NODE_ENDS: ReadonlySet<string> = new Set(["node_end"]);
+
 export function meterObserver(metrics: Metrics): RunObserver {
   return {
     begin(run) {
       if (run.transport === "cli") return undefined;
       const meter = metrics.runMeter(run.graph, run.transport);
       const started = meter.begin();
-      return { onEvent: meter.onEvent, end: (outcome) => meter.end(started, outcome) };
+      return { onEvent: meter.onEvent, events: NODE_ENDS, end: (outcome) => meter.end(started, outcome) };
     },
   };
 }

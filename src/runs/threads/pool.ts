@@ -22,6 +22,11 @@ export interface PoolJob {
   /** A message the thread sent for this job. */
   onMessage(message: unknown): void;
   /**
+   * The job's order could not be sent (structured clone refused it: a DataCloneError); the job was taken off
+   * its thread. Orders go out batched at the end of the event loop turn, so this comes after `dispatch`.
+   */
+  onUnsent(error: unknown): void;
+  /**
    * The thread ended while the job was on it. `received` is false when the thread never took the job's
    * order in (it was blocked or busy before): nothing of the job ran, so it may safely go to another thread.
    */
@@ -39,6 +44,21 @@ export interface PoolWorkerData<T = unknown> {
 
 /** A thread busy this long without a word is passed over while another thread is free to take work. */
 const STALL_MS = 100;
+
+/**
+ * Several messages of one event loop turn, in one: each message to a thread wakes it (an \`eventfd\` write and
+ * a context switch on a busy machine), which under load cost more main-thread time per run than anything
+ * else on the path. Both sides send this; both unpack it with {@link unbatch}.
+ */
+export interface PoolBatch {
+  type: "pool:batch";
+  messages: unknown[];
+}
+
+/** The messages in `message`: a {@link PoolBatch}'s, or the message itself. */
+export function unbatch<T>(message: T | PoolBatch): T[] {
+  return (message as PoolBatch | undefined)?.type === "pool:batch" ? ((message as PoolBatch).messages as T[]) : [message as T];
+}
 
 /** Options of a {@link ThreadPool}. */
 export interface ThreadPoolOptions {
@@ -90,11 +110,13 @@ export class PoolThread {
     });
     // Nobody may wait on a replacement's readiness: its failure is reported through its end.
     this.ready.catch(() => undefined);
-    worker.on("message", (message: ThreadMessage) => {
+    worker.on("message", (received: ThreadMessage | PoolBatch) => {
       this.heardAt = performance.now();
-      if (message.job !== undefined) this.jobs.get(message.job)?.onMessage(message);
-      else if (message.type === "ready") readyNow();
-      else if (message.type === "load-failed") failed(new Error(message.message ?? "the run thread failed to load"));
+      for (const message of unbatch(received)) {
+        if (message.job !== undefined) this.jobs.get(message.job)?.onMessage(message);
+        else if (message.type === "ready") readyNow();
+        else if (message.type === "load-failed") failed(new Error(message.message ?? "the run thread failed to load"));
+      }
     });
     worker.on("error", (error: Error & { code?: string }) => {
       this.end ??= error.code === "ERR_WORKER_OUT_OF_MEMORY" ? { kind: "out-of-memory", message: error.message } : { kind: "crashed", message: error.message, exitCode: 1 };
@@ -109,16 +131,58 @@ export class PoolThread {
     });
   }
 
-  /** Posts a message to the thread (structured clone; throws DataCloneError for what cannot be cloned). */
+  /**
+   * Posts a message to the thread at the end of this event loop turn, after what was posted or dispatched
+   * before it (see {@link PoolBatch}). A message structured clone refuses is dropped (a job's order: the job
+   * is told, see {@link PoolJob.onUnsent}).
+   */
   post(message: unknown): void {
-    this.worker.postMessage(message);
+    this.queue(message, undefined);
   }
 
-  /** Posts `job`'s order: the thread counts it when it takes it in (see {@link PoolWorkerData}). */
+  /** Posts `job`'s order (as {@link post}): the thread counts it when it takes it in (see {@link PoolWorkerData}). */
   dispatch(job: PoolJob, order: unknown): void {
-    this.worker.postMessage(order);
     this.sequence.set(job.id, ++this.dispatched);
+    this.queue(order, job);
   }
+
+  private outbox: unknown[] = [];
+  /** The job of each order in the outbox, by position (undefined for other messages). */
+  private outboxJobs: Array<PoolJob | undefined> = [];
+
+  private queue(message: unknown, job: PoolJob | undefined): void {
+    if (this.outbox.length === 0) setImmediate(this.flush);
+    this.outbox.push(message);
+    this.outboxJobs.push(job);
+  }
+
+  private readonly flush = (): void => {
+    const messages = this.outbox;
+    const jobs = this.outboxJobs;
+    this.outbox = [];
+    this.outboxJobs = [];
+    if (this.ended || messages.length === 0) return;
+    try {
+      this.worker.postMessage(messages.length === 1 ? messages[0] : ({ type: "pool:batch", messages } satisfies PoolBatch));
+      return;
+    } catch {
+      // One of them cannot be cloned: send them one by one, and tell the job whose order could not go.
+    }
+    messages.forEach((message, i) => {
+      try {
+        this.worker.postMessage(message);
+      } catch (error) {
+        const job = jobs[i];
+        if (job === undefined) return;
+        // The thread never counts this order: the orders after it are counted one lower.
+        const unsent = this.sequence.get(job.id) ?? Infinity;
+        for (const [id, sequence] of this.sequence) if (sequence > unsent) this.sequence.set(id, sequence - 1);
+        if (unsent !== Infinity) this.dispatched--;
+        this.remove(job);
+        job.onUnsent(error);
+      }
+    });
+  };
 
   /** True once the thread took `job`'s order in (so something of it may have run). */
   received(job: PoolJob): boolean {

@@ -37,6 +37,8 @@ export interface RunOrder {
   request: RunRequest;
   /** The caller stores checkpoints: the thread sends each one and waits for its answer. */
   checkpoints: boolean;
+  /** Send only events of these types (the caller needs no others); left out: every event. */
+  events?: string[];
 }
 
 /** Main → thread: the checkpoint `seq` of a run was stored (or failed to be). */

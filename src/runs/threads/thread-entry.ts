@@ -14,7 +14,7 @@ import { DefinitionRunError } from "../../definition/run-errors.js";
 import type { RunEvent } from "../../graph/events.js";
 import { messageOf } from "../../graph/run-errors.js";
 import { checkpointText } from "../../graph/checkpoint.js";
-import type { PoolWorkerData } from "./pool.js";
+import { unbatch, type PoolBatch, type PoolWorkerData } from "./pool.js";
 import type { ResolveHookData } from "./resolve-hook.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
 import type { CheckpointAnswer, EndReport, FailureData, FromThread, RunOrder, ThreadData, ToThread } from "./protocol.js";
@@ -41,12 +41,18 @@ class ThreadRun {
   /** The seq of the first event that could not be sent: the INTERNAL_ERROR ending takes its place. */
   private cutSeq: number | undefined;
 
-  constructor(readonly order: RunOrder) {}
+  /** The event types the caller wants (undefined: all). */
+  private readonly wanted: ReadonlySet<string> | undefined;
+
+  constructor(readonly order: RunOrder) {
+    this.wanted = order.events && new Set(order.events);
+  }
 
   readonly onEvent = (event: RunEvent): void => {
     // Nothing of the run goes out after an event that could not be sent (its ending replaces it).
     if (this.unsendable !== undefined) return;
     this.lastSeq = event.seq;
+    if (this.wanted !== undefined && !this.wanted.has(event.type)) return;
     this.pending.push(event);
     if (this.scheduled) return;
     this.scheduled = true;
@@ -150,8 +156,14 @@ async function warmUp(): Promise<void> {
   await import("../../thread-index.js").catch(() => undefined);
 }
 
-port.on("message", (message: ToThread) => {
+port.on("message", (received: ToThread | PoolBatch) => {
+  for (const message of unbatch(received)) take(message);
+});
+
+function take(message: ToThread): void {
   if (message.type === "run") {
+    // Runs that ended go out before new graph code starts: should it block, their results are not held back.
+    flushOutbox();
     // Taken in: from here on something of it may run (the pool moves only runs never taken in).
     Atomics.add(taken, 0, 1);
     void execute(message);
@@ -159,7 +171,7 @@ port.on("message", (message: ToThread) => {
   else if (message.type === "pool:data") loadOrdered(message.data);
   else if (message.type === "checkpoint-done") runs.get(message.job)?.checkpointDone(message);
   else if (message.type === "abort") runs.get(message.job)?.controller.abort(message.code === "CANCELLED" ? new CancelledReason(message.message) : abortReason(message.code, message.message));
-});
+}
 
 async function execute(order: RunOrder): Promise<void> {
   const run = new ThreadRun(order);
@@ -189,6 +201,38 @@ async function execute(order: RunOrder): Promise<void> {
   }
   runs.delete(order.job);
   if (run.unsendable !== undefined) report = replaceEnding(report, run, run.unsendable);
+  const ending = report;
+  sendAtTurnEnd(ending, () => deliverEnd(ending, run));
+}
+
+/**
+ * End reports of this event loop turn, sent together at its end (see PoolBatch) or before the next run order
+ * is taken in, whichever comes first; each with its own way out should the batch not clone.
+ */
+let outbox: Array<{ message: FromThread; alone: () => void }> = [];
+
+function sendAtTurnEnd(message: FromThread, alone: () => void): void {
+  if (outbox.length === 0) setImmediate(flushOutbox);
+  outbox.push({ message, alone });
+}
+
+function flushOutbox(): void {
+  if (outbox.length === 0) return;
+  const entries = outbox;
+  outbox = [];
+  if (entries.length > 1) {
+    try {
+      port?.postMessage({ type: "pool:batch", messages: entries.map((e) => e.message) } satisfies PoolBatch);
+      return;
+    } catch {
+      // One of them cannot be cloned as it is: each goes alone, the way a single one would.
+    }
+  }
+  for (const entry of entries) entry.alone();
+}
+
+/** Sends a run's end report; one that cannot be sent is replaced by an INTERNAL_ERROR ending that can. */
+function deliverEnd(report: EndReport, run: ThreadRun): void {
   if (send(report)) return;
   const bad = report.events.find((e) => !sendable(e));
   const what = bad === undefined ? (report.ok ? "result" : "failure") : bad.type === "result" ? "result" : `${bad.type} event`;
@@ -197,9 +241,9 @@ async function execute(order: RunOrder): Promise<void> {
   if (send(replaced)) return;
   // Events that each cross but not together (one not cloneable, another not JSON), or details that cannot:
   // the events one by one up to the first that cannot go, then the ending alone (always sendable).
-  const unsent = sendEach(order.job, replaced.events.slice(0, -1));
+  const unsent = sendEach(report.job, replaced.events.slice(0, -1));
   if (unsent !== undefined) run.cut(unsent.seq);
-  send({ type: "end", job: order.job, events: [run.terminalError(message)], ok: false, failure: { code: "INTERNAL_ERROR", message } });
+  send({ type: "end", job: report.job, events: [run.terminalError(message)], ok: false, failure: { code: "INTERNAL_ERROR", message } });
 }
 
 /**

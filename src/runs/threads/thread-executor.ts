@@ -19,7 +19,8 @@ import { checkpointFromText } from "../../graph/checkpoint.js";
 import type { RunControl, RunExecutor, RunRequest } from "../executor.js";
 import { ThreadPool, type PoolJob, type PoolThread, type ThreadEnd } from "./pool.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
-import type { CheckpointAnswer, FailureData, FromThread, ThreadData } from "./protocol.js";
+import type { CheckpointAnswer, FailureData, FromThread, RunOrder, ThreadData } from "./protocol.js";
+import { LazyAbort } from "../lazy-abort.js";
 
 /** Options of a {@link ThreadExecutor}. */
 export interface ThreadExecutorOptions {
@@ -123,8 +124,11 @@ class ThreadRunJob implements PoolJob {
   private settled = false;
   private deadline: NodeJS.Timeout | undefined;
   private grace: NodeJS.Timeout | undefined;
-  private readonly signal: AbortSignal | undefined;
+  /** What aborts the run: the caller's LazyAbort (heard without making a signal), or its signal. */
+  private readonly abortedBy: LazyAbort | AbortSignal | undefined;
+  private stopListening: (() => void) | undefined;
   private readonly onEvent: RunEventListener | undefined;
+  private readonly eventTypes: ReadonlySet<string> | undefined;
   private readonly onCheckpoint: ((checkpoint: Checkpoint) => unknown) | undefined;
 
   constructor(
@@ -135,8 +139,9 @@ class ThreadRunJob implements PoolJob {
     private readonly resolve: (output: unknown) => void,
     private readonly reject: (error: DefinitionRunError) => void,
   ) {
-    this.signal = control.controller?.signal ?? control.signal;
+    this.abortedBy = control.controller instanceof LazyAbort ? control.controller : (control.controller?.signal ?? control.signal);
     this.onEvent = control.onEvent;
+    this.eventTypes = control.eventTypes;
     this.onCheckpoint = control.onCheckpoint;
   }
 
@@ -149,27 +154,37 @@ class ThreadRunJob implements PoolJob {
       // The thread's own timer fires first; this one only acts on a thread that cannot (it never yields).
       this.deadline = setTimeout(() => this.kill("TIMEOUT", `The run exceeded its timeout of ${timeoutMs} ms and did not stop; its thread was terminated.`), timeoutMs + this.options.killGraceMs);
     }
-    if (this.signal?.aborted) this.onAbort();
-    else this.signal?.addEventListener("abort", this.onAbort, { once: true });
+    const by = this.abortedBy;
+    if (by?.aborted) this.onAbort();
+    else if (by instanceof LazyAbort) this.stopListening = by.listen(this.onAbort);
+    else if (by !== undefined) {
+      by.addEventListener("abort", this.onAbort, { once: true });
+      this.stopListening = () => by.removeEventListener("abort", this.onAbort);
+    }
   }
 
-  /** Places the run on a thread and sends its order; false (the run failed) when it cannot be sent. */
+  /** Places the run on a thread and sends its order; false (the run failed) when there is no thread to take it. */
   private dispatch(): boolean {
     const pool = this.pool as ThreadPool;
     const graph = this.graph as LoadedGraph;
     try {
       this.thread = pool.place(this);
-      this.thread.dispatch(this, { type: "run", job: this.id, graph: graph.name, version: graph.version, request: this.request, checkpoints: this.onCheckpoint !== undefined });
-      return true;
     } catch (error) {
-      if (this.thread) pool.release(this.thread, this);
       if (pool.closed) {
         this.fail("ABORTED", "The server is shutting down; try again.", undefined, true);
         return false;
       }
-      this.fail("GRAPH_ERROR", `The run could not be handed to a run thread: ${messageOf(error)} (use execution: "inline" for a graph whose input cannot be cloned).`, error);
+      this.fail("GRAPH_ERROR", `The run could not be handed to a run thread: ${messageOf(error)}`, error);
       return false;
     }
+    const order: RunOrder = { type: "run", job: this.id, graph: graph.name, version: graph.version, request: this.request, checkpoints: this.onCheckpoint !== undefined };
+    if (this.eventTypes !== undefined) order.events = [...this.eventTypes];
+    this.thread.dispatch(this, order);
+    return true;
+  }
+
+  onUnsent(error: unknown): void {
+    this.fail("GRAPH_ERROR", `The run could not be handed to a run thread: ${messageOf(error)} (use execution: "inline" for a graph whose input cannot be cloned).`, error);
   }
 
   onMessage(message: unknown): void {
@@ -190,7 +205,7 @@ class ThreadRunJob implements PoolJob {
     if (this.settled) return;
     // Queued behind a blocked (or dying) thread and never taken in: nothing of it ran; run it elsewhere.
     if (!received && !(end.kind === "terminated" && end.job === this.id)) {
-      if (this.dispatch() && this.signal?.aborted) this.onAbort();
+      if (this.dispatch() && this.abortedBy?.aborted) this.onAbort();
       return;
     }
     if (end.kind === "out-of-memory") {
@@ -223,7 +238,7 @@ class ThreadRunJob implements PoolJob {
   /** The caller aborted (cancel, client gone, drain deadline): ask the thread, terminate it after the grace. */
   private readonly onAbort = (): void => {
     if (this.settled || this.thread === undefined) return;
-    const reason = this.signal?.reason as { code?: unknown; message?: unknown } | undefined;
+    const reason = this.abortedBy?.reason as { code?: unknown; message?: unknown } | undefined;
     const code = typeof reason?.code === "string" ? reason.code : undefined;
     const message = typeof reason?.message === "string" && reason.message ? reason.message : "The run was aborted.";
     this.thread.post({ type: "abort", job: this.id, ...(code !== undefined && { code }), message });
@@ -264,7 +279,7 @@ class ThreadRunJob implements PoolJob {
     this.settled = true;
     clearTimeout(this.deadline);
     clearTimeout(this.grace);
-    this.signal?.removeEventListener("abort", this.onAbort);
+    this.stopListening?.();
     if (this.thread && this.pool) this.pool.release(this.thread, this);
   }
 }

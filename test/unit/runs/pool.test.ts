@@ -6,13 +6,17 @@ const SCRIPT = new URL("./fixtures/pool-thread.mjs", import.meta.url);
 
 /** A job that records what reaches it. */
 function job(id: number) {
-  const seen: { messages: unknown[]; end?: ThreadEnd; received?: boolean } = { messages: [] };
+  const seen: { messages: unknown[]; end?: ThreadEnd; received?: boolean; unsent?: unknown } = { messages: [] };
   let settle!: () => void;
   const done = new Promise<void>((resolve) => (settle = resolve));
   const value: PoolJob = {
     id,
     onMessage: (m) => {
       seen.messages.push(m);
+      settle();
+    },
+    onUnsent: (error) => {
+      seen.unsent = error;
       settle();
     },
     onThreadEnd: (end, received) => {
@@ -111,6 +115,24 @@ describe("run thread pool", () => {
     pool.place(after.job).dispatch(after.job, { do: "echo", job: 2, value: "alive" });
     await after.done;
     expect(after.seen.messages).toEqual([{ type: "done", job: 2, value: "alive" }]);
+  });
+
+  it("orders of one event loop turn go out in one message; an order that cannot be cloned fails only its job", async () => {
+    const { pool } = await startPool(1);
+    const [before, bad, after] = [1, 2, 3].map(job);
+    const thread = pool.place(before!.job);
+    pool.place(bad!.job);
+    pool.place(after!.job);
+    thread.dispatch(before!.job, { do: "echo", job: 1, value: "first" });
+    thread.dispatch(bad!.job, { do: "echo", job: 2, value: () => "a function cannot be cloned" });
+    thread.dispatch(after!.job, { do: "echo", job: 3, value: "third" });
+    await Promise.all([before, bad, after].map((j) => j!.done));
+    expect(bad!.seen.unsent).toBeInstanceOf(Error);
+    expect(bad!.seen.messages).toEqual([]);
+    expect(pool.loads()).toEqual([2]);
+    expect([before, after].map((j) => j!.seen.messages)).toEqual([[{ type: "done", job: 1, value: "first" }], [{ type: "done", job: 3, value: "third" }]]);
+    // The thread counted two orders taken in: both sent jobs are known as received, so a thread end reports them ran.
+    expect([before, after].map((j) => thread.received(j!.job))).toEqual([true, true]);
   });
 
   it("start rejects when a thread cannot load; close ends every thread and refuses new work", async () => {

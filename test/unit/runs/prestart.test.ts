@@ -33,11 +33,11 @@ describe("run threads started ahead of their project (dev standby)", () => {
     await executor.start();
     // End the only thread (as a terminated run does): its replacement starts at once, and must load the
     // project's graphs by itself (a deferred replacement would wait for an order that never comes).
-    const first = executor.pool.place({ id: -1, onMessage: () => undefined, onThreadEnd: () => undefined });
+    const first = executor.pool.place({ id: -1, onMessage: () => undefined, onUnsent: () => undefined, onThreadEnd: () => undefined });
     const firstId = first.threadId;
     first.terminate("test");
     expect(executor.pool.size).toBe(1);
     expect(await shout(executor, "after")).toEqual({ text: "AFTER" + (process.env.KAYGRAPH_TEST_SHOUT_SUFFIX ?? "") });
-    expect(executor.pool.place({ id: -2, onMessage: () => undefined, onThreadEnd: () => undefined }).threadId).not.toBe(firstId);
+    expect(executor.pool.place({ id: -2, onMessage: () => undefined, onUnsent: () => undefined, onThreadEnd: () => undefined }).threadId).not.toBe(firstId);
   });
 });
