@@ -4,7 +4,8 @@
 //   submit     POST /async with `tasks.concurrency 0` (accept and store only): tasks created per second;
 //   drain      that backlog run by N `kaygraph worker` processes: tasks completed per second;
 //   e2e        submit and run on one `serve --workers N`: tasks completed per second while submitters run;
-//   half load  the e2e server at half its e2e rate: submit→complete p50/p99 (completed_at - created_at).
+//   half load  the e2e server at half its e2e rate, requests evenly paced (open loop): submit→complete p50/p99
+//              (completed_at - created_at).
 // Plus a raw BullMQ row (Queue.add from keep-alive loops, N processes with a no-op Worker, same concurrency).
 // Rates count the timestamps inside the steady window (the first second of load is warm-up, left out).
 //   node bench/tasks.mjs [--duration 5] [--connections 20] [--concurrency 32] [--workers 1,2] [--stores sqlite,redis]
@@ -12,6 +13,7 @@ import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
+import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
@@ -53,6 +55,37 @@ async function timedLoad(port, urlPath, rate) {
   const start = Date.now();
   const result = await load(port, urlPath, rate);
   return { start, end: Date.now(), result };
+}
+
+/**
+ * Open-loop load at an even `rate`: request i is sent at start + i/rate over CONNECTIONS keep-alive sockets,
+ * whatever the answers do. (autocannon's `overallRate` is a per-second budget each connection spends at full
+ * speed and then waits for the next second: at "half load" that is a full-speed burst half of each second, so
+ * what it measures is the burst's backlog, not latency at half load.)
+ */
+async function pacedLoad(port, urlPath, rate) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const post = () =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ host: "127.0.0.1", port, path: urlPath, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) } }, (res) => {
+        res.resume();
+        res.on("end", () => (res.statusCode >= 200 && res.statusCode < 300 ? resolve() : reject(new Error(`${urlPath}: answered ${res.statusCode}`))));
+      });
+      req.on("error", reject);
+      req.end(BODY);
+    });
+  const start = Date.now();
+  const total = Math.round(rate * DURATION);
+  const sent = [];
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / rate - Date.now();
+    if (wait > 0) await sleep(wait);
+    sent.push(post());
+  }
+  await Promise.all(sent);
+  const end = Date.now();
+  agent.destroy();
+  return { start, end };
 }
 
 const getJson = async (url) => (await fetch(url)).json();
@@ -155,7 +188,7 @@ async function endToEnd(store, workers) {
     const records = await recordsSince(base, e2e.start);
     if (records.some((r) => r.status !== "completed")) throw new Error(`${store}: e2e tasks not completed`);
     const e2eRate = perSecond(stamp(records, "completed_at"), e2e.start + WARMUP_MS, e2e.end);
-    const half = await timedLoad(server.port, "/api/v1/echo/async", e2eRate / 2);
+    const half = await pacedLoad(server.port, "/api/v1/echo/async", e2eRate / 2);
     await waitIdle(base);
     const halfRecords = (await recordsSince(base, half.start)).filter((r) => Date.parse(r.created_at) >= half.start + WARMUP_MS);
     const latency = halfRecords.map((r) => Date.parse(r.completed_at) - Date.parse(r.created_at));

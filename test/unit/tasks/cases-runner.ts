@@ -97,6 +97,56 @@ export function runnerCases(fresh: Fresh): void {
     ]);
   });
 
+  it("does not hold a fresh task's run for its start checkpoint, but waits for later ones and ends the task after it", async () => {
+    const store = await (await fresh()).open();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    // The store as the runner sees it: every checkpoint write waits at the gate.
+    const held = new Proxy(store, {
+      get: (target, key) => {
+        if (key === "checkpoint") return async (...args: Parameters<TaskStore["checkpoint"]>) => gate.then(() => target.checkpoint(...args));
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const start = { next_node: "a", step: 0, shared: { n: 1 }, params: {}, resume: [] };
+    const next = { next_node: "b", step: 1, shared: { n: 2 }, params: {}, resume: [] };
+    const ran: string[] = [];
+    const task = await submit(store, {});
+    startRunner(held, {
+      execute: async (_task, { checkpoint }) => {
+        await checkpoint(start);
+        ran.push("a");
+        await checkpoint(next);
+        ran.push("b");
+        return "done";
+      },
+    });
+    await until(() => ran.length > 0);
+    expect(ran).toEqual(["a"]);
+    expect(await store.state(task.id)).toBeNull();
+    open();
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", result: "done" });
+    expect(ran).toEqual(["a", "b"]);
+    expect(await store.state(task.id)).toEqual(next);
+    checkEventLog(await store.events(task.id));
+  });
+
+  it("ends a fresh task only after its start checkpoint is stored, even when the run is done before", async () => {
+    const store = await (await fresh()).open();
+    const start = { next_node: "a", step: 0, shared: { n: 1 }, params: {}, resume: [] };
+    const task = await submit(store, {});
+    startRunner(store, {
+      execute: async (_task, { checkpoint }) => {
+        await checkpoint(start);
+        return "done";
+      },
+    });
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", result: "done" });
+    // Written before the ending: had it come after, the ended lease would have fenced it.
+    expect(await store.state(task.id)).toEqual(start);
+  });
+
   it("fails a task that exceeds its timeout with TIMEOUT", async () => {
     const store = await (await fresh()).open();
     const task = await submit(store, { hang: true }, { timeoutMs: 150 });
