@@ -26,14 +26,22 @@ interface Pending {
  */
 export class GroupCommit {
   private queue: Pending[] = [];
-  private scheduled: NodeJS.Immediate | undefined;
+  private scheduled: { cancel: () => void } | undefined;
+  /** When the write lock was first found taken by another process (this wait), or undefined. */
+  private busySince: number | undefined;
+  private busyTries = 0;
+  private readonly busyTimeoutMs: number;
   /** Commits so far and writes in them (for tests and diagnostics). */
   readonly stats = { commits: 0, writes: 0 };
   /** Called after each committed group (the store's WAL checkpointer counts them). */
   afterCommit: (() => void) | undefined;
-  private readonly sql: { begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement; savepoint: Database.Statement; release: Database.Statement; undo: Database.Statement };
+  private readonly sql: {
+    begin: Database.Statement; commit: Database.Statement; rollback: Database.Statement; savepoint: Database.Statement;
+    release: Database.Statement; undo: Database.Statement;
+  };
 
   constructor(private readonly db: Database.Database) {
+    this.busyTimeoutMs = db.pragma("busy_timeout", { simple: true }) as number;
     this.sql = {
       begin: db.prepare("BEGIN IMMEDIATE"),
       commit: db.prepare("COMMIT"),
@@ -53,13 +61,18 @@ export class GroupCommit {
   run<T>(write: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
-      this.scheduled ??= setImmediate(() => this.flush());
+      this.schedule(false);
     });
   }
 
-  /** Commits what is queued now (close() calls it so nothing queued is dropped). */
-  flush(): void {
-    if (this.scheduled) clearImmediate(this.scheduled);
+  /**
+   * Commits what is queued now. If another process holds the write lock, the group is tried again on a later
+   * turn instead of sleeping in SQLite's busy handler, which would block this process's event loop (HTTP,
+   * lease renewals, other runs) for milliseconds each time; past the database's busy timeout the group fails
+   * as before. `wait`: take the lock now, waiting for it inside SQLite (close() does, so nothing is dropped).
+   */
+  flush(options: { wait?: boolean } = {}): void {
+    this.scheduled?.cancel();
     this.scheduled = undefined;
     const group = this.queue;
     this.queue = [];
@@ -67,8 +80,20 @@ export class GroupCommit {
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
       if (!this.db.open) throw new Error("The task database is closed.");
+      const waited = this.busySince !== undefined && Date.now() - this.busySince >= this.busyTimeoutMs;
+      if (!this.begin(options.wait === true || waited)) {
+        // Not begun, so no write of the group ran: they go first again, with what was queued meanwhile.
+        this.queue = [...group, ...this.queue];
+        this.busySince ??= Date.now();
+        this.schedule(true);
+        return;
+      }
+      this.busySince = undefined;
+      this.busyTries = 0;
       this.commitGroup(group, outcomes);
     } catch (error) {
+      this.busySince = undefined;
+      this.busyTries = 0;
       for (const item of group) item.reject(error);
       return;
     }
@@ -90,11 +115,11 @@ export class GroupCommit {
    */
   private commitGroup(group: Pending[], outcomes: { ok: boolean; value: unknown }[]): void {
     const { sql } = this;
-    sql.begin.run();
     try {
       if (!this.runAll(group, outcomes)) {
         if (this.db.inTransaction) sql.rollback.run();
         outcomes.length = 0;
+        // The lock was released by the rollback: take it again, waiting inside SQLite (rare path).
         sql.begin.run();
         this.runEachAlone(group, outcomes);
       }
@@ -104,6 +129,38 @@ export class GroupCommit {
       if (this.db.inTransaction) sql.rollback.run();
       throw error;
     }
+  }
+
+  /** BEGIN IMMEDIATE; false when another process holds the write lock (unless `wait`: then SQLite waits). */
+  private begin(wait: boolean): boolean {
+    const { sql } = this;
+    if (wait) {
+      sql.begin.run();
+      return true;
+    }
+    // (A busy_timeout pragma acts when it is compiled, so it cannot be a prepared statement run again.)
+    this.db.pragma("busy_timeout = 0");
+    try {
+      sql.begin.run();
+      return true;
+    } catch (error) {
+      if ((error as { code?: unknown }).code === "SQLITE_BUSY") return false;
+      throw error;
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+    }
+  }
+
+  /** The next flush: on the next turn; after a busy lock, on the next turn once, then every millisecond. */
+  private schedule(busy: boolean): void {
+    if (this.scheduled !== undefined) return;
+    if (busy && this.busyTries++ > 0) {
+      const timer = setTimeout(() => this.flush(), 1);
+      this.scheduled = { cancel: () => clearTimeout(timer) };
+      return;
+    }
+    const immediate = setImmediate(() => this.flush());
+    this.scheduled = { cancel: () => clearImmediate(immediate) };
   }
 
   /** Runs the writes one after the other; false at the first that throws. */

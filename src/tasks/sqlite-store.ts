@@ -386,7 +386,7 @@ export class SqliteTaskStore implements TaskStore {
     this.offTaskRing();
     this.offCancelRing();
     // What is queued still commits (and its callers hear so) before the file closes.
-    this.writes.flush();
+    this.writes.flush({ wait: true });
     await this.bell.close();
     // The thread's connection closes first, so this last connection's close folds the WAL into the file.
     await this.wal?.stop();

@@ -63,6 +63,39 @@ describe("GroupCommit", () => {
     expect(count()).toBe(0);
   });
 
+  it("while another process holds the write lock, waits without blocking the event loop, then commits", async () => {
+    const writes = new GroupCommit(db); // busy timeout 5 s (better-sqlite3's default)
+    const holder = new Database(path.join(dir, "g.db"));
+    holder.exec("BEGIN IMMEDIATE");
+    let settled = false;
+    const result = writes.run(() => db.prepare("INSERT INTO t (k) VALUES ('late')").run().changes).finally(() => (settled = true));
+    // Timers keep firing while the write waits: SQLite's busy handler would have held this thread for 5 s.
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(settled).toBe(false);
+    holder.exec("COMMIT");
+    holder.close();
+    expect(await result).toBe(1);
+    expect(count()).toBe(1);
+  });
+
+  it("fails the group once the lock stays taken past the busy timeout, storing none of it", async () => {
+    db.pragma("busy_timeout = 100");
+    const writes = new GroupCommit(db);
+    const holder = new Database(path.join(dir, "g.db"));
+    holder.exec("BEGIN IMMEDIATE");
+    const started = Date.now();
+    await expect(writes.run(() => db.prepare("INSERT INTO t (k) VALUES ('never')").run())).rejects.toMatchObject({ code: "SQLITE_BUSY" });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+    holder.exec("ROLLBACK");
+    holder.close();
+    // The connection's own busy timeout is as it was, and the next write goes through.
+    expect(db.pragma("busy_timeout", { simple: true })).toBe(100);
+    await writes.run(() => db.prepare("INSERT INTO t (k) VALUES ('next')").run());
+    expect(other.prepare("SELECT k FROM t").pluck().all()).toEqual(["next"]);
+  });
+
   it("flush() commits what is queued at once", async () => {
     const writes = new GroupCommit(db);
     const result = writes.run(() => db.prepare("INSERT INTO t (k) VALUES ('now')").run().changes);
