@@ -9,6 +9,7 @@
  */
 import { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
+import { threadScript } from "../thread-script.js";
 
 /** What the thread is started with. */
 export interface WalThreadData {
@@ -23,7 +24,7 @@ export type WalThreadMessage = { type: "ready" } | { type: "error"; message: str
 const DEFAULT_AUTOCHECKPOINT = 1000;
 /** The store's own automatic checkpoint while the thread runs (64 MB of 4 KB pages): reached only if it stalls. */
 const BACKSTOP_AUTOCHECKPOINT = 16_000;
-const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./sqlite-wal-thread-source.mjs" : "./sqlite-wal-thread.js", import.meta.url);
+const ENTRY = threadScript(import.meta.url, "./sqlite-wal-thread");
 
 /** Options of {@link WalCheckpointer}. */
 export interface WalCheckpointerOptions {
@@ -86,7 +87,7 @@ export class WalCheckpointer {
     const data: WalThreadData = { file: this.file, intervalMs: this.intervalMs };
     let worker: Worker;
     try {
-      worker = new Worker(ENTRY, { workerData: data });
+      worker = new Worker(ENTRY.url, { argv: ENTRY.argv, workerData: data });
     } catch (error) {
       this.fail(error instanceof Error ? error.message : String(error));
       return;

@@ -6,6 +6,7 @@
  * after a grace — and a stream of events on the thread's own port, which this keeps to one port per thread.)
  */
 import { Worker, type ResourceLimits } from "node:worker_threads";
+import type { ThreadScript } from "../../thread-script.js";
 
 /** Why a thread ended under its jobs. */
 export type ThreadEnd =
@@ -65,7 +66,7 @@ export interface ThreadPoolOptions {
   /** Number of threads. */
   size: number;
   /** The thread's module (it must post `{ type: "ready" }` once, or `{ type: "load-failed", message }`). */
-  script: URL;
+  script: ThreadScript;
   workerData?: unknown;
   resourceLimits?: ResourceLimits;
   execArgv?: string[];
@@ -227,7 +228,7 @@ export class PoolThread {
  * Worker threads kept warm, with least-load placement and replacement.
  *
  * @example
- * const pool = new ThreadPool({ size: 2, script: new URL("./thread-entry.js", import.meta.url) });
+ * const pool = new ThreadPool({ size: 2, script: threadScript(import.meta.url, "./thread-entry") });
  * await pool.start();
  * const thread = pool.place(job); thread.post({ type: "run", job: job.id, … });
  */
@@ -326,7 +327,7 @@ export class ThreadPool {
     const { script, resourceLimits, execArgv } = this.options;
     const taken = new Int32Array(new SharedArrayBuffer(4));
     const data: PoolWorkerData = { data: this.workerData, taken };
-    const worker = new Worker(script, { workerData: data, resourceLimits, ...(execArgv && { execArgv }), stdout: false, stderr: false });
+    const worker = new Worker(script.url, { argv: script.argv, workerData: data, resourceLimits, ...(execArgv && { execArgv }), stdout: false, stderr: false });
     return new PoolThread(
       worker,
       taken,

@@ -21,6 +21,7 @@ import { ThreadPool, type PoolJob, type PoolThread, type ThreadEnd } from "./poo
 import type { Checkpoint } from "../../graph/interrupt.js";
 import type { CheckpointAnswer, FailureData, FromThread, RunOrder, ThreadData } from "./protocol.js";
 import { LazyAbort } from "../lazy-abort.js";
+import { threadScript } from "../../thread-script.js";
 
 /** Options of a {@link ThreadExecutor}. */
 export interface ThreadExecutorOptions {
@@ -34,8 +35,8 @@ export interface ThreadExecutorOptions {
   onThreadEnd?(info: { threadId: number; end: ThreadEnd; runs: number }): void;
 }
 
-/** The thread's module; from the sources (unit tests) a small entry registers tsx first. */
-const ENTRY = new URL(import.meta.url.endsWith(".ts") ? "./thread-entry-source.mjs" : "./thread-entry.js", import.meta.url);
+/** The thread's module (from the sources, the unit tests, a small entry registers tsx first). */
+const ENTRY = threadScript(import.meta.url, "./thread-entry");
 
 /**
  * The number of run threads for a `threads.count` setting.

@@ -2,7 +2,7 @@ import { describe, expect, it, onTestFinished } from "vitest";
 import { until } from "../../helpers/load.js";
 import { ThreadPool, type PoolJob, type ThreadEnd } from "../../../src/runs/threads/pool.js";
 
-const SCRIPT = new URL("./fixtures/pool-thread.mjs", import.meta.url);
+const SCRIPT = { url: new URL("./fixtures/pool-thread.mjs", import.meta.url), argv: [] };
 
 /** A job that records what reaches it. */
 function job(id: number) {
