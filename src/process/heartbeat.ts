@@ -21,8 +21,7 @@ export function runReporter(record: RunRecordWriter): RunObserver {
   return {
     begin(run) {
       if (run.execution !== "inline") return undefined;
-      const id = run.taskId ?? run.requestId;
-      record.record({ graph: run.graph.name, version: run.graph.version, kind: run.transport, ...(id !== undefined && { requestId: id }) });
+      record.record({ graph: run.graph.name, version: run.graph.version, kind: run.transport, requestId: run.taskId ?? run.requestId });
       return undefined;
     },
   };

@@ -88,11 +88,12 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
   if (verifier) app.use(authenticate(verifier, access.isPublic, limiter, config.rateLimit.anonymous));
   if (limiter) app.use(rateLimit(limiter, config.rateLimit, registry, access.isLimited));
 
-  // One router for every route (each nested router costs a prefix match per request); graph runs first.
+  // Graph runs first, each found by its path in one look-up (see graph-post.ts); then one router for every
+  // other route (each nested router costs a prefix match per request).
+  graphRoutes(ctx, app);
+  streamRoutes(ctx, app);
+  asyncRoutes(ctx, app);
   const routes = Router();
-  graphRoutes(ctx, routes);
-  streamRoutes(ctx, routes);
-  asyncRoutes(ctx, routes);
   taskRoutes(ctx, routes);
   serviceRoutes(ctx, routes);
   if (config.server.docs) docsRoutes(ctx, routes);

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from "express";
 import type { GraphRegistry } from "../../definition/registry.js";
-import { routesOf } from "../../definition/routes.js";
+import { graphRouteKey, routesOf } from "../../definition/routes.js";
 import { LimiterUnavailableError, rateLimitHeaders, rateTarget, type RateLimiter, type RateLimitSettings } from "../../security/index.js";
 import { HttpError } from "../http-error.js";
 
@@ -15,14 +15,14 @@ export function rateLimit(limiter: RateLimiter, settings: RateLimitSettings, reg
   for (const graph of registry.list()) {
     const spec = graph.definition.rateLimit;
     if (!spec) continue;
-    for (const route of Object.values(routesOf(graph))) graphSpecs.set(route, { spec, name: graph.name, version: graph.version });
+    for (const route of Object.values(routesOf(graph))) graphSpecs.set(graphRouteKey(route), { spec, name: graph.name, version: graph.version });
   }
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     if (!isLimited(req.path)) {
       next();
       return;
     }
-    const own = graphSpecs.get(req.path);
+    const own = graphSpecs.get(graphRouteKey(req.path));
     const headers = await enforceLimit(limiter, settings, { ip: req.ip, identity: req.user }, own, (error) =>
       req.log?.warn({ err: error }, "rate-limit store unavailable; letting the request through (failOpen)"),
     );

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import type { LoadedGraph } from "../../definition/registry.js";
 import type { AppContext } from "../context.js";
-import { mountGraphPosts } from "./graph-post.js";
+import { mountGraphPosts, type Mount } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { clientGone } from "../run-abort.js";
 import { DefinitionRunError } from "../../definition/run-errors.js";
@@ -13,7 +13,7 @@ import { jsonText } from "../../graph/json-text.js";
 import { UNSERIALISABLE } from "../../runs/public.js";
 
 /** `POST /api/v{V}/{G}` for every graph version: run through the run service with the request's signal, answer. */
-export function graphRoutes(ctx: AppContext, router: Router = Router()): Router {
+export function graphRoutes<M extends Mount = Router>(ctx: AppContext, router: M = Router() as unknown as M): M {
   return mountGraphPosts(ctx, router, "run", runHandler);
 }
 

@@ -2,7 +2,7 @@ import { Router, type Request, type Response } from "express";
 import type { LoadedGraph } from "../../definition/registry.js";
 import { isTerminalEvent, type RunEvent } from "../../graph/events.js";
 import type { AppContext } from "../context.js";
-import { mountGraphPosts } from "./graph-post.js";
+import { mountGraphPosts, type Mount } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
 import { endStreamAtDeadline, SHUTTING_DOWN } from "../run-abort.js";
@@ -19,7 +19,7 @@ import { DefinitionRunError } from "../../definition/run-errors.js";
  * @example
  * streamRoutes(ctx, router); // curl -N -d '{"text":"hi"}' -H 'content-type: application/json' …/api/v1/echo/stream
  */
-export function streamRoutes(ctx: AppContext, router: Router = Router()): Router {
+export function streamRoutes<M extends Mount = Router>(ctx: AppContext, router: M = Router() as unknown as M): M {
   return mountGraphPosts(ctx, router, "stream", streamHandler);
 }
 

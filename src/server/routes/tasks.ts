@@ -8,7 +8,7 @@ import type { AppContext } from "../context.js";
 import { pauseMark, publicTask, publicTaskEvent, TaskEventPump } from "../event-flow.js";
 import { HttpError } from "../http-error.js";
 import { methodNotAllowed } from "../middleware/errors.js";
-import { mountGraphPosts } from "./graph-post.js";
+import { mountGraphPosts, type Mount } from "./graph-post.js";
 import { requestIdOf } from "../middleware/request-id.js";
 import { openSse } from "../sse.js";
 import { endStreamAtDeadline } from "../run-abort.js";
@@ -45,7 +45,7 @@ function taskError(error: unknown): never {
 }
 
 /** `POST /api/v{V}/{G}/async` for every graph version: validate, store the task, answer 202. */
-export function asyncRoutes(ctx: AppContext, router: Router = Router()): Router {
+export function asyncRoutes<M extends Mount = Router>(ctx: AppContext, router: M = Router() as unknown as M): M {
   return mountGraphPosts(ctx, router, "async", submitHandler);
 }
 

@@ -74,6 +74,8 @@ describe("JWT auth over HTTP", () => {
     const pub = await postJson(`${s.base}/api/v1/open`, {});
     expect(pub.status).toBe(200);
     expect(pub.body!.result).toEqual({ sub: "anonymous", tier: "none" });
+    // The same route spelled as Express also matches it (case, a trailing slash) is public too.
+    expect((await postJson(`${s.base}/api/v1/Open/`, {})).status).toBe(200);
     expect((await fetch(`${s.base}/metrics`)).status).toBe(401);
     expect((await fetch(`${s.base}/metrics`, { headers: { authorization: `Bearer ${await good()}` } })).status).toBe(200);
     await s.close();
@@ -139,6 +141,9 @@ describe("rate limits over HTTP", () => {
     expect([await call(basic), await call(basic), await call(basic), await call(basic)]).toEqual([200, 200, 200, 429]);
     expect([await call(unknown), await call(unknown), await call(unknown)]).toEqual([200, 200, 429]);
     expect([await call(basic, "scarce"), await call(basic, "scarce")]).toEqual([200, 429]);
+    // The route is found case-insensitively with or without a trailing slash, and so is its own limit.
+    const other = await good({ sub: "o", tier: "basic" });
+    expect([await call(other, "scarce"), await call(other, "Scarce/"), await call(other, "SCARCE")]).toEqual([200, 429, 429]);
     await guard.close();
   });
 
