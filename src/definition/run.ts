@@ -2,6 +2,9 @@ import { randomUUID } from "node:crypto";
 import { checkpointJson } from "../graph/checkpoint.js";
 import type { RunEvent, RunEventListener } from "../graph/events.js";
 import { GraphInterrupt, type Checkpoint } from "../graph/interrupt.js";
+import { LazyAbort } from "../graph/lazy-abort.js";
+import { Node } from "../graph/node.js";
+import type { AbortSource } from "../graph/run-context.js";
 import type { Identity, RunContextInfo, Runnable } from "./define.js";
 import type { LoadedGraph } from "./registry.js";
 import { DefinitionRunError, formatIssues, type RunInterrupt } from "./run-errors.js";
@@ -60,16 +63,28 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
   const input = options.inputValidated ? rawInput : validateInput(graph, rawInput);
   const requestId = options.requestId ?? randomUUID();
   const abort = new RunAbort(options.signal, options.timeoutMs, options.controller);
-  const signal = abort.signal;
   const events = new EventRelay(options.onEvent, options.runId ?? requestId);
-  const ctx: RunContextInfo = { requestId, graph: graph.name, version: graph.version, signal, ...(options.user && { user: options.user }), ...(options.taskId && { taskId: options.taskId }) };
+  // The signal is made when first read (graph code that watches it): most runs never do.
+  const ctx: RunContextInfo = {
+    requestId,
+    graph: graph.name,
+    version: graph.version,
+    get signal() {
+      return abort.signal;
+    },
+    ...(options.user && { user: options.user }),
+    ...(options.taskId && { taskId: options.taskId }),
+  };
 
   try {
     const resume = options.resume === undefined ? undefined : parseResume(graph, options.resume);
     const runnable = await instantiate(def.graph);
     const shared = options.from ? options.from.shared : def.shared ? await def.shared(input, ctx) : { input };
     const checkpoint = def.checkpoint === false ? undefined : (options.onCheckpoint ?? (def.resume ? true : undefined));
-    await runnable.run(shared, { signal, onEvent: events.listener, maxSteps: def.maxSteps, runId: events.runId, context: ctx, checkpoint, from: options.from, resume });
+    // This package's nodes take the abort itself; a runnable from another copy of kaygraph takes a signal.
+    const lazy = abort.lazy;
+    const aborting = lazy && runnable instanceof Node ? { abort: lazy } : { signal: abort.signal };
+    await runnable.run(shared, { ...aborting, onEvent: events.listener, maxSteps: def.maxSteps, runId: events.runId, context: ctx, checkpoint, from: options.from, resume });
     const raw = def.result ? await def.result(shared) : (shared as { output?: unknown }).output;
     const output = def.output.safeParse(raw);
     if (!output.success) {
@@ -78,7 +93,7 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
     events.finish(output.data);
     return output.data;
   } catch (error) {
-    if (GraphInterrupt.is(error) && !(abort.timedOut || signal.aborted)) {
+    if (GraphInterrupt.is(error) && !(abort.timedOut || abort.aborted)) {
       const stop = interruptOf(error);
       if (stop instanceof DefinitionRunError) {
         events.fail(stop);
@@ -87,7 +102,7 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
       events.interrupt(stop, options.taskId);
       throw new DefinitionRunError("INTERRUPTED", `The run was interrupted by node "${stop.node}" and waits for a resume value.`, { node: stop.node, interrupt: stop });
     }
-    const failure = classify(error, { timedOut: abort.timedOut, caller: options.controller?.signal ?? options.signal, timeoutMs: options.timeoutMs, node: events.failedNode });
+    const failure = classify(error, { timedOut: abort.timedOut, caller: options.controller instanceof LazyAbort ? options.controller : (options.controller?.signal ?? options.signal), timeoutMs: options.timeoutMs, node: events.failedNode });
     events.fail(failure);
     throw failure;
   } finally {
@@ -143,6 +158,16 @@ class RunAbort {
     return this.controller.signal;
   }
 
+  /** The caller's {@link LazyAbort}, when it gave one: the runtime reads it without making its signal. */
+  get lazy(): AbortSource | undefined {
+    return this.controller instanceof LazyAbort ? this.controller : undefined;
+  }
+
+  /** Whether the run was aborted (without making a lazy controller's signal). */
+  get aborted(): boolean {
+    return (this.lazy ?? this.controller.signal).aborted;
+  }
+
   dispose(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.onCallerAbort !== undefined) this.caller?.removeEventListener("abort", this.onCallerAbort);
@@ -187,7 +212,7 @@ async function instantiate(graph: Runnable | (() => Runnable | Promise<Runnable>
   return isClass ? new (graph as unknown as new () => Runnable)() : await graph();
 }
 
-function classify(error: unknown, at: { timedOut: boolean; caller?: AbortSignal; timeoutMs?: number; node?: string }): DefinitionRunError {
+function classify(error: unknown, at: { timedOut: boolean; caller?: { readonly aborted: boolean; readonly reason: unknown }; timeoutMs?: number; node?: string }): DefinitionRunError {
   if (error instanceof DefinitionRunError) return error;
   const node = at.node;
   if (at.timedOut) return new DefinitionRunError("TIMEOUT", `The run exceeded its timeout of ${at.timeoutMs} ms.`, { node, cause: error });

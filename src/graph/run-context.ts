@@ -9,6 +9,11 @@ import { AbortError, MaxStepsError, errorCodeOf, messageOf } from "./run-errors.
 export interface RunOptions {
   /** Aborts the run: checked between steps and during `wait`; visible as `this.signal` in nodes. */
   signal?: AbortSignal;
+  /**
+   * @internal Instead of `signal`: an abort whose signal is made only when a node asks for it (kaygraph's
+   * servers pass one per request: most runs never read their signal, and making one has a cost).
+   */
+  abort?: AbortSource;
   /** Receives every run event, in order. */
   onEvent?: RunEventListener;
   /** Ends a runaway loop: the run rejects with code `MAX_STEPS` when it would take more node steps. */
@@ -34,6 +39,13 @@ const NO_RESUME: readonly unknown[] = Object.freeze([]);
 
 const EMPTY_CONTEXT: Readonly<Record<string, unknown>> = Object.freeze({});
 
+/** @internal What {@link RunOptions.abort} takes: read between steps; its signal is made when first read. */
+export interface AbortSource {
+  readonly aborted: boolean;
+  readonly reason: unknown;
+  readonly signal: AbortSignal;
+}
+
 /** A signal that never fires, for runs whose caller gave none. */
 export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
 
@@ -42,7 +54,8 @@ export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
  * Nodes never keep it across runs; each step's node copy points at the context of its run.
  */
 export class RunContext {
-  readonly signal: AbortSignal;
+  /** The run's abort: the caller's signal, or a source whose signal is made on first use. */
+  private readonly abort: AbortSource | AbortSignal;
   readonly maxSteps: number;
   readonly context: Readonly<Record<string, unknown>>;
   /** Node steps taken so far, nested graphs included. */
@@ -75,7 +88,7 @@ export class RunContext {
   private clockOffset = Number.NaN;
 
   constructor(options: RunOptions = {}) {
-    this.signal = options.signal ?? NEVER_ABORTED;
+    this.abort = options.abort ?? options.signal ?? NEVER_ABORTED;
     this.listener = options.onEvent;
     this.givenRunId = options.runId;
     this.context = options.context ?? EMPTY_CONTEXT;
@@ -142,9 +155,15 @@ export class RunContext {
     return this.listener !== undefined && !this.ended;
   }
 
+  /** The run's signal (`this.signal` in nodes). */
+  get signal(): AbortSignal {
+    const abort = this.abort;
+    return abort instanceof AbortSignal ? abort : abort.signal;
+  }
+
   /** Throws if the run was aborted. */
   throwIfAborted(): void {
-    if (this.signal.aborted) throw new AbortError(this.signal.reason);
+    if (this.abort.aborted) throw new AbortError(this.abort.reason);
   }
 
   /**

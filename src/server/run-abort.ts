@@ -6,7 +6,7 @@
 import type http from "node:http";
 import type { Response } from "express";
 import { RETRY_AFTER_SECONDS } from "./http-error.js";
-import { LazyAbort } from "../runs/lazy-abort.js";
+import { LazyAbort } from "../graph/lazy-abort.js";
 
 interface RunLocals {
   abortRun?: (reason: Error) => void;

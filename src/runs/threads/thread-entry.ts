@@ -10,6 +10,7 @@ import { describeLoadError, registerTypeScript } from "../../config/import-modul
 import { loadGraphFiles } from "../../definition/load.js";
 import type { GraphRegistry } from "../../definition/registry.js";
 import { CancelledReason, runDefinition } from "../../definition/run.js";
+import { LazyAbort } from "../../graph/lazy-abort.js";
 import { DefinitionRunError } from "../../definition/run-errors.js";
 import type { RunEvent } from "../../graph/events.js";
 import { messageOf } from "../../graph/run-errors.js";
@@ -32,7 +33,8 @@ if (import.meta.url.endsWith(".js")) {
 
 /** One run on this thread. */
 class ThreadRun {
-  readonly controller = new AbortController();
+  /** Its signal is made only if graph code reads it. */
+  readonly controller = new LazyAbort();
   private pending: RunEvent[] = [];
   private scheduled = false;
   private lastSeq = 0;

@@ -20,7 +20,7 @@ import type { RunControl, RunExecutor, RunRequest } from "../executor.js";
 import { ThreadPool, type PoolJob, type PoolThread, type ThreadEnd } from "./pool.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
 import type { CheckpointAnswer, FailureData, FromThread, RunOrder, ThreadData } from "./protocol.js";
-import { LazyAbort } from "../lazy-abort.js";
+import { LazyAbort } from "../../graph/lazy-abort.js";
 import { threadScript } from "../../thread-script.js";
 
 /** Options of a {@link ThreadExecutor}. */

@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { CancelledReason, DefinitionRunError, Graph, GraphRegistry, Node, defineGraph, isDefinition, parseGraphRef, runDefinition, type GraphDefinition, type LoadedGraph, type RunEvent } from "../../../src/index.js";
+import { LazyAbort } from "../../../src/graph/lazy-abort.js";
+
+class Fails extends Node {
+  static ran = 0;
+  override exec() {
+    Fails.ran++;
+    throw new Error("must not run");
+  }
+}
 
 const loaded = (definition: GraphDefinition, name = "g", version = 1): LoadedGraph => ({ name, version, definition, file: "/x/g.ts", exportName: "default" });
 
@@ -107,6 +116,59 @@ describe("runDefinition", () => {
     setTimeout(() => c.abort(new CancelledReason()), 10);
     await expect(runDefinition(loaded(waiting), {}, { signal: c.signal })).rejects.toMatchObject({ code: "CANCELLED" });
     await expect(runDefinition(loaded(waiting), {}, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: "ABORTED" });
+  });
+
+  it("with a LazyAbort controller (servers pass one per request), the signal is made only when graph code reads it, and still fires", async () => {
+    class Wait extends Node {
+      override exec() {
+        return new Promise((_, reject) => this.signal.addEventListener("abort", () => reject(new Error("stopped"))));
+      }
+    }
+    class Steps extends Node {
+      override post(shared: { n: number; output?: unknown }) {
+        shared.n += 1;
+        shared.output = {};
+        return shared.n < 3 ? "again" : undefined;
+      }
+    }
+    const waiting = defineGraph({ input: z.object({}), output: z.object({}), graph: () => new Graph(new Wait()) });
+    const looping = defineGraph({
+      input: z.object({}),
+      output: z.object({}),
+      shared: () => ({ n: 0 }),
+      graph: () => {
+        const step = new Steps();
+        step.on("again", step);
+        return new Graph(step);
+      },
+    });
+    const made = (abort: LazyAbort) => (abort as unknown as { controller?: AbortController }).controller !== undefined;
+    // Never read: no AbortController is made, and the run completes.
+    const quiet = new LazyAbort();
+    await expect(runDefinition(loaded(looping), {}, { controller: quiet, timeoutMs: 5_000 })).resolves.toEqual({});
+    expect(made(quiet)).toBe(false);
+    // Read by a node: the timeout, the caller's abort and a cancel reach it.
+    const timed = new LazyAbort();
+    await expect(runDefinition(loaded(waiting), {}, { controller: timed, timeoutMs: 20 })).rejects.toMatchObject({ code: "TIMEOUT" });
+    expect(made(timed)).toBe(true);
+    const gone = new LazyAbort();
+    setTimeout(() => gone.abort(new Error("The client disconnected")), 10);
+    await expect(runDefinition(loaded(waiting), {}, { controller: gone })).rejects.toMatchObject({ code: "ABORTED", message: "The run was aborted: The client disconnected." });
+    const cancelled = new LazyAbort();
+    setTimeout(() => cancelled.abort(new CancelledReason()), 10);
+    await expect(runDefinition(loaded(waiting), {}, { controller: cancelled })).rejects.toMatchObject({ code: "CANCELLED" });
+    // Aborted between steps without anyone reading the signal: the next step does not start.
+    const between = new LazyAbort();
+    class Abort extends Node {
+      override post() {
+        between.abort(new Error("stop now"));
+        return "next";
+      }
+    }
+    const never = new Fails();
+    const two = defineGraph({ input: z.object({}), output: z.object({}), graph: () => { const a = new Abort(); a.on("next", never); return new Graph(a); } });
+    await expect(runDefinition(loaded(two), {}, { controller: between })).rejects.toMatchObject({ code: "ABORTED" });
+    expect(Fails.ran).toBe(0);
   });
 
   it("uses shared/result mappings, hands the context to nodes, and accepts instances, factories and classes", async () => {

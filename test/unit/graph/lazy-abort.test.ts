@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LazyAbort } from "../../../src/runs/lazy-abort.js";
+import { LazyAbort } from "../../../src/graph/lazy-abort.js";
 
 describe("LazyAbort", () => {
   it("tells its listener once, and a signal asked for after the abort is aborted with the same reason", () => {
