@@ -6,9 +6,15 @@ import { fileURLToPath } from "node:url";
 export const benchDir = path.dirname(fileURLToPath(import.meta.url));
 export const root = path.resolve(benchDir, "..");
 
+/**
+ * Node flags for every server a bench starts, e.g. `KAYGRAPH_BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`
+ * to profile them (cluster workers inherit them; the profiles are written when the servers stop).
+ */
+const NODE_ARGS = (process.env.KAYGRAPH_BENCH_NODE_ARGS ?? "").split(" ").filter(Boolean);
+
 /** Spawns `node args` and resolves with { port, stop } once it prints `ready port=<n>`. */
 export function startServer(args, { env = {}, cwd = root, readyPattern = /ready port=(\d+)/ } = {}) {
-  const child = spawn(process.execPath, args, { cwd, env: { ...process.env, KAYGRAPH_TEST: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...NODE_ARGS, ...args], { cwd, env: { ...process.env, KAYGRAPH_TEST: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   const waiters = new Set();
   const collect = (chunk) => {
