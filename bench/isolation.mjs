@@ -6,7 +6,7 @@
 //       `hog` (busy 250 ms, then answers) and `spin` (`for (;;) {}` with `timeoutMs: 1000`), thread vs inline;
 //   (c) the per-run cost of the thread hop: one request at a time, wall µs and server CPU µs per run.
 // Prints the ratios and the budgets (thread ≥ 0.80x bare Express, inline ≥ 0.85x).
-//   node bench/isolation.mjs [--rounds 3] [--duration 5] [--connections 50] [--sequential 1000]
+//   node bench/isolation.mjs [--rounds 3] [--duration 5] [--connections 50] [--sequential 1000] [--only a]
 import autocannon from "autocannon";
 import http from "node:http";
 import path from "node:path";
@@ -156,8 +156,10 @@ export async function runHop() {
 
 export async function runIsolationBench() {
   const throughput = await runThroughput();
-  const neighbours = await runNeighbours();
-  const hop = await runHop();
+  // `--only a`: the throughput part alone (the budgets), for a quick check.
+  const only = args.includes("--only") ? args[args.indexOf("--only") + 1] : undefined;
+  const neighbours = only === "a" ? [] : await runNeighbours();
+  const hop = only === "a" ? undefined : await runHop();
   const ratio = (mode) => throughput.find((r) => r.mode === mode).ratio;
   return {
     throughput,
@@ -182,7 +184,7 @@ export function isolationTables(result) {
     },
     hop: {
       headers: ["execution", "wall p50 µs", "wall p99 µs", "server CPU µs/run"],
-      cells: [hop.thread, hop.inline].map((r) => [r.mode, fmt(r.p50), fmt(r.p99), fmt(r.cpuUs)]).concat([["thread − inline", fmt(hop.wallUs), "", fmt(hop.cpuUs)]]),
+      cells: hop === undefined ? [] : [hop.thread, hop.inline].map((r) => [r.mode, fmt(r.p50), fmt(r.p99), fmt(r.cpuUs)]).concat([["thread − inline", fmt(hop.wallUs), "", fmt(hop.cpuUs)]]),
     },
   };
 }
@@ -196,7 +198,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   printTable(t.throughput.headers, t.throughput.cells);
   console.log(`\n(b) echo graph (${s.neighbourConnections} connections, ${s.duration} s) while another graph runs back to back; serve --workers 1 --worker-timeout ${s.workerTimeout}`);
   printTable(t.neighbours.headers, t.neighbours.cells);
-  console.log(`\n(c) one request at a time, ${result.hop.requests} per side in alternating blocks`);
+  console.log(`\n(c) one request at a time, ${result.hop?.requests ?? 0} per side in alternating blocks`);
   printTable(t.hop.headers, t.hop.cells);
   console.log();
   for (const b of result.budgets) console.log(`${b.ok ? "ok  " : "MISS"} ${b.name}: ${fmt(b.value, 2)}x`);
