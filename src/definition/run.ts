@@ -64,17 +64,7 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
   const requestId = options.requestId ?? randomUUID();
   const abort = new RunAbort(options.signal, options.timeoutMs, options.controller);
   const events = new EventRelay(options.onEvent, options.runId ?? requestId);
-  // The signal is made when first read (graph code that watches it): most runs never do.
-  const ctx: RunContextInfo = {
-    requestId,
-    graph: graph.name,
-    version: graph.version,
-    get signal() {
-      return abort.signal;
-    },
-    ...(options.user && { user: options.user }),
-    ...(options.taskId && { taskId: options.taskId }),
-  };
+  const ctx = new RunInfo(requestId, graph, abort, options.user, options.taskId);
 
   try {
     const resume = options.resume === undefined ? undefined : parseResume(graph, options.resume);
@@ -82,9 +72,8 @@ export async function runDefinition(graph: LoadedGraph, rawInput: unknown, optio
     const shared = options.from ? options.from.shared : def.shared ? await def.shared(input, ctx) : { input };
     const checkpoint = def.checkpoint === false ? undefined : (options.onCheckpoint ?? (def.resume ? true : undefined));
     // This package's nodes take the abort itself; a runnable from another copy of kaygraph takes a signal.
-    const lazy = abort.lazy;
-    const aborting = lazy && runnable instanceof Node ? { abort: lazy } : { signal: abort.signal };
-    await runnable.run(shared, { ...aborting, onEvent: events.listener, maxSteps: def.maxSteps, runId: events.runId, context: ctx, checkpoint, from: options.from, resume });
+    const lazy = runnable instanceof Node ? abort.lazy : undefined;
+    await runnable.run(shared, { abort: lazy, signal: lazy ? undefined : abort.signal, onEvent: events.listener, maxSteps: def.maxSteps, runId: events.runId, context: ctx, checkpoint, from: options.from, resume });
     const raw = def.result ? await def.result(shared) : (shared as { output?: unknown }).output;
     const output = def.output.safeParse(raw);
     if (!output.success) {
@@ -121,6 +110,34 @@ export function validateInput(graph: LoadedGraph, rawInput: unknown): unknown {
   const parsed = graph.definition.input.safeParse(rawInput);
   if (parsed.success) return parsed.data;
   throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
+}
+
+/** What graph code sees of its run (`this.context`, the definition's `shared(input, ctx)`). */
+class RunInfo implements RunContextInfo {
+  readonly graph: string;
+  readonly version: number;
+  readonly user?: Identity;
+  readonly taskId?: string;
+  readonly #abort: RunAbort;
+
+  constructor(
+    readonly requestId: string,
+    graph: LoadedGraph,
+    abort: RunAbort,
+    user: Identity | undefined,
+    taskId: string | undefined,
+  ) {
+    this.graph = graph.name;
+    this.version = graph.version;
+    this.#abort = abort;
+    if (user) this.user = user;
+    if (taskId) this.taskId = taskId;
+  }
+
+  /** Made when first read (graph code that watches it): most runs never do. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
 }
 
 /**
