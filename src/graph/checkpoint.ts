@@ -13,15 +13,36 @@ import type { Params } from "./node.js";
 const texts = new WeakMap<Checkpoint, { text: string; resumes: number }>();
 
 /**
- * A checkpoint whose shared store is given as JSON text (already checked by {@link checkpointJson}): the object
- * gets a parsed copy, and {@link checkpointText} answers its text without serialising the store again.
+ * A checkpoint whose shared store is given as JSON text (already checked by {@link checkpointJson}):
+ * {@link checkpointText} answers its text without serialising the store again, and `shared` is parsed from
+ * that text only when someone reads it (a task store writes the text and never looks at the object's store).
  */
 export function makeCheckpoint(nextNode: string | null, step: number, sharedJson: string, params: Params): Checkpoint {
-  const checkpoint: Checkpoint = { next_node: nextNode, step, shared: JSON.parse(sharedJson), params, resume: [] };
+  const checkpoint: Checkpoint = {
+    next_node: nextNode,
+    step,
+    // An own, enumerable accessor in the place of the data property (spread, JSON and structured clone see the
+    // value); the first read or write turns it into a plain data property.
+    get shared(): unknown {
+      return settle(this, JSON.parse(sharedJson));
+    },
+    set shared(value: unknown) {
+      // A new store: the text made here no longer describes it.
+      texts.delete(this);
+      settle(this, value);
+    },
+    params,
+    resume: [],
+  };
   const paramsJson = JSON.stringify(params) as string | undefined;
   // Same text as JSON.stringify(checkpoint) would give (same key order).
   if (paramsJson !== undefined) texts.set(checkpoint, { text: `{"next_node":${JSON.stringify(nextNode)},"step":${step},"shared":${sharedJson},"params":${paramsJson},"resume":[]}`, resumes: 0 });
   return checkpoint;
+}
+
+function settle(checkpoint: Checkpoint, value: unknown): unknown {
+  Object.defineProperty(checkpoint, "shared", { value, writable: true, enumerable: true, configurable: true });
+  return value;
 }
 
 /**
@@ -56,49 +77,68 @@ export function checkpointText(checkpoint: Checkpoint): string {
  * findNonJson({ a: [1, new Date()] }, "shared"); // ["shared.a[1]", "is a Date"]
  */
 export function findNonJson(value: unknown, path: string): [string, string] | undefined {
-  return walk(value, path, new Set());
+  const found = walk(value, new Set());
+  if (found === undefined) return undefined;
+  // The path is only spelled out for a value that fails: the walk itself builds no strings.
+  let at = path;
+  for (let i = found.steps.length - 1; i >= 0; i--) at += found.steps[i] as string;
+  return [at, found.problem];
 }
 
-function walk(value: unknown, path: string, seen: Set<object>): [string, string] | undefined {
+/** What {@link walk} found: the problem, and the path's steps from the value up (`.key`, `[0]`), innermost first. */
+interface Found {
+  problem: string;
+  steps: string[];
+}
+
+const found = (problem: string): Found => ({ problem, steps: [] });
+
+function walk(value: unknown, seen: Set<object>): Found | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
       return undefined;
     case "number":
-      return Number.isFinite(value) ? undefined : [path, `is ${String(value)}, which JSON stores as null`];
+      return Number.isFinite(value) ? undefined : found(`is ${String(value)}, which JSON stores as null`);
     case "undefined":
-      return [path, "is undefined inside an array (JSON stores it as null)"];
+      return found("is undefined inside an array (JSON stores it as null)");
     case "bigint":
-      return [path, "is a BigInt (store it as a string)"];
+      return found("is a BigInt (store it as a string)");
     case "function":
-      return [path, "is a function"];
+      return found("is a function");
     case "symbol":
-      return [path, "is a symbol"];
+      return found("is a symbol");
   }
   if (value === null) return undefined;
   const object = value as object;
-  if (seen.has(object)) return [path, "is a circular reference"];
+  if (seen.has(object)) return found("is a circular reference");
   seen.add(object);
   try {
     if (Array.isArray(object)) {
       for (let i = 0; i < object.length; i++) {
-        const found = walk(object[i], `${path}[${i}]`, seen);
-        if (found) return found;
+        const inner = walk(object[i], seen);
+        if (inner) {
+          inner.steps.push(`[${i}]`);
+          return inner;
+        }
       }
       return undefined;
     }
     const proto = Object.getPrototypeOf(object) as object | null;
     if (proto !== Object.prototype && proto !== null) {
       const kind = (object as { constructor?: { name?: string } }).constructor?.name || "an object with a prototype";
-      return [path, `is ${/^[A-Z]/.test(kind) ? `a ${kind}` : kind}${kind === "Date" ? " (store date.toISOString() instead)" : " (a class instance or built-in, which JSON turns into a plain object or string)"}`];
+      return found(`is ${/^[A-Z]/.test(kind) ? `a ${kind}` : kind}${kind === "Date" ? " (store date.toISOString() instead)" : " (a class instance or built-in, which JSON turns into a plain object or string)"}`);
     }
     const symbol = Object.getOwnPropertySymbols(object).find((key) => Object.prototype.propertyIsEnumerable.call(object, key));
-    if (symbol !== undefined) return [`${path}[${String(symbol)}]`, "is under a symbol key, which JSON drops (use a string key)"];
+    if (symbol !== undefined) return { problem: "is under a symbol key, which JSON drops (use a string key)", steps: [`[${String(symbol)}]`] };
     for (const key in object) {
       const child = (object as Record<string, unknown>)[key];
       if (child === undefined) continue;
-      const found = walk(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
-      if (found) return found;
+      const inner = walk(child, seen);
+      if (inner) {
+        inner.steps.push(/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+        return inner;
+      }
     }
     return undefined;
   } finally {

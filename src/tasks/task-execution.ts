@@ -210,7 +210,8 @@ export class TaskExecution {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      void this.flush();
+      // A checkpoint may have taken the events with it meanwhile (every node of a durable run does).
+      if (this.buffer.length > 0) void this.flush();
     });
   }
 
