@@ -437,11 +437,6 @@ export class BullmqTaskStore implements TaskStore {
     return ((await this.scripts.webhookSettle(this.keys.prefix, delivery.key, delivery.token, settlement.outcome, delay, error)) as number) === 1;
   }
 
-  async nextWebhookDueIn(): Promise<number | null> {
-    const ms = (await this.scripts.webhookNext(this.keys.prefix)) as number;
-    return ms < 0 ? null : ms;
-  }
-
   onWebhooks(listener: () => void): () => void {
     let off: (() => void) | undefined;
     let closed = false;

@@ -384,10 +384,6 @@ export class SqliteTaskStore implements TaskStore {
     return this.writes.run(() => settleOutbox(this.sql, delivery, settlement));
   }
 
-  async nextWebhookDueIn(): Promise<number | null> {
-    return nextOutboxDueIn(this.sql);
-  }
-
   onWebhooks(listener: () => void): () => void {
     return this.bell.on("webhook", listener);
   }

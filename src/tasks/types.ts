@@ -326,8 +326,6 @@ export interface TaskStore {
   claimWebhooks(max: number, leaseMs: number): Promise<WebhookClaim>;
   /** Ends a delivery attempt; false when its lease was lost (nothing changed). */
   settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean>;
-  /** Milliseconds until the next webhook message is due (0: now), or null when the outbox has none pending. */
-  nextWebhookDueIn(): Promise<number | null>;
   /** Calls `listener` (a hint, in any process on the store) when a transition wrote webhook messages. Returns the remover. */
   onWebhooks(listener: () => void): () => void;
   /** The pending and failed webhook messages of a task (inspection and tests). */

@@ -216,11 +216,6 @@ export class WatchedTaskStore implements TaskStore {
     return this.worker((s) => s.settleWebhook(delivery, settlement));
   }
 
-  async nextWebhookDueIn(): Promise<number | null> {
-    if (this.options.health.isDown("tasks") || this.usable() === undefined) return null;
-    return this.worker((s) => s.nextWebhookDueIn());
-  }
-
   /** Wake-ups of the store open now (a store opened later is polled: hints are only hints). */
   onWebhooks(listener: () => void): () => void {
     return this.inner?.onWebhooks(listener) ?? (() => undefined);
