@@ -320,8 +320,9 @@ export class SqliteTaskStore implements TaskStore {
     return this.end(lease, false, (row, now) => toInterrupted(this.sql, row, now, stop));
   }
 
-  async complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
-    return this.end(lease, false, (row, now) => finish(this.sql, row, now, { status: "completed", result }));
+  async complete(lease: Lease, result: unknown, resultJson?: string): Promise<TransitionOutcome> {
+    const json = resultJson ?? JSON.stringify(result ?? null);
+    return this.end(lease, false, (row, now) => finish(this.sql, row, now, { status: "completed", result, resultJson: json }));
   }
 
   async fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome> {

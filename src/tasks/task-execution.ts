@@ -244,7 +244,7 @@ export class TaskExecution {
       const result = ending.value ?? null;
       const json = jsonText(result);
       if (json.ok) {
-        await store.complete(this.lease, result);
+        await store.complete(this.lease, result, json.text);
         return;
       }
       // Cannot be stored, so the task fails (at once: running it again would make the same kind of value).

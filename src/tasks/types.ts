@@ -303,8 +303,11 @@ export interface TaskStore {
   checkpoint(lease: Lease, checkpoint: Checkpoint, events?: TaskEventInput[]): Promise<boolean>;
   /** Interrupted, with the interrupt, its checkpoint and an `interrupt` event, atomically; the lease ends. */
   interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome>;
-  /** Completed with `result`, plus the terminal `result` event, atomically. */
-  complete(lease: Lease, result: unknown): Promise<TransitionOutcome>;
+  /**
+   * Completed with `result`, plus the terminal `result` event, atomically. `resultJson`: `result` as JSON text,
+   * when the caller has it already (the runner checks a result serialises), so it is not serialised again.
+   */
+  complete(lease: Lease, result: unknown, resultJson?: string): Promise<TransitionOutcome>;
   /** Failed with `error`, plus the terminal `error` event, atomically. */
   fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome>;
   /** Back to pending after `delayMs`, with a `retry` event. */

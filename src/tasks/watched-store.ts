@@ -177,8 +177,8 @@ export class WatchedTaskStore implements TaskStore {
     return this.worker((s) => s.interrupt(lease, stop));
   }
 
-  complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
-    return this.worker((s) => s.complete(lease, result));
+  complete(lease: Lease, result: unknown, resultJson?: string): Promise<TransitionOutcome> {
+    return this.worker((s) => s.complete(lease, result, resultJson));
   }
 
   fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome> {
