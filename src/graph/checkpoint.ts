@@ -7,42 +7,79 @@ import type { Node } from "./node.js";
 import type { Params } from "./node.js";
 
 /**
- * The JSON text of checkpoints built by {@link makeCheckpoint} or {@link checkpointFromText}, so a store need not
- * serialise them again; with the number of resume values at the time (a resume appends one).
+ * A checkpoint that carries its JSON text ({@link makeCheckpoint}, {@link checkpointFromText}), so a store need
+ * not serialise it again. Its own enumerable properties are a checkpoint's, in the same order (spread, JSON and
+ * structured clone see a plain checkpoint); `shared` is parsed from the text when first read.
  */
-const texts = new WeakMap<Checkpoint, { text: string; resumes: number }>();
+class TextCheckpoint implements Checkpoint {
+  declare next_node: string | null;
+  declare step: number;
+  declare shared: unknown;
+  declare params: Params;
+  declare resume: unknown[];
+  /** The text; undefined once `shared` was replaced (it no longer describes the checkpoint). */
+  #text: string | undefined;
+  /** Resume values when the text was made (a resume appends one, which the text does not have). */
+  readonly #resumes: number;
+  /** The shared store's text until it is parsed (or replaced); then undefined and the value is in `#shared`. */
+  #sharedJson: string | undefined;
+  #shared: unknown;
+
+  constructor(nextNode: string | null, step: number, shared: { json: string } | { value: unknown }, params: Params, resume: unknown[], text: string | undefined) {
+    this.next_node = nextNode;
+    this.step = step;
+    Object.defineProperty(this, "shared", SHARED);
+    this.params = params;
+    this.resume = resume;
+    this.#text = text;
+    this.#resumes = resume.length;
+    if ("json" in shared) this.#sharedJson = shared.json;
+    else this.#shared = shared.value;
+  }
+
+  /** The text, if it still describes `checkpoint`. */
+  static textOf(checkpoint: TextCheckpoint): string | undefined {
+    return checkpoint.resume.length === checkpoint.#resumes ? checkpoint.#text : undefined;
+  }
+
+  static readShared(checkpoint: TextCheckpoint): unknown {
+    if (checkpoint.#sharedJson !== undefined) {
+      checkpoint.#shared = JSON.parse(checkpoint.#sharedJson);
+      checkpoint.#sharedJson = undefined;
+    }
+    return checkpoint.#shared;
+  }
+
+  static writeShared(checkpoint: TextCheckpoint, value: unknown): void {
+    checkpoint.#text = undefined;
+    checkpoint.#sharedJson = undefined;
+    checkpoint.#shared = value;
+  }
+}
+
+/** `shared` of every {@link TextCheckpoint}: an own, enumerable accessor (one pair for all of them). */
+const SHARED: PropertyDescriptor = {
+  get(this: TextCheckpoint): unknown {
+    return TextCheckpoint.readShared(this);
+  },
+  // A new store: the text no longer describes the checkpoint.
+  set(this: TextCheckpoint, value: unknown): void {
+    TextCheckpoint.writeShared(this, value);
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 /**
  * A checkpoint whose shared store is given as JSON text (already checked by {@link checkpointJson}):
  * {@link checkpointText} answers its text without serialising the store again, and `shared` is parsed from
- * that text only when someone reads it (a task store writes the text and never looks at the object's store).
+ * that text only when someone reads it (a task store writes the text and never looks at the store).
  */
 export function makeCheckpoint(nextNode: string | null, step: number, sharedJson: string, params: Params): Checkpoint {
-  const checkpoint: Checkpoint = {
-    next_node: nextNode,
-    step,
-    // An own, enumerable accessor in the place of the data property (spread, JSON and structured clone see the
-    // value); the first read or write turns it into a plain data property.
-    get shared(): unknown {
-      return settle(this, JSON.parse(sharedJson));
-    },
-    set shared(value: unknown) {
-      // A new store: the text made here no longer describes it.
-      texts.delete(this);
-      settle(this, value);
-    },
-    params,
-    resume: [],
-  };
   const paramsJson = JSON.stringify(params) as string | undefined;
   // Same text as JSON.stringify(checkpoint) would give (same key order).
-  if (paramsJson !== undefined) texts.set(checkpoint, { text: `{"next_node":${JSON.stringify(nextNode)},"step":${step},"shared":${sharedJson},"params":${paramsJson},"resume":[]}`, resumes: 0 });
-  return checkpoint;
-}
-
-function settle(checkpoint: Checkpoint, value: unknown): unknown {
-  Object.defineProperty(checkpoint, "shared", { value, writable: true, enumerable: true, configurable: true });
-  return value;
+  const text = paramsJson === undefined ? undefined : `{"next_node":${JSON.stringify(nextNode)},"step":${step},"shared":${sharedJson},"params":${paramsJson},"resume":[]}`;
+  return new TextCheckpoint(nextNode, step, { json: sharedJson }, params, [], text);
 }
 
 /**
@@ -50,22 +87,21 @@ function settle(checkpoint: Checkpoint, value: unknown): unknown {
  * cheaper to pass than the object): {@link checkpointText} answers that same text for it.
  */
 export function checkpointFromText(text: string): Checkpoint {
-  const checkpoint = JSON.parse(text) as Checkpoint;
-  texts.set(checkpoint, { text, resumes: checkpoint.resume.length });
-  return checkpoint;
+  const parsed = JSON.parse(text) as Checkpoint;
+  return new TextCheckpoint(parsed.next_node, parsed.step, { value: parsed.shared }, parsed.params, parsed.resume, text);
 }
 
 /**
- * `checkpoint` as JSON text: the text {@link makeCheckpoint} made, or `JSON.stringify` for any other (or a
- * changed) checkpoint.
+ * `checkpoint` as JSON text: the text {@link makeCheckpoint} or {@link checkpointFromText} had, or
+ * `JSON.stringify` for any other checkpoint and for one whose `shared` was replaced or that got a resume value
+ * since (changes inside the shared store's objects are not seen: replace the store, or copy the checkpoint).
  *
  * @example
  * const json = checkpointText(checkpoint); // what a task store writes
  */
 export function checkpointText(checkpoint: Checkpoint): string {
-  const known = texts.get(checkpoint);
   // A caller may have changed the object since (a resume value appended): then it is serialised afresh.
-  return known !== undefined && checkpoint.resume.length === known.resumes ? known.text : JSON.stringify(checkpoint);
+  return (checkpoint instanceof TextCheckpoint ? TextCheckpoint.textOf(checkpoint) : undefined) ?? JSON.stringify(checkpoint);
 }
 
 /**
