@@ -21,11 +21,14 @@ class TextCheckpoint implements Checkpoint {
   #text: string | undefined;
   /** Resume values when the text was made (a resume appends one, which the text does not have). */
   readonly #resumes: number;
-  /** The shared store's text until it is parsed (or replaced); then undefined and the value is in `#shared`. */
-  #sharedJson: string | undefined;
+  /**
+   * Where the shared store is until it is parsed (or replaced): its own text, or the whole checkpoint's text;
+   * then undefined and the value is in `#shared`.
+   */
+  #sharedFrom: { json: string } | { whole: string } | undefined;
   #shared: unknown;
 
-  constructor(nextNode: string | null, step: number, shared: { json: string } | { value: unknown }, params: Params, resume: unknown[], text: string | undefined) {
+  constructor(nextNode: string | null, step: number, shared: { json: string } | { whole: string } | { value: unknown }, params: Params, resume: unknown[], text: string | undefined) {
     this.next_node = nextNode;
     this.step = step;
     Object.defineProperty(this, "shared", SHARED);
@@ -33,8 +36,8 @@ class TextCheckpoint implements Checkpoint {
     this.resume = resume;
     this.#text = text;
     this.#resumes = resume.length;
-    if ("json" in shared) this.#sharedJson = shared.json;
-    else this.#shared = shared.value;
+    if ("value" in shared) this.#shared = shared.value;
+    else this.#sharedFrom = shared;
   }
 
   /** The text, if it still describes `checkpoint`. */
@@ -43,16 +46,17 @@ class TextCheckpoint implements Checkpoint {
   }
 
   static readShared(checkpoint: TextCheckpoint): unknown {
-    if (checkpoint.#sharedJson !== undefined) {
-      checkpoint.#shared = JSON.parse(checkpoint.#sharedJson);
-      checkpoint.#sharedJson = undefined;
+    const from = checkpoint.#sharedFrom;
+    if (from !== undefined) {
+      checkpoint.#shared = "json" in from ? JSON.parse(from.json) : (JSON.parse(from.whole) as Checkpoint).shared;
+      checkpoint.#sharedFrom = undefined;
     }
     return checkpoint.#shared;
   }
 
   static writeShared(checkpoint: TextCheckpoint, value: unknown): void {
     checkpoint.#text = undefined;
-    checkpoint.#sharedJson = undefined;
+    checkpoint.#sharedFrom = undefined;
     checkpoint.#shared = value;
   }
 }
@@ -82,11 +86,21 @@ export function makeCheckpoint(nextNode: string | null, step: number, sharedJson
   return new TextCheckpoint(nextNode, step, { json: sharedJson }, params, [], text);
 }
 
+/** A checkpoint without its shared store: what crosses from a run thread beside the text. */
+export type CheckpointHead = Omit<Checkpoint, "shared">;
+
+/** The head of `checkpoint` (its properties but the shared store, which is not read). */
+export function checkpointHead(checkpoint: Checkpoint): CheckpointHead {
+  return { next_node: checkpoint.next_node, step: checkpoint.step, params: checkpoint.params, resume: checkpoint.resume };
+}
+
 /**
  * The checkpoint of a JSON text made by {@link checkpointText} (one sent from a run thread as text, which is
- * cheaper to pass than the object): {@link checkpointText} answers that same text for it.
+ * cheaper to pass than the object): {@link checkpointText} answers that same text for it. With its `head`
+ * ({@link checkpointHead}, sent along), nothing is parsed until its shared store is read.
  */
-export function checkpointFromText(text: string): Checkpoint {
+export function checkpointFromText(text: string, head?: CheckpointHead): Checkpoint {
+  if (head !== undefined) return new TextCheckpoint(head.next_node, head.step, { whole: text }, head.params, head.resume, text);
   const parsed = JSON.parse(text) as Checkpoint;
   return new TextCheckpoint(parsed.next_node, parsed.step, { value: parsed.shared }, parsed.params, parsed.resume, text);
 }

@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   BatchNode, CheckpointError, Graph, GraphInterrupt, Node, ParallelBatchGraph, findNonJson, nodeKeys,
   type Checkpoint, type RunEvent,
 } from "../../../src/index.js";
-import { checkpointFromText, checkpointText } from "../../../src/graph/checkpoint.js";
+import { checkpointFromText, checkpointHead, checkpointText } from "../../../src/graph/checkpoint.js";
 import { collectEvents } from "./helpers.js";
 
 interface Shared {
@@ -238,6 +238,14 @@ describe("checkpoints", () => {
     expect(checkpointText(copy)).toBe(text);
     copy.resume.push(1);
     expect(checkpointText(copy)).toBe(JSON.stringify(copy));
+    // With its head sent along, the text is parsed only when the shared store is read.
+    const parse = vi.spyOn(JSON, "parse");
+    const lazy = checkpointFromText(text, checkpointHead(saved[2] as Checkpoint));
+    expect([lazy.next_node, lazy.step, checkpointText(lazy)]).toEqual(["c", 2, text]);
+    expect(parse).not.toHaveBeenCalled();
+    expect(lazy).toEqual(saved[2]);
+    expect(parse).toHaveBeenCalledTimes(1);
+    parse.mockRestore();
   });
 
   it("look like plain checkpoints before their shared store is read, and answer a fresh text once it is replaced", async () => {
