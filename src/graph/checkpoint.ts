@@ -7,44 +7,115 @@ import type { Node } from "./node.js";
 import type { Params } from "./node.js";
 
 /**
- * The JSON text of checkpoints built by {@link makeCheckpoint} or {@link checkpointFromText}, so a store need not
- * serialise them again; with the number of resume values at the time (a resume appends one).
+ * A checkpoint that carries its JSON text ({@link makeCheckpoint}, {@link checkpointFromText}), so a store need
+ * not serialise it again. Its own enumerable properties are a checkpoint's, in the same order (spread, JSON and
+ * structured clone see a plain checkpoint); `shared` is parsed from the text when first read.
  */
-const texts = new WeakMap<Checkpoint, { text: string; resumes: number }>();
+class TextCheckpoint implements Checkpoint {
+  declare next_node: string | null;
+  declare step: number;
+  declare shared: unknown;
+  declare params: Params;
+  declare resume: unknown[];
+  /** The text; undefined once `shared` was replaced (it no longer describes the checkpoint). */
+  #text: string | undefined;
+  /** Resume values when the text was made (a resume appends one, which the text does not have). */
+  readonly #resumes: number;
+  /**
+   * Where the shared store is until it is parsed (or replaced): its own text, or the whole checkpoint's text;
+   * then undefined and the value is in `#shared`.
+   */
+  #sharedFrom: { json: string } | { whole: string } | undefined;
+  #shared: unknown;
+
+  constructor(nextNode: string | null, step: number, shared: { json: string } | { whole: string } | { value: unknown }, params: Params, resume: unknown[], text: string | undefined) {
+    this.next_node = nextNode;
+    this.step = step;
+    Object.defineProperty(this, "shared", SHARED);
+    this.params = params;
+    this.resume = resume;
+    this.#text = text;
+    this.#resumes = resume.length;
+    if ("value" in shared) this.#shared = shared.value;
+    else this.#sharedFrom = shared;
+  }
+
+  /** The text, if it still describes `checkpoint`. */
+  static textOf(checkpoint: TextCheckpoint): string | undefined {
+    return checkpoint.resume.length === checkpoint.#resumes ? checkpoint.#text : undefined;
+  }
+
+  static readShared(checkpoint: TextCheckpoint): unknown {
+    const from = checkpoint.#sharedFrom;
+    if (from !== undefined) {
+      checkpoint.#shared = "json" in from ? JSON.parse(from.json) : (JSON.parse(from.whole) as Checkpoint).shared;
+      checkpoint.#sharedFrom = undefined;
+    }
+    return checkpoint.#shared;
+  }
+
+  static writeShared(checkpoint: TextCheckpoint, value: unknown): void {
+    checkpoint.#text = undefined;
+    checkpoint.#sharedFrom = undefined;
+    checkpoint.#shared = value;
+  }
+}
+
+/** `shared` of every {@link TextCheckpoint}: an own, enumerable accessor (one pair for all of them). */
+const SHARED: PropertyDescriptor = {
+  get(this: TextCheckpoint): unknown {
+    return TextCheckpoint.readShared(this);
+  },
+  // A new store: the text no longer describes the checkpoint.
+  set(this: TextCheckpoint, value: unknown): void {
+    TextCheckpoint.writeShared(this, value);
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 /**
- * A checkpoint whose shared store is given as JSON text (already checked by {@link checkpointJson}): the object
- * gets a parsed copy, and {@link checkpointText} answers its text without serialising the store again.
+ * A checkpoint whose shared store is given as JSON text (already checked by {@link checkpointJson}):
+ * {@link checkpointText} answers its text without serialising the store again, and `shared` is parsed from
+ * that text only when someone reads it (a task store writes the text and never looks at the store).
  */
 export function makeCheckpoint(nextNode: string | null, step: number, sharedJson: string, params: Params): Checkpoint {
-  const checkpoint: Checkpoint = { next_node: nextNode, step, shared: JSON.parse(sharedJson), params, resume: [] };
   const paramsJson = JSON.stringify(params) as string | undefined;
   // Same text as JSON.stringify(checkpoint) would give (same key order).
-  if (paramsJson !== undefined) texts.set(checkpoint, { text: `{"next_node":${JSON.stringify(nextNode)},"step":${step},"shared":${sharedJson},"params":${paramsJson},"resume":[]}`, resumes: 0 });
-  return checkpoint;
+  const text = paramsJson === undefined ? undefined : `{"next_node":${JSON.stringify(nextNode)},"step":${step},"shared":${sharedJson},"params":${paramsJson},"resume":[]}`;
+  return new TextCheckpoint(nextNode, step, { json: sharedJson }, params, [], text);
+}
+
+/** A checkpoint without its shared store: what crosses from a run thread beside the text. */
+export type CheckpointHead = Omit<Checkpoint, "shared">;
+
+/** The head of `checkpoint` (its properties but the shared store, which is not read). */
+export function checkpointHead(checkpoint: Checkpoint): CheckpointHead {
+  return { next_node: checkpoint.next_node, step: checkpoint.step, params: checkpoint.params, resume: checkpoint.resume };
 }
 
 /**
  * The checkpoint of a JSON text made by {@link checkpointText} (one sent from a run thread as text, which is
- * cheaper to pass than the object): {@link checkpointText} answers that same text for it.
+ * cheaper to pass than the object): {@link checkpointText} answers that same text for it. With its `head`
+ * ({@link checkpointHead}, sent along), nothing is parsed until its shared store is read.
  */
-export function checkpointFromText(text: string): Checkpoint {
-  const checkpoint = JSON.parse(text) as Checkpoint;
-  texts.set(checkpoint, { text, resumes: checkpoint.resume.length });
-  return checkpoint;
+export function checkpointFromText(text: string, head?: CheckpointHead): Checkpoint {
+  if (head !== undefined) return new TextCheckpoint(head.next_node, head.step, { whole: text }, head.params, head.resume, text);
+  const parsed = JSON.parse(text) as Checkpoint;
+  return new TextCheckpoint(parsed.next_node, parsed.step, { value: parsed.shared }, parsed.params, parsed.resume, text);
 }
 
 /**
- * `checkpoint` as JSON text: the text {@link makeCheckpoint} made, or `JSON.stringify` for any other (or a
- * changed) checkpoint.
+ * `checkpoint` as JSON text: the text {@link makeCheckpoint} or {@link checkpointFromText} had, or
+ * `JSON.stringify` for any other checkpoint and for one whose `shared` was replaced or that got a resume value
+ * since (changes inside the shared store's objects are not seen: replace the store, or copy the checkpoint).
  *
  * @example
  * const json = checkpointText(checkpoint); // what a task store writes
  */
 export function checkpointText(checkpoint: Checkpoint): string {
-  const known = texts.get(checkpoint);
   // A caller may have changed the object since (a resume value appended): then it is serialised afresh.
-  return known !== undefined && checkpoint.resume.length === known.resumes ? known.text : JSON.stringify(checkpoint);
+  return (checkpoint instanceof TextCheckpoint ? TextCheckpoint.textOf(checkpoint) : undefined) ?? JSON.stringify(checkpoint);
 }
 
 /**
@@ -56,49 +127,68 @@ export function checkpointText(checkpoint: Checkpoint): string {
  * findNonJson({ a: [1, new Date()] }, "shared"); // ["shared.a[1]", "is a Date"]
  */
 export function findNonJson(value: unknown, path: string): [string, string] | undefined {
-  return walk(value, path, new Set());
+  const found = walk(value, new Set());
+  if (found === undefined) return undefined;
+  // The path is only spelled out for a value that fails: the walk itself builds no strings.
+  let at = path;
+  for (let i = found.steps.length - 1; i >= 0; i--) at += found.steps[i] as string;
+  return [at, found.problem];
 }
 
-function walk(value: unknown, path: string, seen: Set<object>): [string, string] | undefined {
+/** What {@link walk} found: the problem, and the path's steps from the value up (`.key`, `[0]`), innermost first. */
+interface Found {
+  problem: string;
+  steps: string[];
+}
+
+const found = (problem: string): Found => ({ problem, steps: [] });
+
+function walk(value: unknown, seen: Set<object>): Found | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
       return undefined;
     case "number":
-      return Number.isFinite(value) ? undefined : [path, `is ${String(value)}, which JSON stores as null`];
+      return Number.isFinite(value) ? undefined : found(`is ${String(value)}, which JSON stores as null`);
     case "undefined":
-      return [path, "is undefined inside an array (JSON stores it as null)"];
+      return found("is undefined inside an array (JSON stores it as null)");
     case "bigint":
-      return [path, "is a BigInt (store it as a string)"];
+      return found("is a BigInt (store it as a string)");
     case "function":
-      return [path, "is a function"];
+      return found("is a function");
     case "symbol":
-      return [path, "is a symbol"];
+      return found("is a symbol");
   }
   if (value === null) return undefined;
   const object = value as object;
-  if (seen.has(object)) return [path, "is a circular reference"];
+  if (seen.has(object)) return found("is a circular reference");
   seen.add(object);
   try {
     if (Array.isArray(object)) {
       for (let i = 0; i < object.length; i++) {
-        const found = walk(object[i], `${path}[${i}]`, seen);
-        if (found) return found;
+        const inner = walk(object[i], seen);
+        if (inner) {
+          inner.steps.push(`[${i}]`);
+          return inner;
+        }
       }
       return undefined;
     }
     const proto = Object.getPrototypeOf(object) as object | null;
     if (proto !== Object.prototype && proto !== null) {
       const kind = (object as { constructor?: { name?: string } }).constructor?.name || "an object with a prototype";
-      return [path, `is ${/^[A-Z]/.test(kind) ? `a ${kind}` : kind}${kind === "Date" ? " (store date.toISOString() instead)" : " (a class instance or built-in, which JSON turns into a plain object or string)"}`];
+      return found(`is ${/^[A-Z]/.test(kind) ? `a ${kind}` : kind}${kind === "Date" ? " (store date.toISOString() instead)" : " (a class instance or built-in, which JSON turns into a plain object or string)"}`);
     }
     const symbol = Object.getOwnPropertySymbols(object).find((key) => Object.prototype.propertyIsEnumerable.call(object, key));
-    if (symbol !== undefined) return [`${path}[${String(symbol)}]`, "is under a symbol key, which JSON drops (use a string key)"];
+    if (symbol !== undefined) return { problem: "is under a symbol key, which JSON drops (use a string key)", steps: [`[${String(symbol)}]`] };
     for (const key in object) {
       const child = (object as Record<string, unknown>)[key];
       if (child === undefined) continue;
-      const found = walk(child, /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`, seen);
-      if (found) return found;
+      const inner = walk(child, seen);
+      if (inner) {
+        inner.steps.push(/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
+        return inner;
+      }
     }
     return undefined;
   } finally {

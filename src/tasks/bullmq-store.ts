@@ -362,9 +362,11 @@ export class BullmqTaskStore implements TaskStore {
     return hash.checkpoint === undefined ? null : (JSON.parse(hash.checkpoint) as Checkpoint);
   }
 
-  async complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
+  async complete(lease: Lease, result: unknown, resultJson?: string): Promise<TransitionOutcome> {
     const now = Date.now();
-    return this.transition(lease, "complete", JSON.stringify(result ?? null), JSON.stringify({ type: "result", ts: now, result: result ?? null }), now);
+    const json = resultJson ?? JSON.stringify(result ?? null);
+    // The event's text around the result's (the key order of JSON.stringify({ type, ts, result })).
+    return this.transition(lease, "complete", json, `{"type":"result","ts":${now},"result":${json}}`, now);
   }
 
   async fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome> {
@@ -435,11 +437,6 @@ export class BullmqTaskStore implements TaskStore {
     const delay = settlement.outcome === "retry" ? settlement.delayMs : 0;
     const error = settlement.outcome === "delivered" ? "" : settlement.error;
     return ((await this.scripts.webhookSettle(this.keys.prefix, delivery.key, delivery.token, settlement.outcome, delay, error)) as number) === 1;
-  }
-
-  async nextWebhookDueIn(): Promise<number | null> {
-    const ms = (await this.scripts.webhookNext(this.keys.prefix)) as number;
-    return ms < 0 ? null : ms;
   }
 
   onWebhooks(listener: () => void): () => void {

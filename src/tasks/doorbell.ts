@@ -150,11 +150,12 @@ export class Doorbell {
     if (this.closed) return;
     try {
       const socket = await this.bind();
-      const ports = this.sql.prepare("SELECT port FROM kg_doorbells").all() as { port: number }[];
+      const ports = (this.sql.prepare("SELECT port FROM kg_doorbells").pluck().all() as number[]).filter((port) => port !== this.port);
+      // No other process listens (a lone worker): nothing to build.
+      if (ports.length === 0) return;
       const sends: Promise<void>[] = [];
       for (const payload of chunk(lines)) {
-        for (const { port } of ports) {
-          if (port === this.port) continue;
+        for (const port of ports) {
           sends.push(new Promise((resolve) => socket.send(payload, port, "127.0.0.1", (error) => resolve(error ? this.onError(error) : undefined))));
         }
       }

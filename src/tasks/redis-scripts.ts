@@ -411,13 +411,6 @@ end
 return 1
 `;
 
-/** ARGV: P. Milliseconds (Redis server time) until the next webhook message is due, or -1 when none is. */
-const WEBHOOK_NEXT = `
-local first = redis.call('ZRANGE', P .. ':wh:due', 0, 0, 'WITHSCORES')
-if #first == 0 then return -1 end
-return math.max(0, tonumber(first[2]) - server_ms())
-`;
-
 /**
  * ARGV: P cutoff. Deletes webhook messages that failed before `cutoff` (ms), and pending ones due since before
  * it that nobody claimed (no process delivers webhooks any more).
@@ -453,7 +446,6 @@ export interface TaskScripts {
   pruneInterrupted: Script;
   webhookClaim: Script;
   webhookSettle: Script;
-  webhookNext: Script;
   webhookPrune: Script;
 }
 
@@ -479,7 +471,6 @@ export function defineTaskScripts(redis: Redis): TaskScripts {
     pruneInterrupted: [0, PRUNE_INTERRUPTED],
     webhookClaim: [0, WEBHOOK_CLAIM],
     webhookSettle: [0, WEBHOOK_SETTLE],
-    webhookNext: [0, WEBHOOK_NEXT],
     webhookPrune: [0, WEBHOOK_PRUNE],
   };
   const scripts = {} as TaskScripts;

@@ -41,6 +41,21 @@ export interface SqliteTaskStoreOptions extends TaskStoreSettings {
 const visible = (row: TaskRow | undefined, scope: OwnerScope | undefined): row is TaskRow =>
   row !== undefined && (scope?.owner === undefined || row.owner === scope.owner);
 
+/** A lease's row and the last event seq it has written (undefined: not known, read it from the row). */
+interface RunCursor {
+  readonly pos: number;
+  seq: number | undefined;
+}
+
+// The writes during a run (see SqliteTaskStore.runWrite): by the row's key, with the seqs the lease expects…
+const FENCE_AT = "WHERE pos = ? AND status = 'running' AND lease_token = ? AND event_seq = ?";
+const SET_SEQ = `UPDATE kg_tasks SET event_seq = ? ${FENCE_AT}`;
+const SET_SEQ_CHECKPOINT = `UPDATE kg_tasks SET checkpoint = ?, event_seq = ? ${FENCE_AT}`;
+// …or by id, taking the seqs from the row.
+const FENCE = "WHERE id = ? AND status = 'running' AND lease_token = ? RETURNING pos, event_seq";
+const ADD_SEQ = `UPDATE kg_tasks SET event_seq = event_seq + ? ${FENCE}`;
+const ADD_SEQ_CHECKPOINT = `UPDATE kg_tasks SET checkpoint = ?, event_seq = event_seq + ? ${FENCE}`;
+
 /**
  * The embedded backend of {@link TaskStore}.
  *
@@ -64,6 +79,8 @@ export class SqliteTaskStore implements TaskStore {
   /** Aborted by close(), so waiting claims return at once. */
   private readonly closing = new AbortController();
   private readonly offCancelRing: () => void;
+  /** Where each lease claimed here writes during its run (see {@link runWrite}). */
+  private readonly cursors = new WeakMap<Lease, RunCursor>();
   /** Runs WAL checkpoints on a thread once the store is busy (none for an in-memory database). */
   private readonly wal: WalCheckpointer | undefined;
 
@@ -261,7 +278,7 @@ export class SqliteTaskStore implements TaskStore {
       if (next !== null && next <= now) {
         const rows = await this.writes.run(() => this.claimRows(options.leaseMs, max));
         // Listen for cancels before handing the leases out, so none is missed.
-        if (rows.length > 0) return rows.map((row) => this.leases.hold(rowToClaimed(row), row.lease_token as string));
+        if (rows.length > 0) return rows.map((row) => this.hold(row));
         continue; // another process won those tasks; look again
       }
       const waitMs = next === null ? this.pollMs : Math.min(this.pollMs, next - now);
@@ -286,14 +303,15 @@ export class SqliteTaskStore implements TaskStore {
 
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
-    const ok = await this.writes.run(() => this.runWrite(lease, events, undefined));
+    const write = this.runWrite(lease, events, undefined);
+    const ok = await this.writes.run(write);
     if (ok) this.bell.ring("event", lease.task.id);
     return ok;
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
-    const json = checkpointText(checkpoint);
-    const stored = await this.writes.run(() => this.runWrite(lease, events, json));
+    const write = this.runWrite(lease, events, checkpointText(checkpoint));
+    const stored = await this.writes.run(write);
     if (stored && events.length > 0) this.bell.ring("event", lease.task.id);
     return stored;
   }
@@ -302,8 +320,9 @@ export class SqliteTaskStore implements TaskStore {
     return this.end(lease, false, (row, now) => toInterrupted(this.sql, row, now, stop));
   }
 
-  async complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
-    return this.end(lease, false, (row, now) => finish(this.sql, row, now, { status: "completed", result }));
+  async complete(lease: Lease, result: unknown, resultJson?: string): Promise<TransitionOutcome> {
+    const json = resultJson ?? JSON.stringify(result ?? null);
+    return this.end(lease, false, (row, now) => finish(this.sql, row, now, { status: "completed", result, resultJson: json }));
   }
 
   async fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome> {
@@ -366,10 +385,6 @@ export class SqliteTaskStore implements TaskStore {
     return this.writes.run(() => settleOutbox(this.sql, delivery, settlement));
   }
 
-  async nextWebhookDueIn(): Promise<number | null> {
-    return nextOutboxDueIn(this.sql);
-  }
-
   onWebhooks(listener: () => void): () => void {
     return this.bell.on("webhook", listener);
   }
@@ -421,19 +436,52 @@ export class SqliteTaskStore implements TaskStore {
     });
   }
 
+  /** Registers a claimed row's lease, with where its run's writes go. */
+  private hold(row: TaskRow): Lease {
+    const lease = this.leases.hold(rowToClaimed(row), row.lease_token as string);
+    this.cursors.set(lease, { pos: row.pos, seq: row.event_seq });
+    return lease;
+  }
+
   /**
-   * A write during a run (inside a group transaction): one UPDATE fences the lease, reserves the events' seqs
-   * and stores the checkpoint if there is one (it reads none of the row's growing columns), then the events go
-   * in. False when the lease no longer holds.
+   * A write during a run, to run inside a group transaction: one UPDATE fences the lease, moves `event_seq` past
+   * the events and stores the checkpoint if there is one (it reads none of the row's growing columns), then the
+   * events go in. Returns false when the lease no longer holds.
+   *
+   * A lease claimed here knows its row's `pos` and the task's last event seq (only its holder adds events while
+   * it holds): the seqs are taken now, in call order, which is the order the writes commit in, so the UPDATE
+   * needs no RETURNING and finds the row by its integer key. It also checks `event_seq` is what the lease
+   * expects; if not (an earlier write of the lease failed), it takes the seqs from the row as any other lease
+   * does, and the lease stops guessing.
    */
-  private runWrite(lease: Lease, events: readonly TaskEventInput[], checkpointJson: string | undefined): boolean {
-    const fence = "WHERE id = ? AND status = 'running' AND lease_token = ? RETURNING pos, event_seq";
+  private runWrite(lease: Lease, events: readonly TaskEventInput[], checkpointJson: string | undefined): () => boolean {
+    const cursor = this.cursors.get(lease);
+    const first = cursor?.seq;
+    if (cursor === undefined || first === undefined) return () => this.runWriteReturning(lease, events, checkpointJson, cursor);
+    const last = first + events.length;
+    cursor.seq = last;
+    const { pos } = cursor;
+    return () => {
+      const changed =
+        checkpointJson === undefined
+          ? this.sql.prepare(SET_SEQ).run(last, pos, lease.token, first).changes
+          : this.sql.prepare(SET_SEQ_CHECKPOINT).run(checkpointJson, last, pos, lease.token, first).changes;
+      if (changed === 0) return this.runWriteReturning(lease, events, checkpointJson, cursor);
+      insertEvents(this.sql, pos, first, events);
+      return true;
+    };
+  }
+
+  /** {@link runWrite} taking the seqs from the row (RETURNING); `cursor` (if any) stops guessing them. */
+  private runWriteReturning(lease: Lease, events: readonly TaskEventInput[], checkpointJson: string | undefined, cursor: RunCursor | undefined): boolean {
     const row = (
       checkpointJson === undefined
-        ? this.sql.prepare(`UPDATE kg_tasks SET event_seq = event_seq + ? ${fence}`).get(events.length, lease.task.id, lease.token)
-        : this.sql.prepare(`UPDATE kg_tasks SET checkpoint = ?, event_seq = event_seq + ? ${fence}`).get(checkpointJson, events.length, lease.task.id, lease.token)
+        ? this.sql.prepare(ADD_SEQ).get(events.length, lease.task.id, lease.token)
+        : this.sql.prepare(ADD_SEQ_CHECKPOINT).get(checkpointJson, events.length, lease.task.id, lease.token)
     ) as { pos: number; event_seq: number } | undefined;
     if (row === undefined) return false;
+    // Setting it (not counting) is the same if the group runs this write again.
+    if (cursor !== undefined) cursor.seq = undefined;
     insertEvents(this.sql, row.pos, row.event_seq - events.length, events);
     return true;
   }

@@ -9,10 +9,12 @@ import type { TaskError, TaskEventInput, TaskInterrupt } from "./types.js";
 import { enqueueWebhooks } from "./sqlite-outbox.js";
 
 
+const INSERT_EVENT = "INSERT INTO kg_task_events (task_pos, seq, body) VALUES (?, ?, ?)";
+
 /** Inserts the events of the task at `taskPos`, numbered from `afterSeq + 1` (the caller moves its `event_seq`); returns the last seq. */
 export function insertEvents(sql: Statements, taskPos: number, afterSeq: number, events: readonly TaskEventInput[]): number {
   let seq = afterSeq;
-  const insert = sql.prepare("INSERT INTO kg_task_events (task_pos, seq, body) VALUES (?, ?, ?)");
+  const insert = sql.prepare(INSERT_EVENT);
   for (const event of events) insert.run(taskPos, ++seq, JSON.stringify({ ...event, seq }));
   return seq;
 }
@@ -25,18 +27,25 @@ export function appendEvents(sql: Statements, row: Pick<TaskRow, "id" | "pos" | 
   return seq;
 }
 
-/** Ends a task: terminal status, result or error, and its one terminal event. */
-export function finish(sql: Statements, row: TaskRow, now: number, end: { status: "completed"; result: unknown } | { status: "failed" | "cancelled"; error: TaskError; node?: string }): void {
-  const resultJson = end.status === "completed" ? JSON.stringify(end.result ?? null) : null;
+/**
+ * Ends a task: terminal status, result or error, and its one terminal event. `resultJson`: the result as JSON
+ * text, when the caller has it (else it is serialised here).
+ */
+export function finish(sql: Statements, row: TaskRow, now: number, end: { status: "completed"; result: unknown; resultJson?: string } | { status: "failed" | "cancelled"; error: TaskError; node?: string }): void {
+  const resultJson = end.status === "completed" ? (end.resultJson ?? JSON.stringify(end.result ?? null)) : null;
   const errorJson = end.status === "completed" ? null : JSON.stringify(end.error);
+  // The terminal event's seq is taken by the same UPDATE.
+  const seq = row.event_seq + 1;
   sql
-    .prepare("UPDATE kg_tasks SET status = ?, result = ?, error = ?, completed_at = ?, lease_token = NULL, lease_expires_at = NULL, interrupt = NULL, interrupted_at = NULL WHERE pos = ?")
-    .run(end.status, resultJson, errorJson, now, row.pos);
-  const event: TaskEventInput =
-    end.status === "completed"
-      ? { type: "result", ts: now, result: end.result ?? null }
-      : { type: "error", ts: now, error: end.error.message, error_code: end.error.error_code, ...(end.node !== undefined && { node: end.node }) };
-  appendEvents(sql, row, [event]);
+    .prepare("UPDATE kg_tasks SET status = ?, result = ?, error = ?, completed_at = ?, lease_token = NULL, lease_expires_at = NULL, interrupt = NULL, interrupted_at = NULL, event_seq = ? WHERE pos = ?")
+    .run(end.status, resultJson, errorJson, now, seq, row.pos);
+  if (end.status === "completed") {
+    // The text JSON.stringify({ type, ts, result, seq }) gives, around the result's text.
+    sql.prepare(INSERT_EVENT).run(row.pos, seq, `{"type":"result","ts":${now},"result":${resultJson as string},"seq":${seq}}`);
+  } else {
+    insertEvents(sql, row.pos, row.event_seq, [{ type: "error", ts: now, error: end.error.message, error_code: end.error.error_code, ...(end.node !== undefined && { node: end.node }) }]);
+  }
+  row.event_seq = seq;
   enqueueWebhooks(sql, row, `task.${end.status}`, now);
 }
 

@@ -210,7 +210,8 @@ export class TaskExecution {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      void this.flush();
+      // A checkpoint may have taken the events with it meanwhile (every node of a durable run does).
+      if (this.buffer.length > 0) void this.flush();
     });
   }
 
@@ -243,7 +244,7 @@ export class TaskExecution {
       const result = ending.value ?? null;
       const json = jsonText(result);
       if (json.ok) {
-        await store.complete(this.lease, result);
+        await store.complete(this.lease, result, json.text);
         return;
       }
       // Cannot be stored, so the task fails (at once: running it again would make the same kind of value).

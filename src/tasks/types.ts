@@ -303,8 +303,11 @@ export interface TaskStore {
   checkpoint(lease: Lease, checkpoint: Checkpoint, events?: TaskEventInput[]): Promise<boolean>;
   /** Interrupted, with the interrupt, its checkpoint and an `interrupt` event, atomically; the lease ends. */
   interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome>;
-  /** Completed with `result`, plus the terminal `result` event, atomically. */
-  complete(lease: Lease, result: unknown): Promise<TransitionOutcome>;
+  /**
+   * Completed with `result`, plus the terminal `result` event, atomically. `resultJson`: `result` as JSON text,
+   * when the caller has it already (the runner checks a result serialises), so it is not serialised again.
+   */
+  complete(lease: Lease, result: unknown, resultJson?: string): Promise<TransitionOutcome>;
   /** Failed with `error`, plus the terminal `error` event, atomically. */
   fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome>;
   /** Back to pending after `delayMs`, with a `retry` event. */
@@ -326,8 +329,6 @@ export interface TaskStore {
   claimWebhooks(max: number, leaseMs: number): Promise<WebhookClaim>;
   /** Ends a delivery attempt; false when its lease was lost (nothing changed). */
   settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean>;
-  /** Milliseconds until the next webhook message is due (0: now), or null when the outbox has none pending. */
-  nextWebhookDueIn(): Promise<number | null>;
   /** Calls `listener` (a hint, in any process on the store) when a transition wrote webhook messages. Returns the remover. */
   onWebhooks(listener: () => void): () => void;
   /** The pending and failed webhook messages of a task (inspection and tests). */

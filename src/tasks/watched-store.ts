@@ -177,8 +177,8 @@ export class WatchedTaskStore implements TaskStore {
     return this.worker((s) => s.interrupt(lease, stop));
   }
 
-  complete(lease: Lease, result: unknown): Promise<TransitionOutcome> {
-    return this.worker((s) => s.complete(lease, result));
+  complete(lease: Lease, result: unknown, resultJson?: string): Promise<TransitionOutcome> {
+    return this.worker((s) => s.complete(lease, result, resultJson));
   }
 
   fail(lease: Lease, error: TaskError & { node?: string }): Promise<TransitionOutcome> {
@@ -214,11 +214,6 @@ export class WatchedTaskStore implements TaskStore {
 
   settleWebhook(delivery: WebhookDelivery, settlement: WebhookSettlement): Promise<boolean> {
     return this.worker((s) => s.settleWebhook(delivery, settlement));
-  }
-
-  async nextWebhookDueIn(): Promise<number | null> {
-    if (this.options.health.isDown("tasks") || this.usable() === undefined) return null;
-    return this.worker((s) => s.nextWebhookDueIn());
   }
 
   /** Wake-ups of the store open now (a store opened later is polled: hints are only hints). */

@@ -3,6 +3,7 @@
  * structured-cloned; events and outputs cross as they are (what cannot be cloned is sent as its JSON form).
  */
 import type { RunInterrupt } from "../../definition/run-errors.js";
+import type { CheckpointHead } from "../../graph/checkpoint.js";
 import type { RunEvent } from "../../graph/events.js";
 import type { RunRequest } from "../executor.js";
 
@@ -56,6 +57,8 @@ export interface CheckpointReport {
   seq: number;
   /** The checkpoint as JSON text (`checkpointText`): a string crosses threads cheaper than the object. */
   checkpoint: string;
+  /** The checkpoint but its shared store (`checkpointHead`): the main thread parses the text only if read. */
+  head: CheckpointHead;
   /** Events of the run so far (they go out before the checkpoint is stored). */
   events: RunEvent[];
 }

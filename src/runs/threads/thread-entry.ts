@@ -14,7 +14,7 @@ import { LazyAbort } from "../../graph/lazy-abort.js";
 import { DefinitionRunError } from "../../definition/run-errors.js";
 import type { RunEvent } from "../../graph/events.js";
 import { messageOf } from "../../graph/run-errors.js";
-import { checkpointText } from "../../graph/checkpoint.js";
+import { checkpointHead, checkpointText } from "../../graph/checkpoint.js";
 import { unbatch, type PoolBatch, type PoolWorkerData } from "./pool.js";
 import type { ResolveHookData } from "./resolve-hook.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
@@ -86,7 +86,7 @@ class ThreadRun {
     const seq = ++this.checkpoints;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
-      if (!send({ type: "checkpoint", job: this.order.job, seq, checkpoint: checkpointText(checkpoint), events: this.take() })) {
+      if (!send({ type: "checkpoint", job: this.order.job, seq, checkpoint: checkpointText(checkpoint), head: checkpointHead(checkpoint), events: this.take() })) {
         this.waiting.delete(seq);
         reject(new Error("The checkpoint cannot be sent to the main thread."));
       }

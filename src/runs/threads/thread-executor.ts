@@ -193,7 +193,7 @@ class ThreadRunJob implements PoolJob {
     const report = message as FromThread;
     for (const event of report.events) this.forward(event);
     if (report.type === "checkpoint") {
-      this.storeCheckpoint(report.seq, checkpointFromText(report.checkpoint));
+      this.storeCheckpoint(report.seq, checkpointFromText(report.checkpoint, report.head));
       return;
     }
     if (report.type !== "end") return;

@@ -1,9 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   BatchNode, CheckpointError, Graph, GraphInterrupt, Node, ParallelBatchGraph, findNonJson, nodeKeys,
   type Checkpoint, type RunEvent,
 } from "../../../src/index.js";
-import { checkpointFromText, checkpointText } from "../../../src/graph/checkpoint.js";
+import { checkpointFromText, checkpointHead, checkpointText } from "../../../src/graph/checkpoint.js";
 import { collectEvents } from "./helpers.js";
 
 interface Shared {
@@ -238,6 +238,35 @@ describe("checkpoints", () => {
     expect(checkpointText(copy)).toBe(text);
     copy.resume.push(1);
     expect(checkpointText(copy)).toBe(JSON.stringify(copy));
+    // With its head sent along, the text is parsed only when the shared store is read.
+    const parse = vi.spyOn(JSON, "parse");
+    const lazy = checkpointFromText(text, checkpointHead(saved[2] as Checkpoint));
+    expect([lazy.next_node, lazy.step, checkpointText(lazy)]).toEqual(["c", 2, text]);
+    expect(parse).not.toHaveBeenCalled();
+    expect(lazy).toEqual(saved[2]);
+    expect(parse).toHaveBeenCalledTimes(1);
+    parse.mockRestore();
+  });
+
+  it("look like plain checkpoints before their shared store is read, and answer a fresh text once it is replaced", async () => {
+    const saved: Checkpoint[] = [];
+    const a = new Log("a");
+    a.next(new Log("b")).next(new Log("c"));
+    await new Graph(a).run({ log: [] }, { checkpoint: (cp) => void saved.push(cp) });
+    const [first, second, third] = saved as [Checkpoint, Checkpoint, Checkpoint];
+    // Not read yet: serialising, spreading and cloning each see the store (and the same key order).
+    expect(JSON.stringify(first)).toBe('{"next_node":"a","step":0,"shared":{"log":[]},"params":{},"resume":[]}');
+    expect(checkpointText(first)).toBe(JSON.stringify(first));
+    expect({ ...second }).toEqual({ next_node: "b", step: 1, shared: { log: ["a"] }, params: {}, resume: [] });
+    expect(Object.keys(second)).toEqual(["next_node", "step", "shared", "params", "resume"]);
+    expect(structuredClone(third)).toEqual({ next_node: "c", step: 2, shared: { log: ["a", "b"] }, params: {}, resume: [] });
+    // Each read gives the same parsed copy; replacing the store (unread or read) makes the text follow it.
+    expect(first.shared).toBe(first.shared);
+    third.shared = { log: ["x"] };
+    expect(JSON.parse(checkpointText(third))).toEqual({ next_node: "c", step: 2, shared: { log: ["x"] }, params: {}, resume: [] });
+    first.shared = { log: ["y"] };
+    expect(checkpointText(first)).toBe(JSON.stringify(first));
+    expect(JSON.parse(checkpointText(first)).shared).toEqual({ log: ["y"] });
   });
 
   it("a run from a checkpoint continues at its node, with its step count and params", async () => {

@@ -53,3 +53,32 @@ describe("sqlite: fenced writes", () => {
     expect(await store.appendEvents(lease!, [{ type: "data", ts: 2, node: "n", chunk: 2 } as TaskEventInput])).toBe(false);
   });
 });
+
+describe("sqlite: event seqs of a lease", () => {
+  it("stay contiguous after a write of the lease fails (the next writes read the seq from the row)", async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-tasks-seq-"));
+    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file: path.join(dir, "kg.db") });
+    onTestFinished(() => store.close());
+    const { task } = await store.submit({ graph: "g", version: 1, input: {} });
+    const lease = (await store.claim({ leaseMs: 5000 }))!;
+    const event = (chunk: unknown): TaskEventInput => ({ type: "data", ts: 1, node: "n", chunk }) as TaskEventInput;
+    const checkpoint = { shared: {}, next_node: "n", step: 1, resume: [] } as unknown as Checkpoint;
+    // The second write throws inside its transaction (a BigInt has no JSON form) and is rolled back; the writes
+    // queued after it in the same group took their seqs before it failed.
+    const writes = [
+      store.appendEvents(lease, [event(1)]),
+      store.appendEvents(lease, [event(2n)]),
+      store.checkpoint(lease, checkpoint, [event(3), event(4)]),
+      store.appendEvents(lease, [event(5)]),
+    ];
+    const outcomes = await Promise.allSettled(writes);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect(await store.appendEvents(lease, [event(6)])).toBe(true);
+    expect(await store.complete(lease, null)).toBe("ok");
+    const events = await store.events(task.id);
+    expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(events.map((e) => (e as { chunk?: unknown }).chunk)).toEqual([1, 3, 4, 5, 6, undefined]);
+    expect((await store.state(task.id))?.next_node).toBe("n");
+  });
+});

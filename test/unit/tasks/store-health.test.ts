@@ -155,7 +155,6 @@ function fakeStore(state: { fail?: Error; probe?: Error; calls: string[] }): Pro
     prune: answer("prune", 0),
     claimWebhooks: answer("claimWebhooks", { deliveries: [], nextDueIn: null }),
     settleWebhook: answer("settleWebhook", true),
-    nextWebhookDueIn: answer("nextWebhookDueIn", null),
     onWebhooks: () => () => undefined,
     webhookMessages: answer("webhookMessages", []),
     close: async () => undefined,
