@@ -26,7 +26,7 @@ export interface RunContextInfo {
   taskId?: string;
   graph: string;
   version: number;
-  /** Aborts on timeout, cancel, or a client that went away. */
+  /** Aborts on timeout, cancel, or a client that went away. (A getter: a spread copy of the context lacks it.) */
   signal: AbortSignal;
 }
 

@@ -30,6 +30,14 @@ export class GraphRegistry {
         message: `Graph "${graph.name}" version ${graph.version} is defined twice: in ${where(existing)} and in ${where(graph)}.`,
       });
     }
+    // Routes match names case-insensitively (as Express does), so names must differ by more than case.
+    const lower = graph.name.toLowerCase();
+    const twin = [...this.byKey.values()].find((g) => g.name !== graph.name && g.name.toLowerCase() === lower);
+    if (twin) {
+      throw new KaygraphError(Errors.DefinitionDuplicate, {
+        message: `Graphs "${twin.name}" (${where(twin)}) and "${graph.name}" (${where(graph)}) differ only in case; their routes would be the same. Rename one.`,
+      });
+    }
     this.byKey.set(key, graph);
   }
 

@@ -112,12 +112,16 @@ export function validateInput(graph: LoadedGraph, rawInput: unknown): unknown {
   throw new DefinitionRunError("VALIDATION_ERROR", `Invalid input for ${graph.name} v${graph.version}:\n${formatIssues(parsed.error.issues)}`, { details: parsed.error.issues });
 }
 
-/** What graph code sees of its run (`this.context`, the definition's `shared(input, ctx)`). */
+/**
+ * What graph code sees of its run (`this.context`, the definition's `shared(input, ctx)`). `user` and `taskId`
+ * are own properties only when set; `signal` is a getter of the class (made on first read), so a spread copy
+ * of the context has no `signal`: read it from the context itself (or `this.signal` in a node).
+ */
 class RunInfo implements RunContextInfo {
   readonly graph: string;
   readonly version: number;
-  readonly user?: Identity;
-  readonly taskId?: string;
+  declare readonly user?: Identity;
+  declare readonly taskId?: string;
   readonly #abort: RunAbort;
 
   constructor(
@@ -130,8 +134,8 @@ class RunInfo implements RunContextInfo {
     this.graph = graph.name;
     this.version = graph.version;
     this.#abort = abort;
-    if (user) this.user = user;
-    if (taskId) this.taskId = taskId;
+    if (user) (this as { user?: Identity }).user = user;
+    if (taskId) (this as { taskId?: string }).taskId = taskId;
   }
 
   /** Made when first read (graph code that watches it): most runs never do. */

@@ -19,8 +19,8 @@ class TextCheckpoint implements Checkpoint {
   declare resume: unknown[];
   /** The text; undefined once `shared` was replaced (it no longer describes the checkpoint). */
   #text: string | undefined;
-  /** Resume values when the text was made (a resume appends one, which the text does not have). */
-  readonly #resumes: number;
+  /** What the text was made from: a head field replaced or a resume value appended since makes it stale. */
+  readonly #head: { next_node: string | null; step: number; params: Params; resume: unknown[]; resumes: number };
   /**
    * Where the shared store is until it is parsed (or replaced): its own text, or the whole checkpoint's text;
    * then undefined and the value is in `#shared`.
@@ -35,14 +35,16 @@ class TextCheckpoint implements Checkpoint {
     this.params = params;
     this.resume = resume;
     this.#text = text;
-    this.#resumes = resume.length;
+    this.#head = { next_node: nextNode, step, params, resume, resumes: resume.length };
     if ("value" in shared) this.#shared = shared.value;
     else this.#sharedFrom = shared;
   }
 
   /** The text, if it still describes `checkpoint`. */
   static textOf(checkpoint: TextCheckpoint): string | undefined {
-    return checkpoint.resume.length === checkpoint.#resumes ? checkpoint.#text : undefined;
+    const head = checkpoint.#head;
+    const same = checkpoint.next_node === head.next_node && checkpoint.step === head.step && checkpoint.params === head.params && checkpoint.resume === head.resume && head.resume.length === head.resumes;
+    return same ? checkpoint.#text : undefined;
   }
 
   static readShared(checkpoint: TextCheckpoint): unknown {

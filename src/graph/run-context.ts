@@ -54,8 +54,10 @@ export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
  * Nodes never keep it across runs; each step's node copy points at the context of its run.
  */
 export class RunContext {
-  /** The run's abort: the caller's signal, or a source whose signal is made on first use. */
-  private readonly abort: AbortSource | AbortSignal;
+  /** The caller's signal (whatever its realm or implementation), when it gave one. */
+  private readonly givenSignal: AbortSignal | undefined;
+  /** Instead: a source whose signal is made on first use. */
+  private readonly abortSource: AbortSource | undefined;
   readonly maxSteps: number;
   readonly context: Readonly<Record<string, unknown>>;
   /** Node steps taken so far, nested graphs included. */
@@ -88,7 +90,8 @@ export class RunContext {
   private clockOffset = Number.NaN;
 
   constructor(options: RunOptions = {}) {
-    this.abort = options.abort ?? options.signal ?? NEVER_ABORTED;
+    this.abortSource = options.abort;
+    this.givenSignal = options.signal;
     this.listener = options.onEvent;
     this.givenRunId = options.runId;
     this.context = options.context ?? EMPTY_CONTEXT;
@@ -157,13 +160,13 @@ export class RunContext {
 
   /** The run's signal (`this.signal` in nodes). */
   get signal(): AbortSignal {
-    const abort = this.abort;
-    return abort instanceof AbortSignal ? abort : abort.signal;
+    return this.abortSource?.signal ?? this.givenSignal ?? NEVER_ABORTED;
   }
 
   /** Throws if the run was aborted. */
   throwIfAborted(): void {
-    if (this.abort.aborted) throw new AbortError(this.abort.reason);
+    const abort = this.abortSource ?? this.givenSignal;
+    if (abort?.aborted) throw new AbortError(abort.reason);
   }
 
   /**

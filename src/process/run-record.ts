@@ -35,7 +35,7 @@ export interface RunRecordThreadData {
 export function readShared(shared: SharedArrayBuffer): { sequence: number; bytes: Uint8Array } | undefined {
   const cells = new Int32Array(shared, 0, 2);
   const sequence = Atomics.load(cells, 0);
-  if (sequence % 2 === 1) return undefined;
+  if ((sequence & 1) !== 0) return undefined;
   const bytes = new Uint8Array(shared, 8, Atomics.load(cells, 1)).slice();
   return Atomics.load(cells, 0) === sequence ? { sequence, bytes } : undefined;
 }
@@ -77,7 +77,7 @@ export class RunRecordWriter {
     Atomics.store(this.cells, 1, written);
     Atomics.store(this.cells, 0, sequence + 2);
     if (this.direct) this.flush();
-    else this.thread ??= this.start();
+    else if (this.thread === undefined) this.startThread();
   }
 
   /** Stops the thread and writes the last record (the file stays for the primary to read). */
@@ -104,9 +104,18 @@ export class RunRecordWriter {
     }
   };
 
-  private start(): Worker {
+  /** Starts the thread; when it cannot start (a thread limit), each record is written at once instead. */
+  private startThread(): void {
     const data: RunRecordThreadData = { file: this.file, shared: this.shared, intervalMs: FLUSH_INTERVAL_MS };
-    const thread = new Worker(SCRIPT.url, { argv: SCRIPT.argv, workerData: data, stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+    let thread: Worker;
+    try {
+      thread = new Worker(SCRIPT.url, { argv: SCRIPT.argv, workerData: data, stdout: false, stderr: false, resourceLimits: { maxOldGenerationSizeMb: 16 } });
+    } catch {
+      this.direct = true;
+      this.flush();
+      return;
+    }
+    this.thread = thread;
     thread.unref();
     const fallBack = () => {
       if (this.thread !== thread || this.closed) return;
@@ -115,7 +124,6 @@ export class RunRecordWriter {
     };
     thread.once("error", fallBack);
     thread.once("exit", fallBack);
-    return thread;
   }
 }
 

@@ -55,6 +55,9 @@ describe("GraphRegistry", () => {
     expect(() => registry.get("a", 2)).toThrow(/no version 2; it has 1, 3/);
     expect(() => registry.get("zzz")).toThrow(/No graph named "zzz"/);
     expect(() => registry.add(loaded(upper, "b", 1))).toThrow(/defined twice/);
+    // Routes match case-insensitively: a name that differs only in case would share (and shadow) routes.
+    expect(() => registry.add(loaded(upper, "B", 2))).toThrow(/"b" .* and "B" .* differ only in case/);
+    expect(registry.size).toBe(3);
   });
 
   it("parses graph refs", () => {

@@ -238,6 +238,12 @@ describe("checkpoints", () => {
     expect(checkpointText(copy)).toBe(text);
     copy.resume.push(1);
     expect(checkpointText(copy)).toBe(JSON.stringify(copy));
+    // Any head field replaced (a store hook may edit one) also makes the text follow.
+    for (const edit of [(c: Checkpoint) => (c.next_node = "a"), (c: Checkpoint) => (c.step = 9), (c: Checkpoint) => (c.params = { p: 2 }), (c: Checkpoint) => (c.resume = ["x"])]) {
+      const edited = checkpointFromText(text);
+      edit(edited);
+      expect(checkpointText(edited)).toBe(JSON.stringify(edited));
+    }
     // With its head sent along, the text is parsed only when the shared store is read.
     const parse = vi.spyOn(JSON, "parse");
     const lazy = checkpointFromText(text, checkpointHead(saved[2] as Checkpoint));

@@ -72,6 +72,13 @@ describe("abort", () => {
     expect(seen).toBeInstanceOf(AbortSignal);
     expect(seen!.aborted).toBe(false);
     expect(new Node().signal.aborted).toBe(false);
+    // A signal of another implementation (a polyfill, another realm) is handed through as it is, and its
+    // abort stops the run between steps.
+    const foreign = { aborted: false, reason: undefined as unknown, addEventListener() {}, removeEventListener() {} } as unknown as AbortSignal;
+    await new Peek().run({}, { signal: foreign });
+    expect(seen).toBe(foreign);
+    Object.assign(foreign, { aborted: true, reason: new Error("stopped elsewhere") });
+    await expect(new Peek().run({}, { signal: foreign })).rejects.toThrow("stopped elsewhere");
   });
 });
 
