@@ -31,12 +31,15 @@ async function main(): Promise<void> {
   process.on("SIGHUP", () => undefined);
   let draining = false;
   let handle: ServerHandle | undefined;
-  const drain = (deadlineMs?: number) => {
+  let listenHost = "127.0.0.1";
+  const drain = (deadlineMs?: number, handover = false) => {
     if (draining) return;
     draining = true;
     if (!handle) process.exit(0);
     // Once idle clients are sent away, new requests reach other workers: the primary may call a reload done.
-    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" }), options.drainIdleMs).then(() => {
+    // A handover: what still arrives here goes to the replacement, through the shared port.
+    const target = handover ? { host: listenHost, port: options.port } : undefined;
+    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" }), options.drainIdleMs, target).then(() => {
       handle?.logger.flush();
       // The primary may have handed us a connection just before it saw our server close; we answer such a
       // hand-off "not accepted" and the primary gives it to another worker — but only while we are alive to
@@ -67,7 +70,7 @@ async function main(): Promise<void> {
     options = { ...options, index, generate, standby: false };
   }
   process.on("message", (message: PrimaryMessage) => {
-    if (message?.type === "kaygraph:drain") drain(message.deadlineMs);
+    if (message?.type === "kaygraph:drain") drain(message.deadlineMs, message.handover);
     // The primary collects every ready worker's metrics for /metrics.
     if (message?.type === "kaygraph:metrics-collect" && handle) {
       void handle.metrics.registry.getMetricsAsJSON().then((metrics) => send({ type: "kaygraph:metrics-json", id: message.id, metrics }));
@@ -83,7 +86,8 @@ async function main(): Promise<void> {
     // Run starts feed the primary's watchdog (which names the run of a worker it kills).
     const record = config.server.workerTimeout > 0 && options.runFile !== undefined ? openRunRecord(options.runFile) : undefined;
     const observers = record ? [runReporter(record)] : [];
-    handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false });
+    handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false, ...(options.keepAliveTimeoutMs !== undefined && { keepAliveTimeoutMs: options.keepAliveTimeoutMs }) });
+    listenHost = config.server.host;
     loaded = { config, registry };
     watchForCrashes(handle);
   } catch (error) {
