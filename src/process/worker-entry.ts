@@ -16,6 +16,7 @@ import { startServer, type ServerHandle } from "../server/listen.js";
 import { runReporter, startHeartbeat } from "./heartbeat.js";
 import { RunRecordWriter } from "./run-record.js";
 import { resolveWorkers } from "./workers.js";
+import { rehearseLoad } from "./rehearsal.js";
 import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions, type WorkerSettings } from "./messages.js";
 
 /** How long a drained worker stays to answer the primary's last connection hand-offs before it exits. */
@@ -61,11 +62,16 @@ async function main(): Promise<void> {
       };
       process.on("message", onMessage);
     });
+    // kaygraph's package entry (what a graph's `import "kaygraph"` gets) through Node's own loader, before
+    // the TypeScript loader's hooks would make each of its modules a round trip to the hooks thread.
+    await import("../index.js");
     await registerTypeScript();
     // Run threads boot while this standby waits: a reload then only loads the graphs into them.
     if (options.threads) prestartRunThreads(options.threads);
     // Only now may the primary hand us a project: before this, its message could arrive unheard.
     send({ type: "kaygraph:standby" });
+    // A load order that comes meanwhile waits for the rehearsal: a warm load beats an early cold one.
+    await rehearseLoad();
     const { index, generate } = await order;
     options = { ...options, index, generate, standby: false };
   }
