@@ -62,15 +62,16 @@ async function main(): Promise<void> {
       };
       process.on("message", onMessage);
     });
+    // Run threads boot while this standby waits (first: they take longest): a reload then only loads the
+    // graphs into them.
+    if (options.threads) prestartRunThreads(options.threads);
+    // The order is listened for: the primary may hand us a project now. One that comes before the standby is
+    // warm waits for it: a warm load beats an early cold one.
+    send({ type: "kaygraph:standby" });
     // kaygraph's package entry (what a graph's `import "kaygraph"` gets) through Node's own loader, before
     // the TypeScript loader's hooks would make each of its modules a round trip to the hooks thread.
     await import("../index.js");
     await registerTypeScript();
-    // Run threads boot while this standby waits: a reload then only loads the graphs into them.
-    if (options.threads) prestartRunThreads(options.threads);
-    // Only now may the primary hand us a project: before this, its message could arrive unheard.
-    send({ type: "kaygraph:standby" });
-    // A load order that comes meanwhile waits for the rehearsal: a warm load beats an early cold one.
     await rehearseLoad();
     const { index, generate } = await order;
     options = { ...options, index, generate, standby: false };
