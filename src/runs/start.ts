@@ -58,8 +58,7 @@ function takePrestarted(count: number, maxHeapMb: number): PrestartedThreads | u
 /**
  * Creates the run service of a process and, when any graph runs in threads (the `execution` setting or a
  * definition's own), starts its pool of run threads and waits until every thread has loaded the graphs:
- * a process reports ready only with warm threads (threads prestarted by a dev standby: once the first has; runs
- * go to loaded threads while the others finish). A thread that cannot load the graphs is a startup error.
+ * a process reports ready only with warm threads. A thread that cannot load the graphs is a startup error.
  *
  * @example
  * const runs = await startRunService(config, registry, { logger, observers: [meterObserver(metrics)] });

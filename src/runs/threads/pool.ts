@@ -89,8 +89,6 @@ export class PoolThread {
   /** When the thread last said something, or last became busy. */
   private heardAt = performance.now();
   readonly ready: Promise<void>;
-  /** True once the thread said it is ready (its `ready` resolved). */
-  loaded = false;
   readonly threadId: number;
   /** Set once the thread is on its way out (terminated, out of memory, crashed): no new work goes there. */
   ending = false;
@@ -116,10 +114,7 @@ export class PoolThread {
       this.heardAt = performance.now();
       for (const message of unbatch(received)) {
         if (message.job !== undefined) this.jobs.get(message.job)?.onMessage(message);
-        else if (message.type === "ready") {
-          this.loaded = true;
-          readyNow();
-        }
+        else if (message.type === "ready") readyNow();
         else if (message.type === "load-failed") failed(new Error(message.message ?? "the run thread failed to load"));
       }
     });
@@ -263,13 +258,12 @@ export class ThreadPool {
   /**
    * For threads started before their data was known (their script waits for it): posts
    * `{ type: "pool:data", data }` to every thread, makes `data` the `workerData` of every later one
-   * (replacements), and resolves once the first is ready — runs go to ready threads (see {@link place}) while
-   * the others finish loading — or rejects if a thread fails to load before that.
+   * (replacements), and resolves once all are ready.
    */
   async provide(data: unknown): Promise<void> {
     this.workerData = data;
     for (const thread of this.threads) thread.post({ type: "pool:data", data });
-    await Promise.race(this.threads.map((t) => t.ready));
+    await Promise.all(this.threads.map((t) => t.ready));
   }
 
   /** True once {@link close} was called. */
@@ -289,7 +283,7 @@ export class ThreadPool {
 
   /**
    * Puts `job` on the thread with the fewest jobs, passing over threads that look blocked (busy and silent
-   * for a while) or are still loading when another can take it; ties rotate. Returns that thread. Orders posted before a fresh
+   * for a while) when another can take it; ties rotate. Returns that thread. Orders posted before a fresh
    * thread is ready wait in its port.
    */
   place(job: PoolJob): PoolThread {
@@ -301,13 +295,12 @@ export class ThreadPool {
     for (let i = 0; i < count; i++) {
       const thread = this.threads[(this.next + i) % count] as PoolThread;
       if (thread.ending) continue;
-      // A thread still loading is passed over like a blocked one: a run there would wait for the load.
-      const stalled = thread.stalled(now) || !thread.loaded;
+      const stalled = thread.stalled(now);
       if (best === undefined || (bestStalled && !stalled) || (bestStalled === stalled && thread.jobs.size < best.jobs.size)) {
         best = thread;
         bestStalled = stalled;
       }
-      if (thread.jobs.size === 0 && !stalled) break;
+      if (thread.jobs.size === 0) break;
     }
     this.next = (this.next + 1) % Math.max(1, count);
     if (best === undefined) throw new Error("No run thread is alive.");

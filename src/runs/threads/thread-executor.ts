@@ -82,10 +82,7 @@ export class ThreadExecutor implements RunExecutor {
     this.pool = prestarted?.pool ?? threadPool(threadCount(options.count), options.maxHeapMb, options.load, (info) => options.onThreadEnd?.(info));
   }
 
-  /**
-   * Starts every thread; resolves once each has loaded the graphs (warm before the server says ready) — or,
-   * with prestarted threads (a dev reload), once the first has: the others finish loading while it serves.
-   */
+  /** Starts every thread; resolves once each has loaded the graphs (warm before the server says ready). */
   start(): Promise<void> {
     // Prestarted threads copied the environment before the project's .env was applied: they get today's.
     return this.prestarted ? this.pool.provide({ ...this.options.load, env: { ...process.env } }) : this.pool.start();

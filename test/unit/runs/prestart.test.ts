@@ -27,17 +27,6 @@ describe("run threads started ahead of their project (dev standby)", () => {
     expect(await Promise.all([shout(executor, "one"), shout(executor, "two")])).toEqual([{ text: "ONE!" }, { text: "TWO!" }]);
   });
 
-  it("start resolves once one thread has loaded the graphs; runs go to loaded threads while the others load", { timeout: 60_000 }, async () => {
-    const executor = new ThreadExecutor({ count: 3, maxHeapMb: 256, killGraceMs: 500, load: { files: [GRAPH], root: ROOT } }, new PrestartedThreads(3, 256));
-    onTestFinished(() => executor.close());
-    await executor.start();
-    const job = (id: number) => ({ id, onMessage: () => undefined, onUnsent: () => undefined, onThreadEnd: () => undefined });
-    const placed = [1, 2, 3, 4].map((id) => executor.pool.place(job(-id)));
-    expect(placed.every((thread) => thread.loaded)).toBe(true);
-    for (const [i, thread] of placed.entries()) executor.pool.release(thread, job(-(i + 1)));
-    expect(await Promise.all([shout(executor, "a"), shout(executor, "b"), shout(executor, "c")])).toEqual([{ text: "A" }, { text: "B" }, { text: "C" }].map((r) => ({ text: r.text + (process.env.KAYGRAPH_TEST_SHOUT_SUFFIX ?? "") })));
-  });
-
   it("a replacement of a prestarted thread loads the project's graphs itself", { timeout: 60_000 }, async () => {
     const executor = new ThreadExecutor({ count: 1, maxHeapMb: 256, killGraceMs: 500, load: { files: [GRAPH], root: ROOT } }, new PrestartedThreads(1, 256));
     onTestFinished(() => executor.close());
