@@ -23,6 +23,11 @@ export function importedFiles(): string[] {
   return [...imported].sort();
 }
 
+/** Forgets the modules recorded so far (a standby's rehearsal imported none of the project's). */
+export function forgetImportedFiles(): void {
+  imported.clear();
+}
+
 /**
  * Imports a user module (`.ts`, `.mts`, `.js`, `.mjs`) with tsx's loader registered once, so users write
  * plain TypeScript with no build step. Node caches modules: a changed file needs a new process.

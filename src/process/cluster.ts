@@ -40,9 +40,16 @@ export interface ClusterHandle {
  * `serve`: an old worker closes a keep-alive socket only after 2 s unused. A client may send a request just as
  * the server closes its idle socket (the request then fails); a socket in use is instead closed after its
  * response, which says `Connection: close`. Waiting longer makes that race rare under a stalled client,
- * at the cost of up to 2 s more per worker in a rolling restart. `dev` keeps 250 ms: reloads stay fast.
+ * at the cost of up to 2 s more per worker in a rolling restart. `dev` has no such race: a replaced worker
+ * passes what still reaches it on to its replacement (a handover, see server/handover.ts).
  */
 const SERVE_DRAIN_IDLE_MS = 2_000;
+
+/**
+ * `dev`'s keep-alive timeout: a replaced worker keeps its idle sockets until their clients stop reusing them
+ * (they are told this timeout), so it exits within a few seconds of a reload.
+ */
+const DEV_KEEP_ALIVE_MS = 5_000;
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const sentinel = (line: string) => {
@@ -73,12 +80,13 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
     workers,
     port,
     standby: dev,
+    handover: dev,
     followSettings: !dev,
     // Dev keeps creating: deleting .kaygraph there and saving a file starts afresh.
     joinStores: !dev,
     // Dev has no watchdog: a paused debugger must not get its worker killed.
     ...(!dev && { limits: { workerTimeoutMs: server.workerTimeout * 1000, maxRequests: server.maxRequests, maxRequestsJitter: server.maxRequestsJitter, maxMemoryMb: server.maxMemoryMb } }),
-    worker: { load: options.load, debug: options.debug, exposeErrors: options.debug || dev, ...(!dev && { drainIdleMs: SERVE_DRAIN_IDLE_MS }) },
+    worker: { load: options.load, debug: options.debug, exposeErrors: options.debug || dev, ...(dev ? { keepAliveTimeoutMs: DEV_KEEP_ALIVE_MS } : { drainIdleMs: SERVE_DRAIN_IDLE_MS }) },
     shutdownTimeoutMs: server.shutdownTimeout * 1000,
     ...(options.onLoad && { onLoad: options.onLoad }),
     logger,

@@ -45,6 +45,12 @@ class LoadedModules {
   }
 }
 
+/**
+ * Quiet period after a change before the reload: an editor's save (write, rename, chmod) lands within a few
+ * milliseconds; a burst of saves that outlasts it is folded into one more reload (see ClusterHandle.reload).
+ */
+const DEBOUNCE_MS = 20;
+
 const sentinel = (line: string) => {
   if (process.env.KAYGRAPH_TEST === "1") process.stderr.write(`kaygraph: ${line}\n`);
 };
@@ -69,7 +75,7 @@ export async function startDevServer(config: ResolvedConfig, options: DevServerO
   });
   const scope = watchScope(config, options.load, modules);
   const describeChange = (paths: string[]) => `${paths.slice(0, 3).join(", ")}${paths.length > 3 ? ` and ${paths.length - 3} more` : ""} changed`;
-  const watcher = watchProject({ ...scope, onChange: (paths) => void cluster.reload(describeChange(paths)), onReady: () => sentinel("watcher ready"), onError: (error) => logger.warn({ err: error }, "file watcher error") });
+  const watcher = watchProject({ ...scope, debounceMs: DEBOUNCE_MS, onChange: (paths) => void cluster.reload(describeChange(paths)), onReady: () => sentinel("watcher ready"), onError: (error) => logger.warn({ err: error }, "file watcher error") });
   // Modules imported from outside the project (a monorepo's shared package) are watched file by file.
   watchOutside = () => {
     const outside = modules.all.filter((file) => !scope.dirs.some((dir) => file.startsWith(`${dir}${path.sep}`)));

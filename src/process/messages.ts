@@ -12,6 +12,8 @@ export interface WorkerOptions {
   exposeErrors: boolean;
   /** During a drain, how long a keep-alive socket stays unused before the worker closes it (default 250 ms). */
   drainIdleMs?: number;
+  /** How long an unused keep-alive socket stays open (default 65 s; see StartServerOptions.keepAliveTimeoutMs). */
+  keepAliveTimeoutMs?: number;
   /** Regenerate `.kaygraph/generated` after loading (one worker per (re)load does it). */
   generate: boolean;
   /** Ordinal of this worker, for logs. */
@@ -62,7 +64,8 @@ export type WorkerMessage =
 
 /** Primary → worker. */
 export type PrimaryMessage =
-  | { type: "kaygraph:drain"; deadlineMs: number }
+  /** `handover`: a replacement serves the port already; requests that still arrive are passed on to it. */
+  | { type: "kaygraph:drain"; deadlineMs: number; handover?: boolean }
   | { type: "kaygraph:load"; index: number; generate: boolean }
   | { type: "kaygraph:metrics-response"; id: number; text?: string; error?: string }
   | { type: "kaygraph:metrics-collect"; id: number };

@@ -19,7 +19,7 @@ export interface SupervisorOptions {
   /** Worker processes to keep running. */
   workers: number;
   /** How workers load the project (each loads settings and graphs itself, so a reload reads fresh files). */
-  worker: Pick<WorkerOptions, "load" | "debug" | "exposeErrors" | "drainIdleMs">;
+  worker: Pick<WorkerOptions, "load" | "debug" | "exposeErrors" | "drainIdleMs" | "keepAliveTimeoutMs">;
   /** The concrete port every worker listens on (see ports.ts). */
   port: number;
   /** Drain deadline for each retiring worker on shutdown and reload. */
@@ -29,6 +29,11 @@ export interface SupervisorOptions {
   restart?: RestartPolicy;
   /** Keep a warm standby worker (dev): reloads then skip process start-up and framework loading. */
   standby?: boolean;
+  /**
+   * A worker replaced by a reload or recycling passes requests that still reach it on to its replacement
+   * instead of closing its idle keep-alive sockets early (dev: see server/handover.ts).
+   */
+  handover?: boolean;
   /** Take the worker count, drain deadline and limits from what the workers load (serve: SIGHUP re-reads them). */
   followSettings?: boolean;
   /**
@@ -212,13 +217,14 @@ export class Supervisor {
       }
       const retiring = old[i];
       // Done only once the old worker stopped taking connections: after "reloaded", new code answers.
-      if (retiring) await this.retire(retiring);
+      if (retiring) await this.retire(retiring, i < this.workerCount);
     }
     this.prepareStandby();
     return { ok: true, ms: performance.now() - started };
   }
 
-  private retire(m: Managed): Promise<void> {
+  /** Drains a worker; `replaced`: a new worker serves in its place already (a handover, where enabled). */
+  private retire(m: Managed, replaced = false): Promise<void> {
     if (m.drainStarted) return m.drainStarted;
     if (m.worker.isDead()) return Promise.resolve();
     const wasStandby = m.phase === "standby";
@@ -236,7 +242,7 @@ export class Supervisor {
       m.onDraining = done;
       m.worker.once("exit", done);
     });
-    const message: PrimaryMessage = { type: "kaygraph:drain", deadlineMs: this.shutdownTimeoutMs };
+    const message: PrimaryMessage = { type: "kaygraph:drain", deadlineMs: this.shutdownTimeoutMs, ...(replaced && this.options.handover && { handover: true }) };
     if (m.worker.isConnected()) m.worker.send(message);
     else m.worker.process.kill("SIGTERM");
     return m.drainStarted;
@@ -411,7 +417,7 @@ export class Supervisor {
         managed.recycleAfter = Date.now() + 30_000;
         return;
       }
-      await this.retire(managed);
+      await this.retire(managed, true);
     });
   }
 

@@ -16,6 +16,7 @@ import { startServer, type ServerHandle } from "../server/listen.js";
 import { runReporter, startHeartbeat } from "./heartbeat.js";
 import { RunRecordWriter } from "./run-record.js";
 import { resolveWorkers } from "./workers.js";
+import { rehearseLoad } from "./rehearsal.js";
 import { WORKER_ENV, type PrimaryMessage, type WorkerMessage, type WorkerOptions, type WorkerSettings } from "./messages.js";
 
 /** How long a drained worker stays to answer the primary's last connection hand-offs before it exits. */
@@ -31,12 +32,15 @@ async function main(): Promise<void> {
   process.on("SIGHUP", () => undefined);
   let draining = false;
   let handle: ServerHandle | undefined;
-  const drain = (deadlineMs?: number) => {
+  let listenHost = "127.0.0.1";
+  const drain = (deadlineMs?: number, handover = false) => {
     if (draining) return;
     draining = true;
     if (!handle) process.exit(0);
     // Once idle clients are sent away, new requests reach other workers: the primary may call a reload done.
-    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" }), options.drainIdleMs).then(() => {
+    // A handover: what still arrives here goes to the replacement, through the shared port.
+    const target = handover ? { host: listenHost, port: options.port } : undefined;
+    void handle.close(deadlineMs, () => send({ type: "kaygraph:draining" }), options.drainIdleMs, target).then(() => {
       handle?.logger.flush();
       // The primary may have handed us a connection just before it saw our server close; we answer such a
       // hand-off "not accepted" and the primary gives it to another worker — but only while we are alive to
@@ -58,16 +62,22 @@ async function main(): Promise<void> {
       };
       process.on("message", onMessage);
     });
-    await registerTypeScript();
-    // Run threads boot while this standby waits: a reload then only loads the graphs into them.
+    // Run threads boot while this standby waits (first: they take longest): a reload then only loads the
+    // graphs into them.
     if (options.threads) prestartRunThreads(options.threads);
-    // Only now may the primary hand us a project: before this, its message could arrive unheard.
+    // The order is listened for: the primary may hand us a project now. One that comes before the standby is
+    // warm waits for it: a warm load beats an early cold one.
     send({ type: "kaygraph:standby" });
+    // kaygraph's package entry (what a graph's `import "kaygraph"` gets) through Node's own loader, before
+    // the TypeScript loader's hooks would make each of its modules a round trip to the hooks thread.
+    await import("../index.js");
+    await registerTypeScript();
+    await rehearseLoad();
     const { index, generate } = await order;
     options = { ...options, index, generate, standby: false };
   }
   process.on("message", (message: PrimaryMessage) => {
-    if (message?.type === "kaygraph:drain") drain(message.deadlineMs);
+    if (message?.type === "kaygraph:drain") drain(message.deadlineMs, message.handover);
     // The primary collects every ready worker's metrics for /metrics.
     if (message?.type === "kaygraph:metrics-collect" && handle) {
       void handle.metrics.registry.getMetricsAsJSON().then((metrics) => send({ type: "kaygraph:metrics-json", id: message.id, metrics }));
@@ -83,7 +93,8 @@ async function main(): Promise<void> {
     // Run starts feed the primary's watchdog (which names the run of a worker it kills).
     const record = config.server.workerTimeout > 0 && options.runFile !== undefined ? openRunRecord(options.runFile) : undefined;
     const observers = record ? [runReporter(record)] : [];
-    handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false });
+    handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false, ...(options.keepAliveTimeoutMs !== undefined && { keepAliveTimeoutMs: options.keepAliveTimeoutMs }) });
+    listenHost = config.server.host;
     loaded = { config, registry };
     watchForCrashes(handle);
   } catch (error) {

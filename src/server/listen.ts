@@ -25,6 +25,7 @@ import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } fro
 import { StoreHealth, TaskRunner, openWatchedTaskStore, type TaskStore } from "../tasks/index.js";
 import { startWebhookDeliverer } from "../webhooks/index.js";
 import { publicTask } from "./event-flow.js";
+import { handoverListener, type HandoverTarget } from "./handover.js";
 
 /** A listening server. */
 export interface ServerHandle {
@@ -45,8 +46,13 @@ export interface ServerHandle {
    * keep-alive clients have been sent away (new requests then reach other workers). A keep-alive socket is
    * closed by the server once unused for `idleCloseMs` (default 250 ms); a longer wait makes it rarer that a
    * client sends a request just as its idle socket closes.
+   *
+   * With `handover` (a replacement serves the shared port already), no socket is closed early: every request
+   * arriving from now on is passed on to the replacement (see {@link handoverListener}) and answered with
+   * `Connection: close`, idle sockets close at the keep-alive timeout the clients were told, and `onStarted`
+   * runs at once.
    */
-  close(deadlineMs?: number, onStarted?: () => void, idleCloseMs?: number): Promise<void>;
+  close(deadlineMs?: number, onStarted?: () => void, idleCloseMs?: number, handover?: HandoverTarget): Promise<void>;
 }
 
 /** Options of {@link startServer}. */
@@ -70,6 +76,12 @@ export interface StartServerOptions {
   webSockets?: WebSocketHooks;
   /** More run observers, after the metrics (a cluster worker reports run starts to its primary's watchdog). */
   observers?: readonly RunObserver[];
+  /**
+   * How long an unused keep-alive socket stays open; clients are told (`Keep-Alive: timeout=…`) and stop
+   * reusing it before. Default 65 s, longer than common proxies' idle timeout, so a proxy never reuses a
+   * socket we just closed; `dev` uses 5 s, so a replaced worker's idle sockets are gone soon after a reload.
+   */
+  keepAliveTimeoutMs?: number;
 }
 
 /**
@@ -113,15 +125,16 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
     throw error;
   });
   const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, health, guard, runs });
-  const server = http.createServer(app);
+  // During a handover drain, requests go to the replacement instead of the app (see handover.ts).
+  let listener: http.RequestListener = app;
+  const server = http.createServer((req, res) => listener(req, res));
   const tracker = new ConnectionTracker(server);
   // An upgraded socket is no longer HTTP: the WebSocket drain closes it with 1001, not the keep-alive sweep.
   server.on("upgrade", (req: http.IncomingMessage) => tracker.release(req.socket));
   // WebSockets see the client address exactly as `req.ip` does: the app's own compiled trust-proxy function.
   const webSockets = attachWebSockets(server, app.locals.kaygraph, options.webSockets ?? webSocketSecurity(config, guard, app.get("trust proxy fn") as ProxyTrust));
-  // Keep-alive longer than common proxies' idle timeout, so a proxy never reuses a socket we just closed.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 65_000;
+  server.headersTimeout = Math.max(server.keepAliveTimeout + 1_000, 60_000);
   server.listen(config.server.port, config.server.host);
   try {
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error as Error))]);
@@ -153,9 +166,10 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
   state.phase = "ready";
 
   let closing: Promise<void> | undefined;
-  const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined, idleCloseMs = IDLE_CLOSE_MS): Promise<void> => {
+  const close = (deadlineMs = config.server.shutdownTimeout * 1000, onStarted: () => void = () => undefined, idleCloseMs = IDLE_CLOSE_MS, handover?: HandoverTarget): Promise<void> => {
+    if (handover && !closing) listener = handoverListener(handover);
     // HTTP and tasks drain together: unfinished tasks are handed back to the store at the deadline.
-    closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted, idleCloseMs), webSockets.drain(deadlineMs), runner?.stop({ deadlineMs })]).then(async () => {
+    closing ??= Promise.all([drain(server, tracker, state, deadlineMs, onStarted, handover ? { idleCloseMs: server.keepAliveTimeout + 1_000, handover: true } : { idleCloseMs, handover: false }), webSockets.drain(deadlineMs), runner?.stop({ deadlineMs })]).then(async () => {
       await deliverer?.stop();
       await runs.close();
       if (ownStore) await store?.close();
@@ -212,13 +226,17 @@ const ABORT_GRACE_MS = 1_000;
  * close() would also close idle sockets at once, racing clients about to reuse them), responses carry
  * `Connection: close`, and keep-alive sockets unused for a while are closed. `onStarted` runs once no idle
  * socket is left (busy ones close after their response), so new requests reach other workers from then on.
- * At the deadline everything left closes.
+ * At the deadline everything left closes. In a handover, requests are passed on (see handover.ts) and an idle
+ * socket is closed only once its client stopped reusing it: Node closes it at the keep-alive timeout the
+ * client was told; the sweep (`idleCloseMs` past that) catches sockets that never carried a request.
  */
-function drain(server: http.Server, tracker: ConnectionTracker, state: ServerState, deadlineMs: number, onStarted: () => void, idleCloseMs: number): Promise<void> {
+function drain(server: http.Server, tracker: ConnectionTracker, state: ServerState, deadlineMs: number, onStarted: () => void, { idleCloseMs, handover }: { idleCloseMs: number; handover: boolean }): Promise<void> {
   state.phase = "draining";
   tracker.beginDrain();
   const closed = new Promise<void>((resolve) => net.Server.prototype.close.call(server, () => resolve()));
-  let started = false;
+  // A handover passes on what arrives from now on: new requests reach the replacement already.
+  let started = handover;
+  if (handover) setImmediate(onStarted);
   const began = Date.now();
   const sweep = setInterval(() => {
     const idleLeft = tracker.sweep(idleCloseMs);

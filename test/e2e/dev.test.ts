@@ -84,6 +84,29 @@ describe("kaygraph dev", () => {
     expect((await ask(base)).text).toBe("round-7");
   });
 
+  it("keep-alive clients reusing their connections during repeated reloads never see a request fail", async () => {
+    const { dev, base, file } = await devProject();
+    // Keep-alive loops (one connection pool, as one client): some back to back, others idle for varied times, so
+    // requests keep arriving on reused connections at every moment of each handover, idle sockets included.
+    const pauses = [0, 0, 37, 113, 251, 19, 180, 290, 75, 240];
+    const load = steadyLoad(`${base}/api/v1/greet`, {
+      concurrency: 6,
+      init: () => ({ method: "POST", headers: { "content-type": "application/json" }, body: "{}" }),
+      pauseMs: (loop, n) => (loop < 2 ? 0 : (pauses[(n * 7 + loop * 3) % pauses.length] as number)),
+    });
+    await load.waitForOk(20);
+    for (let i = 0; i < 10; i++) {
+      const mark = dev.mark();
+      await writeFile(file, greetGraph(`keep-${i}`));
+      await dev.waitFor(/kaygraph: reloaded in \d+ ms/, 30_000, mark);
+      await load.waitForOk(6);
+      // Right after "reloaded", new code answers, whichever pooled connection the request takes.
+      expect((await ask(base)).text).toBe(`keep-${i}`);
+    }
+    const result = await load.stop();
+    expect(result.errors).toEqual([]);
+  });
+
   it("keeps the last good code on a syntax error, prints file and line, recovers on the next save", async () => {
     const { dev, base, file } = await devProject();
     let mark = dev.mark();

@@ -15,14 +15,21 @@ export interface LoadOptions {
   newConnections?: boolean;
   /** Per-request timeout (default 5 s). */
   timeoutMs?: number;
+  /**
+   * Pause (ms) after the `n`th request of loop `loop`, before the next one (default none): lets a keep-alive
+   * client's sockets sit idle for varied times, as a person's browser or a polling script does.
+   */
+  pauseMs?: (loop: number, n: number) => number;
 }
 
 /** Starts a steady load against `url`; `stop()` ends it and returns what happened. */
 export function steadyLoad(url: string, options: LoadOptions = {}) {
   const result: LoadResult = { ok: 0, failed: 0, errors: [], pids: new Set() };
   let running = true;
-  const loop = async () => {
-    while (running) {
+  const loop = async (_: unknown, index: number) => {
+    for (let n = 0; running; n++) {
+      const pause = options.pauseMs?.(index, n) ?? 0;
+      if (pause > 0) await new Promise((r) => setTimeout(r, pause));
       try {
         const init = options.init?.() ?? {};
         const headers = new Headers(init.headers);

@@ -24,9 +24,12 @@ const port = parentPort;
 if (port === null) throw new Error("thread-entry.js runs as a worker thread of the run pool");
 const { data, taken } = workerData as PoolWorkerData<ThreadData>;
 
-// Graph code's `import … from "kaygraph"` gets the package's thread entry (same exports, no HTTP server
-// modules: see resolve-hook.ts). Built files only: from the sources the graphs' "kaygraph" is dist anyway.
-if (import.meta.url.endsWith(".js")) {
+/**
+ * Graph code's `import … from "kaygraph"` gets the package's thread entry (same exports, no HTTP server
+ * modules: see resolve-hook.ts). Built files only: from the sources the graphs' "kaygraph" is dist anyway.
+ */
+function registerResolveHook(): void {
+  if (!import.meta.url.endsWith(".js")) return;
   const hookData: ResolveHookData = { index: new URL("../../index.js", import.meta.url).href, threadIndex: new URL("../../thread-index.js", import.meta.url).href };
   register(new URL("./resolve-hook.js", import.meta.url), { data: hookData });
 }
@@ -124,7 +127,7 @@ let loadError = "";
 let loadOrdered!: (data: ThreadData) => void;
 // A deferred thread's order may come while it still warms up: it is kept until then.
 const ordered = new Promise<ThreadData>((resolve) => (loadOrdered = resolve));
-const loading = (data.deferred ? Promise.all([warmUp(), ordered]).then(([, what]) => what) : Promise.resolve(data)).then(load);
+const loading = (data.deferred ? Promise.all([warmUp(), ordered]).then(([, what]) => what) : warmUp().then(() => data)).then(load);
 
 function load(what: ThreadData): Promise<void> {
   if (what.env !== undefined) replaceEnv(what.env);
@@ -148,14 +151,17 @@ function replaceEnv(env: Record<string, string | undefined>): void {
 }
 
 /**
- * A thread started ahead of its project loads what every project's graphs load — the TypeScript loader and
- * kaygraph itself (the module a graph's `import "kaygraph"` resolves to, when the project uses this copy) — so
- * that loading the graphs later costs only the graphs. A failure here is left for the real load to report.
+ * Before the graphs, a thread loads what every project's graphs load — kaygraph itself (the module a graph's
+ * `import "kaygraph"` resolves to, when the project uses this copy) and the TypeScript loader — so that
+ * loading the graphs (later, in a thread started ahead of its project) costs only the graphs. kaygraph comes
+ * first, through Node's own loader: once loader hooks are registered, every module loaded costs a round trip
+ * to the hooks thread. A failure here is left for the real load to report.
  */
 async function warmUp(): Promise<void> {
-  await registerTypeScript().catch(() => undefined);
   // What a graph's `import "kaygraph"` resolves to in a run thread (see resolve-hook.ts).
   await import("../../thread-index.js").catch(() => undefined);
+  registerResolveHook();
+  await registerTypeScript().catch(() => undefined);
 }
 
 port.on("message", (received: ToThread | PoolBatch) => {
