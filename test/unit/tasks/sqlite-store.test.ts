@@ -31,12 +31,18 @@ describeTaskStore("sqlite", async (): Promise<Backend> => {
   };
 });
 
+/** A store on a fresh file, closed and removed when the test finishes. */
+async function storeForThisTest(prefix: string): Promise<SqliteTaskStore> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file: path.join(dir, "kg.db") });
+  onTestFinished(() => store.close());
+  return store;
+}
+
 describe("sqlite: fenced writes", () => {
   it("events and checkpoints during a run read no task row (one fencing UPDATE); a transition reads the whole row", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-tasks-fence-"));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file: path.join(dir, "kg.db") });
-    onTestFinished(() => store.close());
+    const store = await storeForThisTest("kaygraph-tasks-fence-");
     await store.submit({ graph: "g", version: 1, input: { big: "x".repeat(1000) } });
     const lease = await store.claim({ leaseMs: 5000 });
     expect(lease).toBeDefined();
@@ -56,10 +62,7 @@ describe("sqlite: fenced writes", () => {
 
 describe("sqlite: event seqs of a lease", () => {
   it("stay contiguous after a write of the lease fails (the next writes read the seq from the row)", async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-tasks-seq-"));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
-    const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file: path.join(dir, "kg.db") });
-    onTestFinished(() => store.close());
+    const store = await storeForThisTest("kaygraph-tasks-seq-");
     const { task } = await store.submit({ graph: "g", version: 1, input: {} });
     const lease = (await store.claim({ leaseMs: 5000 }))!;
     const event = (chunk: unknown): TaskEventInput => ({ type: "data", ts: 1, node: "n", chunk }) as TaskEventInput;
