@@ -35,6 +35,8 @@ export class Doorbell {
   private listening: Promise<void> | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly queued = new Set<string>();
+  /** Rings for this process's listeners only (see {@link ring}'s `here`). */
+  private readonly queuedHere = new Set<string>();
   private flushScheduled = false;
   /** The flush in progress, so close() lets the last rings go out. */
   private sending: Promise<void> | undefined;
@@ -59,10 +61,13 @@ export class Doorbell {
     };
   }
 
-  /** Notifies every process (this one included) on the next tick; rings in one tick are coalesced. */
-  ring(kind: "task" | "cancel" | "event" | "webhook", id = ""): void {
+  /**
+   * Notifies every process (this one included) on the next tick; rings in one tick are coalesced. `here`:
+   * only this process's listeners hear it (no datagram), for a change this process will act on itself.
+   */
+  ring(kind: "task" | "cancel" | "event" | "webhook", id = "", options: { here?: boolean } = {}): void {
     if (this.closed) return;
-    this.queued.add(`${kind}:${id}`);
+    (options.here === true ? this.queuedHere : this.queued).add(`${kind}:${id}`);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => void this.flush());
@@ -70,8 +75,11 @@ export class Doorbell {
 
   private flush(): Promise<void> {
     const lines = [...this.queued];
+    const here = [...this.queuedHere].filter((line) => !this.queued.has(line));
     this.queued.clear();
+    this.queuedHere.clear();
     this.flushScheduled = false;
+    for (const line of here) this.dispatch(line);
     if (lines.length === 0) return this.sending ?? Promise.resolve();
     for (const line of lines) this.dispatch(line);
     // Sends stay in order and close() can wait for the last one.
@@ -84,7 +92,7 @@ export class Doorbell {
 
   /** Sends what is still queued, stops listening and removes this process's registration. */
   async close(): Promise<void> {
-    if (this.queued.size > 0) await this.flush();
+    if (this.queued.size + this.queuedHere.size > 0) await this.flush();
     await this.sending;
     this.closed = true;
     clearInterval(this.heartbeat);

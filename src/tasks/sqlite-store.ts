@@ -73,6 +73,12 @@ export class SqliteTaskStore implements TaskStore {
   private readonly onError: (error: unknown) => void;
   /** Bumped by every "task" ring, so a claim never sleeps through one that arrived while it was looking. */
   private taskRings = 0;
+  /**
+   * Tasks this process's own claimer will take without help: its free slots while it waits for a ring (0 when
+   * it is not waiting). A submit made here while there is room rings only this process, so the other
+   * processes do not all wake and race for a task this one claims anyway (see {@link ringTask}).
+   */
+  private claimRoom = 0;
   private readonly offTaskRing: () => void;
   /** Live subscriptions, ended by close(). */
   private readonly feeds = new Set<EventFeed>();
@@ -157,7 +163,7 @@ export class SqliteTaskStore implements TaskStore {
       }
       return { task: rowToRecord(row), replayed: false };
     });
-    if (!result.replayed && result.task.status === "pending") this.bell.ring("task");
+    if (!result.replayed && result.task.status === "pending") this.ringTask();
     this.ringWebhooks();
     return result;
   }
@@ -227,7 +233,7 @@ export class SqliteTaskStore implements TaskStore {
       }
       return { task: rowToRecord(this.sql.task(id) as TaskRow), replayed: false };
     });
-    if (result !== undefined && !result.replayed) this.bell.ring("task");
+    if (result !== undefined && !result.replayed) this.ringTask();
     return result;
   }
 
@@ -282,7 +288,7 @@ export class SqliteTaskStore implements TaskStore {
         continue; // another process won those tasks; look again
       }
       const waitMs = next === null ? this.pollMs : Math.min(this.pollMs, next - now);
-      if (this.taskRings === seen) await this.waitForRing(waitMs, signal);
+      if (this.taskRings === seen) await this.waitForRing(waitMs, signal, max);
     }
     return [];
   }
@@ -511,9 +517,24 @@ export class SqliteTaskStore implements TaskStore {
     return outcome;
   }
 
-  private waitForRing(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * A new pending task (submitted or resumed here): if this process's claimer waits with room, only it is
+   * rung; it claims every task pending once it wakes, and takes those committed after its claim on its next
+   * one (it still had room for them). Otherwise every process is rung, as for any other change.
+   */
+  private ringTask(): void {
+    if (this.claimRoom > 0) {
+      this.claimRoom--;
+      this.bell.ring("task", "", { here: true });
+    } else this.bell.ring("task");
+  }
+
+  /** Waits for a "task" ring or `ms`; `room`: the claim's free slots meanwhile (see {@link claimRoom}). */
+  private waitForRing(ms: number, signal: AbortSignal | undefined, room: number): Promise<void> {
+    this.claimRoom = room;
     return new Promise((resolve) => {
       const done = (): void => {
+        this.claimRoom = 0;
         clearTimeout(timer);
         off();
         signal?.removeEventListener("abort", done);

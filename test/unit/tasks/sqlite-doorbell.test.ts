@@ -1,9 +1,14 @@
-/** The embedded store's doorbell registry: dead processes' registrations are pruned, live ones kept. */
+/**
+ * The embedded store's doorbell: dead processes' registrations are pruned, live ones kept; a ring for this
+ * process only sends no datagram.
+ */
 import Database from "better-sqlite3";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { expect, it, onTestFinished } from "vitest";
+import { Doorbell } from "../../../src/tasks/doorbell.js";
+import { openTaskDatabase, Statements } from "../../../src/tasks/sqlite-schema.js";
 import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
 import { TEST_SETTINGS, until } from "./helpers.js";
 
@@ -28,4 +33,40 @@ it("prunes doorbell registrations of dead processes and registers live stores", 
   await until(() => ports().length === 2 && ports().every((r) => r.pid === process.pid));
   await other.close();
   expect(ports()).toHaveLength(1);
+});
+
+it("a ring for this process only reaches its own listeners; other processes hear the rings sent with it", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-bell-"));
+  const file = path.join(dir, "kaygraph.db");
+  // Two doorbells on one file, each with its own connection and port, as two processes have.
+  const errors: unknown[] = [];
+  const [dbA, dbB] = [openTaskDatabase(file), openTaskDatabase(file)];
+  const [a, b] = [new Doorbell(new Statements(dbA), (e) => errors.push(e)), new Doorbell(new Statements(dbB), (e) => errors.push(e))];
+  onTestFinished(async () => {
+    await a.close();
+    await b.close();
+    dbA.close();
+    dbB.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const heardA: string[] = [];
+  const heardB: string[] = [];
+  a.on("task", () => heardA.push("task"));
+  b.on("task", () => heardB.push("task"));
+  b.on("event", (id) => heardB.push(`event:${id}`));
+  await Promise.all([a.ready(), b.ready()]);
+  a.ring("task", "", { here: true });
+  a.ring("event", "t1");
+  // Datagrams on loopback arrive in order: once B hears the event, it would have heard a task ring sent with it.
+  await until(() => heardB.includes("event:t1"));
+  expect(heardA).toEqual(["task"]);
+  expect(heardB).toEqual(["event:t1"]);
+  // The same line rung both ways in one turn goes out: a ring for everyone is never narrowed.
+  a.ring("task", "", { here: true });
+  a.ring("task");
+  a.ring("event", "t2");
+  await until(() => heardB.includes("event:t2"));
+  expect(heardB).toEqual(["event:t1", "task", "event:t2"]);
+  expect(heardA).toEqual(["task", "task"]);
+  expect(errors).toEqual([]);
 });
