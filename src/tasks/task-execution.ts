@@ -101,9 +101,10 @@ export class TaskExecution {
       const ending = await this.attempt();
       this.closed = true;
       stopTimers();
-      // A held start checkpoint no later one replaced is written before the ending (which would fence it).
+      // A held start checkpoint no later one replaced is written before the ending (which would fence it). If the
+      // lease is gone meanwhile, the ending's transition is refused too and says how the task ended.
       const lost = ending.kind === "stopped" && ending.reason.code === "LEASE_LOST";
-      if (!lost && !isInterrupt(ending) && !(await this.writeHeldStart())) return;
+      if (!lost && !isInterrupt(ending)) await this.writeHeldStart();
       if (lost) {
         await this.settle(ending);
       } else if (!this.flushing && this.buffer.length <= APPEND_BATCH) {
@@ -187,17 +188,15 @@ export class TaskExecution {
     return !this.checkpointed && this.lease.task.checkpoint === null && this.lease.task.resumes === 0 && checkpoint.step === 0;
   }
 
-  /** Writes the held start checkpoint, if any; false when the lease is gone (the ending would be refused too). */
-  private async writeHeldStart(): Promise<boolean> {
+  /** Writes the held start checkpoint, if any (not stored when the lease is gone). */
+  private async writeHeldStart(): Promise<void> {
     const held = this.heldStart;
     this.heldStart = undefined;
-    if (held === undefined) return true;
+    if (held === undefined) return;
     try {
       await this.storeCheckpoint(held);
-      return true;
     } catch (error) {
-      if (error instanceof AttemptStopped) return false;
-      throw error;
+      if (!(error instanceof AttemptStopped)) throw error;
     }
   }
 

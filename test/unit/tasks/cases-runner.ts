@@ -182,6 +182,28 @@ export function runnerCases(fresh: Fresh): void {
     expect(events.map((e) => e.type)).toEqual(["node_start", "node_end", "result"]);
   });
 
+  it("a fresh task cancelled in its first node ends cancelled, its held start checkpoint refused", async () => {
+    const store = await (await fresh()).open();
+    const start = { next_node: "a", step: 0, shared: { n: 1 }, params: {}, resume: [] };
+    let started!: () => void;
+    const inNode = new Promise<void>((resolve) => (started = resolve));
+    const task = await submit(store, {});
+    const runner = startRunner(store, {
+      execute: async (_task, { checkpoint, signal }) => {
+        await checkpoint(start);
+        started();
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        return "late";
+      },
+    });
+    await inNode;
+    await store.cancel(task.id);
+    expect(await settled(store, task.id)).toMatchObject({ status: "cancelled", error: { error_code: "CANCELLED" } });
+    await until(() => runner.running === 0);
+    expect(await store.state(task.id)).toBeNull();
+    checkEventLog(await store.events(task.id));
+  });
+
   it("fails a task that exceeds its timeout with TIMEOUT", async () => {
     const store = await (await fresh()).open();
     const task = await submit(store, { hang: true }, { timeoutMs: 150 });
