@@ -3,7 +3,8 @@
 //                    with `checkpoint: false`, measured side by side in rounds (median of the rounds).
 //   resume latency   a task interrupted in its 2nd node: store.resume → that node running again (p50/p99),
 //                    with a runner claiming as `kaygraph serve` does.
-//   node bench/checkpoints.mjs [--tasks 1000] [--rounds 3] [--resumes 200] [--concurrency 32]
+//   node bench/checkpoints.mjs [--tasks 1000] [--rounds 3] [--resumes 200] [--concurrency 32] [--warmup 300]
+//   --warmup: tasks of one untimed round of each kind first, so neither kind's first timed round pays for the JIT.
 import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -17,6 +18,7 @@ const TASKS = numberFlag(args, "tasks", 1000);
 const ROUNDS = numberFlag(args, "rounds", 3);
 const RESUMES = numberFlag(args, "resumes", 200);
 const CONCURRENCY = numberFlag(args, "concurrency", 32);
+const WARMUP = numberFlag(args, "warmup", 300);
 
 class Step extends Node {
   post(shared) {
@@ -67,10 +69,10 @@ function openStore(dir, name) {
 /** CPU µs of this process (every thread) per task, by graph name: less sensitive to a busy machine than tasks/s. */
 const cpuPerTask = new Map([["plain", []], ["durable", []]]);
 
-async function throughput(dir, graph, round) {
+async function throughput(dir, graph, round, tasks = TASKS, timed = true) {
   const store = openStore(dir, `${graph.name}-${round}`);
   const graphs = new Map([[graph.name, graph]]);
-  for (let i = 0; i < TASKS; i++) await store.submit({ graph: graph.name, version: 1, input: { text: `t${i}` } });
+  for (let i = 0; i < tasks; i++) await store.submit({ graph: graph.name, version: 1, input: { text: `t${i}` } });
   let done = 0;
   let finished;
   const all = new Promise((resolve) => (finished = resolve));
@@ -80,7 +82,7 @@ async function throughput(dir, graph, round) {
     leaseMs: 30_000,
     execute: async (task, ctx) => {
       const output = await run(task, ctx);
-      if (++done === TASKS) finished();
+      if (++done === tasks) finished();
       return output;
     },
   });
@@ -90,10 +92,10 @@ async function throughput(dir, graph, round) {
   await all;
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
-  cpuPerTask.get(graph.name).push((used.user + used.system) / TASKS);
+  if (timed) cpuPerTask.get(graph.name).push((used.user + used.system) / tasks);
   await runner.stop({ deadlineMs: 5_000 });
   await store.close();
-  return TASKS / seconds;
+  return tasks / seconds;
 }
 
 async function resumeLatency(dir) {
@@ -140,13 +142,17 @@ const dir = mkdtempSync(path.join(os.tmpdir(), "kaygraph-bench-cp-"));
 try {
   const withCp = [];
   const without = [];
+  if (WARMUP > 0) {
+    await throughput(dir, loaded("plain", { checkpoint: false }), "warmup", WARMUP, false);
+    await throughput(dir, loaded("durable", {}), "warmup", WARMUP, false);
+  }
   for (let round = 0; round < ROUNDS; round++) {
     without.push(await throughput(dir, loaded("plain", { checkpoint: false }), round));
     withCp.push(await throughput(dir, loaded("durable", {}), round));
   }
   const a = median(without);
   const b = median(withCp);
-  console.log(`checkpoint bench — ${machineLine()}; ${TASKS} tasks of a 10-node graph per round, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds`);
+  console.log(`checkpoint bench — ${machineLine()}; ${TASKS} tasks of a 10-node graph per round, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds${WARMUP > 0 ? ` after an untimed round of ${WARMUP} tasks of each` : ""}`);
   const cpuA = median(cpuPerTask.get("plain"));
   const cpuB = median(cpuPerTask.get("durable"));
   printTable(["10-node graph tasks", "tasks/s", "CPU µs/task"], [

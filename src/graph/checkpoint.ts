@@ -129,13 +129,24 @@ export function checkpointText(checkpoint: Checkpoint): string {
  * findNonJson({ a: [1, new Date()] }, "shared"); // ["shared.a[1]", "is a Date"]
  */
 export function findNonJson(value: unknown, path: string): [string, string] | undefined {
-  const found = walk(value, new Set());
+  return spell(walk(value, new Set(), 0), path);
+}
+
+/** `found`'s path spelled out from `path`: only for a value that fails (the walk itself builds no strings). */
+function spell(found: Found | undefined, path: string): [string, string] | undefined {
   if (found === undefined) return undefined;
-  // The path is only spelled out for a value that fails: the walk itself builds no strings.
   let at = path;
   for (let i = found.steps.length - 1; i >= 0; i--) at += found.steps[i] as string;
   return [at, found.problem];
 }
+
+/**
+ * Depth past which a walk without a `seen` set gives up and starts again with one. It runs only on values
+ * `JSON.stringify` took, which have no cycle through plain objects and arrays; this bounds the one case left (an
+ * object whose own `toJSON` hid a cycle from `JSON.stringify`).
+ */
+const UNSEEN_DEPTH = 512;
+const TOO_DEEP = Symbol("too deep");
 
 /** What {@link walk} found: the problem, and the path's steps from the value up (`.key`, `[0]`), innermost first. */
 interface Found {
@@ -145,7 +156,8 @@ interface Found {
 
 const found = (problem: string): Found => ({ problem, steps: [] });
 
-function walk(value: unknown, seen: Set<object>): Found | undefined {
+/** The first problem under `value`; `seen`: the objects on the path (undefined: no cycle can occur, count depth). */
+function walk(value: unknown, seen: Set<object> | undefined, depth: number): Found | undefined {
   switch (typeof value) {
     case "string":
     case "boolean":
@@ -163,12 +175,16 @@ function walk(value: unknown, seen: Set<object>): Found | undefined {
   }
   if (value === null) return undefined;
   const object = value as object;
-  if (seen.has(object)) return found("is a circular reference");
-  seen.add(object);
+  if (seen === undefined) {
+    if (depth > UNSEEN_DEPTH) throw TOO_DEEP;
+  } else {
+    if (seen.has(object)) return found("is a circular reference");
+    seen.add(object);
+  }
   try {
     if (Array.isArray(object)) {
       for (let i = 0; i < object.length; i++) {
-        const inner = walk(object[i], seen);
+        const inner = walk(object[i], seen, depth + 1);
         if (inner) {
           inner.steps.push(`[${i}]`);
           return inner;
@@ -181,12 +197,13 @@ function walk(value: unknown, seen: Set<object>): Found | undefined {
       const kind = (object as { constructor?: { name?: string } }).constructor?.name || "an object with a prototype";
       return found(`is ${/^[A-Z]/.test(kind) ? `a ${kind}` : kind}${kind === "Date" ? " (store date.toISOString() instead)" : " (a class instance or built-in, which JSON turns into a plain object or string)"}`);
     }
-    const symbol = Object.getOwnPropertySymbols(object).find((key) => Object.prototype.propertyIsEnumerable.call(object, key));
+    const symbols = Object.getOwnPropertySymbols(object);
+    const symbol = symbols.length === 0 ? undefined : symbols.find((key) => Object.prototype.propertyIsEnumerable.call(object, key));
     if (symbol !== undefined) return { problem: "is under a symbol key, which JSON drops (use a string key)", steps: [`[${String(symbol)}]`] };
     for (const key in object) {
       const child = (object as Record<string, unknown>)[key];
       if (child === undefined) continue;
-      const inner = walk(child, seen);
+      const inner = walk(child, seen, depth + 1);
       if (inner) {
         inner.steps.push(/^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`);
         return inner;
@@ -194,7 +211,7 @@ function walk(value: unknown, seen: Set<object>): Found | undefined {
     }
     return undefined;
   } finally {
-    seen.delete(object);
+    seen?.delete(object);
   }
 }
 
@@ -206,9 +223,23 @@ function walk(value: unknown, seen: Set<object>): Found | undefined {
  * const text = checkpointJson(shared, "shared");
  */
 export function checkpointJson(value: unknown, path: string): string {
-  const found = findNonJson(value, path);
-  if (found) throw new CheckpointError(found[0], found[1]);
-  return JSON.stringify(value ?? null);
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value ?? null) as string | undefined;
+  } catch {
+    // A cycle, a BigInt, a throwing toJSON: the walk below names the key.
+  }
+  // A value JSON.stringify took has no cycle (but behind a toJSON): the walk needs no set of seen objects.
+  let found: Found | undefined;
+  try {
+    found = walk(value, text === undefined ? new Set() : undefined, 0);
+  } catch (error) {
+    if (error !== TOO_DEEP) throw error;
+    found = walk(value, new Set(), 0);
+  }
+  const problem = spell(found, path);
+  if (problem) throw new CheckpointError(problem[0], problem[1]);
+  return text as string;
 }
 
 /**

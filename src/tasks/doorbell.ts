@@ -180,9 +180,12 @@ export class Doorbell {
   private dispatch(line: string): void {
     const kind = line.slice(0, line.indexOf(":"));
     const id = line.slice(kind.length + 1);
-    for (const listener of [...(this.listeners.get(line) ?? [])]) listener(id);
+    // Copies of the sets (a listener may remove itself), made only when someone listens.
+    const exact = this.listeners.get(line);
+    if (exact !== undefined) for (const listener of [...exact]) listener(id);
     // "task" has no id; cancel/event listeners registered without id hear every task.
-    if (id) for (const listener of [...(this.listeners.get(`${kind}:`) ?? [])]) listener(id);
+    const any = id ? this.listeners.get(`${kind}:`) : undefined;
+    if (any !== undefined) for (const listener of [...any]) listener(id);
   }
 }
 

@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { Errors, KaygraphError } from "../errors.js";
 import type { ClaimedTask, TaskRecord, TaskStatus } from "./types.js";
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS kg_tasks (
@@ -159,6 +159,26 @@ DROP TABLE kg_task_events;
 ALTER TABLE kg_task_events_4 RENAME TO kg_task_events;
 `;
 
+/**
+ * Version 5: events in a rowid table, in the order they are written, found by a unique index on (task_pos, seq).
+ * Keyed by (task_pos, seq) the events of the tasks running together went to a leaf page per task or two, so a
+ * group commit of a few events per task (a durable run writes its events with each node's checkpoint) rewrote
+ * one page per task: 14.3 of a commit's 18.9 WAL frames for 32 ten-node durable tasks. Appended by rowid they
+ * fill the table's last pages and the index's small entries a few more: 7.2 frames (11.9 per commit in all).
+ */
+const DDL_5 = `
+CREATE TABLE kg_task_events_5 (
+  id INTEGER PRIMARY KEY,
+  task_pos INTEGER NOT NULL REFERENCES kg_tasks (pos) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+INSERT INTO kg_task_events_5 (task_pos, seq, body) SELECT task_pos, seq, body FROM kg_task_events ORDER BY task_pos, seq;
+DROP TABLE kg_task_events;
+ALTER TABLE kg_task_events_5 RENAME TO kg_task_events;
+CREATE UNIQUE INDEX kg_task_events_seq ON kg_task_events (task_pos, seq);
+`;
+
 function migrate(db: Database.Database): void {
   // IMMEDIATE: several processes may start at once on a fresh file; one creates, the others see it done.
   db.transaction(() => {
@@ -168,6 +188,7 @@ function migrate(db: Database.Database): void {
     if (version < 2) db.exec(DDL_2);
     if (version < 3) migrate3(db);
     if (version < 4) db.exec(DDL_4);
+    if (version < 5) db.exec(DDL_5);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

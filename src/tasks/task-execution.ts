@@ -63,6 +63,9 @@ export interface ExecutionSettings {
 
 type Ending = { kind: "ok"; value: unknown } | { kind: "error"; error: unknown } | { kind: "stopped"; reason: AttemptStopped };
 
+/** An ending by `interrupt()`: the store's interrupt transition writes the run's checkpoint itself. */
+const isInterrupt = (ending: Ending): boolean => ending.kind === "error" && (ending.error as { code?: unknown } | null)?.code === "INTERRUPTED";
+
 /** One running attempt; `done` settles (never rejects) once the task is handed over to the store. */
 export class TaskExecution {
   readonly done: Promise<void>;
@@ -71,8 +74,10 @@ export class TaskExecution {
   private flushing: Promise<void> | undefined;
   private flushScheduled = false;
   private closed = false;
-  /** The start checkpoint's write while it is under way (see {@link checkpoint}); never rejects. */
-  private startWrite: Promise<void> | undefined;
+  /** A fresh task's start checkpoint, not written yet (see {@link checkpoint}); undefined once superseded. */
+  private heldStart: Checkpoint | undefined;
+  /** True once the run took a checkpoint: only its first can be the start checkpoint. */
+  private checkpointed = false;
 
   constructor(
     private readonly lease: Lease,
@@ -96,9 +101,11 @@ export class TaskExecution {
       const ending = await this.attempt();
       this.closed = true;
       stopTimers();
-      // The ending goes after the start checkpoint (it would fence that write, not the other way round).
-      await this.startWrite;
-      if (ending.kind === "stopped" && ending.reason.code === "LEASE_LOST") {
+      // A held start checkpoint no later one replaced is written before the ending (which would fence it). If the
+      // lease is gone meanwhile, the ending's transition is refused too and says how the task ended.
+      const lost = ending.kind === "stopped" && ending.reason.code === "LEASE_LOST";
+      if (!lost && !isInterrupt(ending)) await this.writeHeldStart();
+      if (lost) {
         await this.settle(ending);
       } else if (!this.flushing && this.buffer.length <= APPEND_BATCH) {
         // The last events and the ending without waiting in between: the store applies one lease's writes in
@@ -162,22 +169,35 @@ export class TaskExecution {
   }
 
   private checkpoint(checkpoint: Checkpoint): Promise<void> {
-    if (!this.isStartCheckpoint(checkpoint)) return this.storeCheckpoint(checkpoint);
+    const start = this.isStartCheckpoint(checkpoint);
+    this.checkpointed = true;
+    // Superseded: the start checkpoint is never written once a later one is.
+    this.heldStart = undefined;
+    if (!start) return this.storeCheckpoint(checkpoint);
     // The start checkpoint of a fresh task (no node has run, none stored before) records nothing a crash could
     // lose: without it a recovered attempt starts from the beginning just the same. So the run does not wait
-    // for its write (one store round trip less per task); the write still goes out now, ahead of every later
-    // write of this lease, and the attempt's ending waits for it. If it fails, the attempt stops as lost.
-    this.startWrite = this.storeCheckpoint(checkpoint).catch((error: unknown) => {
-      if (error instanceof AttemptStopped) return;
-      this.settings.onError(error);
-      this.stop(new AttemptStopped("LEASE_LOST", `The task's start checkpoint could not be stored (${messageOf(error)}).`));
-    });
+    // for it, and it is not even written unless the attempt ends before taking another one (then it is written
+    // before the ending, so the task's state shows it); usually the first node's checkpoint replaces it and
+    // carries its events: one store write less per task. Until then the run's events go out as they come.
+    this.heldStart = checkpoint;
     return Promise.resolve();
   }
 
   /** Before any node ran: a fresh task's first checkpoint at step 0. */
   private isStartCheckpoint(checkpoint: Checkpoint): boolean {
-    return this.startWrite === undefined && this.lease.task.checkpoint === null && this.lease.task.resumes === 0 && checkpoint.step === 0;
+    return !this.checkpointed && this.lease.task.checkpoint === null && this.lease.task.resumes === 0 && checkpoint.step === 0;
+  }
+
+  /** Writes the held start checkpoint, if any (not stored when the lease is gone). */
+  private async writeHeldStart(): Promise<void> {
+    const held = this.heldStart;
+    this.heldStart = undefined;
+    if (held === undefined) return;
+    try {
+      await this.storeCheckpoint(held);
+    } catch (error) {
+      if (!(error instanceof AttemptStopped)) throw error;
+    }
   }
 
   private async storeCheckpoint(checkpoint: Checkpoint): Promise<void> {

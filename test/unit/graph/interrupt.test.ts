@@ -3,7 +3,7 @@ import {
   BatchNode, CheckpointError, Graph, GraphInterrupt, Node, ParallelBatchGraph, findNonJson, nodeKeys,
   type Checkpoint, type RunEvent,
 } from "../../../src/index.js";
-import { checkpointFromText, checkpointHead, checkpointText } from "../../../src/graph/checkpoint.js";
+import { checkpointFromText, checkpointHead, checkpointJson, checkpointText } from "../../../src/graph/checkpoint.js";
 import { collectEvents } from "./helpers.js";
 
 interface Shared {
@@ -331,6 +331,31 @@ describe("findNonJson", () => {
     expect(findNonJson({ a: same, b: same }, "shared")).toBeUndefined();
     expect(findNonJson(Object.create(null) as object, "shared")).toBeUndefined();
     expect(findNonJson({ meta: { [Symbol("cache")]: 1 } }, "shared")).toEqual(["shared.meta[Symbol(cache)]", expect.stringContaining("symbol key")]);
+  });
+});
+
+describe("checkpointJson", () => {
+  it("gives JSON.stringify's text, and names the key of a value that does not round-trip as findNonJson does", () => {
+    const store = { a: [1, "s", null], b: { c: true, d: undefined }, same: { x: 1 } };
+    expect(checkpointJson({ ...store, again: store.same }, "shared")).toBe(JSON.stringify({ ...store, again: store.same }));
+    const loop: Record<string, unknown> = {};
+    loop.self = loop;
+    expect(() => checkpointJson({ loop }, "shared")).toThrow(new CheckpointError("shared.loop.self", "is a circular reference"));
+    expect(() => checkpointJson({ when: new Date(0) }, "shared")).toThrow(CheckpointError);
+    expect(() => checkpointJson({ n: 1n }, "shared")).toThrow(/shared\.n/);
+  });
+
+  it("finds a cycle that a toJSON hid from JSON.stringify, and takes a deep acyclic store", () => {
+    // JSON.stringify takes this object (its toJSON answers for it), yet it does not round-trip; the cycle comes
+    // before the toJSON key, so the walk meets the cycle first.
+    const hidden: Record<string, unknown> = {};
+    hidden.self = hidden;
+    hidden.toJSON = () => "x";
+    expect(JSON.stringify(hidden)).toBe('"x"');
+    expect(() => checkpointJson({ hidden }, "shared")).toThrow(new CheckpointError("shared.hidden.self", "is a circular reference"));
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 2000; i++) deep = [deep];
+    expect(checkpointJson(deep, "shared")).toBe(JSON.stringify(deep));
   });
 });
 

@@ -147,6 +147,63 @@ export function runnerCases(fresh: Fresh): void {
     expect(await store.state(task.id)).toEqual(start);
   });
 
+  it("does not write a fresh task's start checkpoint that a later one replaced; the events of both go with the later one", async () => {
+    const store = await (await fresh()).open();
+    const written: number[] = [];
+    const counted = new Proxy(store, {
+      get: (target, key) => {
+        if (key === "checkpoint") {
+          return (...args: Parameters<TaskStore["checkpoint"]>) => {
+            written.push(args[1].step);
+            return target.checkpoint(...args);
+          };
+        }
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const start = { next_node: "a", step: 0, shared: { n: 1 }, params: {}, resume: [] };
+    const next = { next_node: "b", step: 1, shared: { n: 2 }, params: {}, resume: [] };
+    const task = await submit(store, {});
+    startRunner(counted, {
+      execute: async (_task, { checkpoint, emit }) => {
+        emit({ type: "node_start", seq: 1, ts: Date.now(), node: "a" });
+        await checkpoint(start);
+        emit({ type: "node_end", seq: 2, ts: Date.now(), node: "a", action: "default", duration_ms: 0 });
+        await checkpoint(next);
+        return "done";
+      },
+    });
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", result: "done" });
+    expect(written).toEqual([1]);
+    expect(await store.state(task.id)).toEqual(next);
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["node_start", "node_end", "result"]);
+  });
+
+  it("a fresh task cancelled in its first node ends cancelled, its held start checkpoint refused", async () => {
+    const store = await (await fresh()).open();
+    const start = { next_node: "a", step: 0, shared: { n: 1 }, params: {}, resume: [] };
+    let started!: () => void;
+    const inNode = new Promise<void>((resolve) => (started = resolve));
+    const task = await submit(store, {});
+    const runner = startRunner(store, {
+      execute: async (_task, { checkpoint, signal }) => {
+        await checkpoint(start);
+        started();
+        await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        return "late";
+      },
+    });
+    await inNode;
+    await store.cancel(task.id);
+    expect(await settled(store, task.id)).toMatchObject({ status: "cancelled", error: { error_code: "CANCELLED" } });
+    await until(() => runner.running === 0);
+    expect(await store.state(task.id)).toBeNull();
+    checkEventLog(await store.events(task.id));
+  });
+
   it("fails a task that exceeds its timeout with TIMEOUT", async () => {
     const store = await (await fresh()).open();
     const task = await submit(store, { hang: true }, { timeoutMs: 150 });

@@ -53,14 +53,14 @@ function shape(file: string) {
 }
 
 describe("sqlite schema migration", () => {
-  it("a version-2 file without the outbox and the trace/webhook columns gets them, keeps its tasks, and is version 4", async () => {
+  it("a version-2 file without the outbox and the trace/webhook columns gets them, keeps its tasks, and is version 5", async () => {
     const { file, taskId } = await versionTwoFile((db) => {
       db.exec("DROP TABLE kg_webhook_outbox; ALTER TABLE kg_tasks DROP COLUMN trace_context; ALTER TABLE kg_tasks DROP COLUMN webhooks;");
     });
     expect(shape(file)).toMatchObject({ version: 2, outbox: undefined });
     const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
     onTestFinished(() => store.close());
-    expect(shape(file)).toMatchObject({ version: 4, outbox: "kg_webhook_outbox", columns: expect.arrayContaining(["trace_context", "webhooks"]) });
+    expect(shape(file)).toMatchObject({ version: 5, outbox: "kg_webhook_outbox", columns: expect.arrayContaining(["trace_context", "webhooks"]) });
     expect(await store.get(taskId)).toMatchObject({ id: taskId, graph: "g", status: "pending" });
     // The outbox works: a task with an endpoint announces its end there.
     const { task } = await store.submit({ graph: "g", version: 1, input: {}, webhooks: [{ url: "http://127.0.0.1:1/hook", events: ["task.cancelled"] }] });
@@ -88,7 +88,7 @@ describe("sqlite schema migration", () => {
     await store.close();
     const db = new Database(file);
     onTestFinished(() => void db.close());
-    expect(db.pragma("user_version", { simple: true })).toBe(4);
+    expect(db.pragma("user_version", { simple: true })).toBe(5);
     // Deleting a task still deletes its events (the new table's foreign key, as retention relies on).
     db.pragma("foreign_keys = ON");
     const count = () => (db.prepare("SELECT COUNT(*) AS n FROM kg_task_events").get() as { n: number }).n;
@@ -97,11 +97,43 @@ describe("sqlite schema migration", () => {
     expect(count()).toBe(2);
   });
 
+  it("a version-4 file's events (keyed by task pos) move to the rowid table in order; seqs stay unique per task", async () => {
+    const file = await tempFile();
+    const old = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++) ids.push((await old.submit({ graph: "g", version: 1, input: { i } })).task.id);
+    for (let i = 0; i < 2; i++) {
+      const lease = await old.claim({ leaseMs: 10_000, signal: AbortSignal.timeout(5_000) });
+      await old.appendEvents(lease!, [{ type: "node_start", ts: 1, node: "a" }, { type: "node_end", ts: 2, node: "a", action: "default", duration_ms: 1 }]);
+      expect(await old.complete(lease!, { i })).toBe("ok");
+    }
+    await old.close();
+    const db = new Database(file);
+    db.exec(`
+      CREATE TABLE v4_events (task_pos INTEGER NOT NULL REFERENCES kg_tasks (pos) ON DELETE CASCADE, seq INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (task_pos, seq)) WITHOUT ROWID;
+      INSERT INTO v4_events SELECT task_pos, seq, body FROM kg_task_events;
+      DROP TABLE kg_task_events;
+      ALTER TABLE v4_events RENAME TO kg_task_events;
+    `);
+    db.pragma("user_version = 4");
+    db.close();
+    const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
+    onTestFinished(() => store.close());
+    expect(shape(file)).toMatchObject({ version: 5 });
+    for (const id of ids) expect((await store.events(id)).map((e) => [e.seq, e.type])).toEqual([[1, "node_start"], [2, "node_end"], [3, "result"]]);
+    const check = new Database(file);
+    onTestFinished(() => void check.close());
+    // A rowid table now, and a second row with a task's seq is refused as before.
+    expect(check.prepare("SELECT sql FROM sqlite_master WHERE name = 'kg_task_events'").pluck().get()).toContain("id INTEGER PRIMARY KEY");
+    const pos = check.prepare("SELECT pos FROM kg_tasks WHERE id = ?").pluck().get(ids[0]);
+    expect(() => check.prepare("INSERT INTO kg_task_events (task_pos, seq, body) VALUES (?, 1, '{}')").run(pos)).toThrow(/UNIQUE/);
+  });
+
   it("a version-2 file that already has them (added on open before version 3) migrates without error", async () => {
     const { file, taskId } = await versionTwoFile(() => undefined);
     const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
     onTestFinished(() => store.close());
-    expect(shape(file)).toMatchObject({ version: 4, outbox: "kg_webhook_outbox" });
+    expect(shape(file)).toMatchObject({ version: 5, outbox: "kg_webhook_outbox" });
     expect(await store.get(taskId)).toMatchObject({ id: taskId, status: "pending" });
   });
 });
