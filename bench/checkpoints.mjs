@@ -138,33 +138,41 @@ async function resumeLatency(dir) {
   return latencies;
 }
 
-const dir = mkdtempSync(path.join(os.tmpdir(), "kaygraph-bench-cp-"));
-try {
-  const withCp = [];
-  const without = [];
-  if (WARMUP > 0) {
-    await throughput(dir, loaded("plain", { checkpoint: false }), "warmup", WARMUP, false);
-    await throughput(dir, loaded("durable", {}), "warmup", WARMUP, false);
+/**
+ * Both parts: tasks/s and CPU µs per task with and without checkpoints (medians of ROUNDS), the cost as a share
+ * of tasks/s (the budget: ≤ 20 %), and resume latencies in ms.
+ */
+export async function runCheckpointsBench() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "kaygraph-bench-cp-"));
+  try {
+    const withCp = [];
+    const without = [];
+    if (WARMUP > 0) {
+      await throughput(dir, loaded("plain", { checkpoint: false }), "warmup", WARMUP, false);
+      await throughput(dir, loaded("durable", {}), "warmup", WARMUP, false);
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      without.push(await throughput(dir, loaded("plain", { checkpoint: false }), round));
+      withCp.push(await throughput(dir, loaded("durable", {}), round));
+    }
+    const plain = { rate: median(without), cpu: median(cpuPerTask.get("plain")) };
+    const durable = { rate: median(withCp), cpu: median(cpuPerTask.get("durable")) };
+    return { settings: { tasks: TASKS, rounds: ROUNDS, warmup: WARMUP, concurrency: CONCURRENCY }, plain, durable, cost: 1 - durable.rate / plain.rate, latencies: await resumeLatency(dir) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  for (let round = 0; round < ROUNDS; round++) {
-    without.push(await throughput(dir, loaded("plain", { checkpoint: false }), round));
-    withCp.push(await throughput(dir, loaded("durable", {}), round));
-  }
-  const a = median(without);
-  const b = median(withCp);
-  console.log(`checkpoint bench — ${machineLine()}; ${TASKS} tasks of a 10-node graph per round, concurrency ${CONCURRENCY}, median of ${ROUNDS} rounds${WARMUP > 0 ? ` after an untimed round of ${WARMUP} tasks of each` : ""}`);
-  const cpuA = median(cpuPerTask.get("plain"));
-  const cpuB = median(cpuPerTask.get("durable"));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const { settings, plain, durable, cost, latencies } = await runCheckpointsBench();
+  console.log(`checkpoint bench — ${machineLine()}; ${settings.tasks} tasks of a 10-node graph per round, concurrency ${settings.concurrency}, median of ${settings.rounds} rounds${settings.warmup > 0 ? ` after an untimed round of ${settings.warmup} tasks of each` : ""}`);
   printTable(["10-node graph tasks", "tasks/s", "CPU µs/task"], [
-    ["checkpoint: false", fmt(a), fmt(cpuA)],
-    ["checkpoints (default)", fmt(b), fmt(cpuB)],
-    ["cost", `${fmt((1 - b / a) * 100, 1)} % (budget ≤ 20 %)`, `+${fmt((cpuB / cpuA - 1) * 100, 1)} %`],
+    ["checkpoint: false", fmt(plain.rate), fmt(plain.cpu)],
+    ["checkpoints (default)", fmt(durable.rate), fmt(durable.cpu)],
+    ["cost", `${fmt(cost * 100, 1)} % (budget ≤ 20 %)`, `+${fmt((durable.cpu / plain.cpu - 1) * 100, 1)} %`],
   ]);
-  const latencies = await resumeLatency(dir);
   printTable(["resume → node runs again", "ms"], [
     ["p50", fmt(percentile(latencies, 50), 2)],
     ["p99", fmt(percentile(latencies, 99), 2)],
   ]);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
 }

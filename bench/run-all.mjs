@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { fmt, machineLine } from "./lib.mjs";
+import { fmt, machineLine, percentile } from "./lib.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const outAt = process.argv.indexOf("--out");
@@ -17,6 +17,7 @@ const { runEngineBench } = await import("./engine.mjs");
 const { runEnginePeers } = await import("./engine-peers.mjs");
 const { runHttpBench } = await import("./http.mjs");
 const { runTasksBench, tasksTable } = await import("./tasks.mjs");
+const { runCheckpointsBench } = await import("./checkpoints.mjs");
 const { runReloadBench } = await import("./reload.mjs");
 const { runColdStartBench } = await import("./cold-start.mjs");
 const { runMemoryBench } = await import("./memory.mjs");
@@ -48,6 +49,8 @@ log("http…");
 const http = await runHttpBench();
 log("tasks…");
 const tasks = await runTasksBench();
+log("checkpoints…");
+const checkpoints = await runCheckpointsBench();
 log("reload…");
 const reload = await runReloadBench();
 log("cold start…");
@@ -138,6 +141,19 @@ if (sqlite2) {
   budget("tasks: SQLite submit→complete p50 ≤ 5 ms at half load", sqlite2.p50, sqlite2.p50 <= 5, `${fmt(sqlite2.p50)} ms`);
 }
 if (sqlite2 && redis2) budget("tasks: Redis e2e ≥ 0.75x SQLite e2e", redis2.e2eRate / sqlite2.e2eRate, redis2.e2eRate / sqlite2.e2eRate >= 0.75);
+
+md("## Durable runs (checkpoints)");
+md();
+md(`A 10-node graph as background tasks on the embedded store, one process, ${checkpoints.settings.tasks} tasks per round, concurrency ${checkpoints.settings.concurrency}, median of ${checkpoints.settings.rounds} rounds after an untimed warm-up of each kind (\`node bench/checkpoints.mjs\`):`);
+md();
+table(["10-node graph tasks", "tasks/s", "CPU µs/task"], [
+  ["checkpoint: false", fmt(checkpoints.plain.rate), fmt(checkpoints.plain.cpu)],
+  ["checkpoints (default)", fmt(checkpoints.durable.rate), fmt(checkpoints.durable.cpu)],
+  ["cost", `${fmt(checkpoints.cost * 100, 1)} %`, signedPercent(checkpoints.durable.cpu / checkpoints.plain.cpu - 1)],
+]);
+md(`Resume → the interrupted node running again: p50 ${fmt(percentile(checkpoints.latencies, 50), 2)} ms, p99 ${fmt(percentile(checkpoints.latencies, 99), 2)} ms.`);
+md();
+budget("checkpoints add ≤ 20 % to a 10-node graph's task time", checkpoints.cost, checkpoints.cost <= 0.2, `${fmt(checkpoints.cost * 100, 1)} %`);
 
 md("## Streaming");
 md();
