@@ -1,3 +1,4 @@
+import { traceReload } from "../reload-trace.js";
 import { once } from "node:events";
 import http from "node:http";
 import net from "node:net";
@@ -119,11 +120,13 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
           await Promise.all([abandon(), guard.close()]);
           throw error;
         })));
+  traceReload("stores open");
   const runs = await starting.catch(async (error: unknown) => {
     if (ownStore) await store?.close();
     await guard.close();
     throw error;
   });
+  traceReload("threads ready");
   const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, health, guard, runs });
   // During a handover drain, requests go to the replacement instead of the app (see handover.ts).
   let listener: http.RequestListener = app;
