@@ -99,15 +99,15 @@ async function main(): Promise<void> {
     traceReload("config");
     // A standby's prestarted threads load the graphs while this thread does (see loadPrestartedEarly).
     if (wasStandby && config.execution === "thread") loadPrestartedEarly(await discoverGraphFiles(config.graphs, config.root), config.root);
-    const registry = await loadGraphs(config);
-    traceReload("graphs");
+    // The stores open while the graphs load (see startServer).
+    const loading = loadGraphs(config).then((registry) => (traceReload("graphs"), registry));
     // Run starts feed the primary's watchdog (which names the run of a worker it kills).
     const record = config.server.workerTimeout > 0 && options.runFile !== undefined ? openRunRecord(options.runFile) : undefined;
     const observers = record ? [runReporter(record)] : [];
-    handle = await startServer(config, registry, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false, ...(options.keepAliveTimeoutMs !== undefined && { keepAliveTimeoutMs: options.keepAliveTimeoutMs }) });
+    handle = await startServer(config, loading, { debug: options.exposeErrors, observers, joinStores: options.joinStores ?? false, ...(options.keepAliveTimeoutMs !== undefined && { keepAliveTimeoutMs: options.keepAliveTimeoutMs }) });
     listenHost = config.server.host;
     traceReload("listening");
-    loaded = { config, registry };
+    loaded = { config, registry: await loading };
     watchForCrashes(handle);
   } catch (error) {
     let text = "";
