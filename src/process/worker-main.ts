@@ -12,8 +12,7 @@ import { loadGraphs } from "../definition/load.js";
 import type { GraphRegistry } from "../definition/registry.js";
 import { reportError } from "../error-report.js";
 import { KaygraphError } from "../errors.js";
-import { loadPrestartedEarly, threadShape } from "../runs/start.js";
-import { discoverGraphFiles } from "../definition/discover.js";
+import { threadShape } from "../runs/start.js";
 import { startServer, type ServerHandle } from "../server/listen.js";
 import { runReporter, startHeartbeat } from "./heartbeat.js";
 import { RunRecordWriter } from "./run-record.js";
@@ -55,8 +54,7 @@ async function main(): Promise<void> {
   // The primary is gone (killed): nothing will route connections here any more.
   process.on("disconnect", () => drain());
 
-  const wasStandby = options.standby === true;
-  if (wasStandby) {
+  if (options.standby) {
     const order = new Promise<Extract<PrimaryMessage, { type: "kaygraph:load" }>>((resolve) => {
       const onMessage = (message: PrimaryMessage) => {
         if (message?.type !== "kaygraph:load") return;
@@ -97,8 +95,6 @@ async function main(): Promise<void> {
     const { config, dotenv } = await loadConfig({ ...options.load, flags });
     applyDotenv(dotenv);
     traceReload("config");
-    // A standby's prestarted threads load the graphs while this thread does (see loadPrestartedEarly).
-    if (wasStandby && config.execution === "thread") loadPrestartedEarly(await discoverGraphFiles(config.graphs, config.root), config.root);
     // The stores open while the graphs load (see startServer).
     const loading = loadGraphs(config).then((registry) => (traceReload("graphs"), registry));
     // Run starts feed the primary's watchdog (which names the run of a worker it kills).

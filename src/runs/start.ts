@@ -7,7 +7,7 @@ import { createRunService, type RunObserver, type RunService } from "./service.j
 import { ThreadExecutor, threadCount, type ThreadExecutorOptions } from "./threads/thread-executor.js";
 import { takePrestarted, type ThreadShape } from "./threads/prestart.js";
 
-export { loadPrestartedEarly, prestartRunThreads, type ThreadShape } from "./threads/prestart.js";
+export { prestartRunThreads, type ThreadShape } from "./threads/prestart.js";
 
 /** Options of {@link startRunService}. */
 export interface StartRunServiceOptions {
@@ -42,7 +42,7 @@ function threadedFiles(config: ResolvedConfig, registry: GraphRegistry): string[
 export async function startRunService(config: ResolvedConfig, registry: GraphRegistry, options: StartRunServiceOptions = {}): Promise<RunService> {
   const files = threadedFiles(config, registry);
   const settings = threadOptions(config, files, options);
-  const reuse = takePrestarted(files.length > 0 ? threadCount(settings.count) : 0, settings.maxHeapMb, settings.load);
+  const reuse = takePrestarted(files.length > 0 ? threadCount(settings.count) : 0, settings.maxHeapMb);
   const threads = files.length > 0 ? new ThreadExecutor(settings, reuse) : undefined;
   try {
     await threads?.start();

@@ -147,8 +147,7 @@ describe("kaygraph dev", () => {
   });
 
   it("after a reload a graph that runs inline still runs on the main thread, and a threaded one in a thread", async () => {
-    // The standby's threads are handed every graph file before the definitions are known: here one graph
-    // says inline, so those threads do not fit and the reload starts fresh ones that load only greet.ts.
+    // Only threaded graphs' files go to the run threads (a standby's prestarted ones included).
     const cwd = await tmpProject({ "package.json": PACKAGE_JSON, "graphs/greet.ts": whereGraph("greet", "v1"), "graphs/inline.ts": whereGraph("inline", "v1", "inline") });
     const dev = startCli(["dev", "--port", "0"], { cwd });
     const base = `http://127.0.0.1:${await dev.ready()}`;

@@ -57,8 +57,6 @@ export class PrestartedThreads {
   readonly pool: ThreadPool;
   /** Where thread ends go once an executor took the threads over. */
   onThreadEnd: ThreadExecutorOptions["onThreadEnd"];
-  /** What the threads were told to load before an executor took them over (see {@link loadEarly}). */
-  private early: { files: string[]; root: string; loaded: Promise<void> } | undefined;
 
   constructor(
     readonly count: number,
@@ -68,28 +66,8 @@ export class PrestartedThreads {
     this.pool.prestart();
   }
 
-  /**
-   * Orders the threads to load `files` now, with the process's environment as it is now, while the process
-   * still imports them itself; the executor that takes the threads over then only waits for them. Once only.
-   */
-  loadEarly(files: readonly string[], root: string): void {
-    if (this.early) return;
-    const loaded = this.pool.provide({ files: [...files], root, env: { ...process.env } });
-    // Awaited (and reported) by the executor, if the files turn out to be the right ones.
-    loaded.catch(() => undefined);
-    this.early = { files: [...files].sort(), root, loaded };
-  }
-
-  /** True unless the threads were told early to load something else than `load`. */
-  fits(load: ThreadData): boolean {
-    if (this.early === undefined) return true;
-    const files = [...load.files].sort();
-    return this.early.root === load.root && files.length === this.early.files.length && files.every((file, i) => file === this.early?.files[i]);
-  }
-
-  /** Gives the threads their project (unless {@link loadEarly} did); resolves once every thread loaded it. */
+  /** Gives the threads their project; resolves once every thread loaded it. */
   load(load: ThreadData): Promise<void> {
-    if (this.early) return this.early.loaded;
     // Prestarted threads copied the environment before the project's .env was applied: they get today's.
     return this.pool.provide({ ...load, env: { ...process.env } });
   }

@@ -2,7 +2,6 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it, onTestFinished } from "vitest";
 import { loadGraphFiles } from "../../../src/definition/load.js";
-import { loadPrestartedEarly, prestartRunThreads, takePrestarted } from "../../../src/runs/threads/prestart.js";
 import { PrestartedThreads, ThreadExecutor } from "../../../src/runs/threads/thread-executor.js";
 
 const GRAPH = fileURLToPath(new URL("./fixtures/shout-graph.ts", import.meta.url));
@@ -40,28 +39,5 @@ describe("run threads started ahead of their project (dev standby)", () => {
     expect(executor.pool.size).toBe(1);
     expect(await shout(executor, "after")).toEqual({ text: "AFTER" + (process.env.KAYGRAPH_TEST_SHOUT_SUFFIX ?? "") });
     expect(executor.pool.place({ id: -2, onMessage: () => undefined, onUnsent: () => undefined, onThreadEnd: () => undefined }).threadId).not.toBe(firstId);
-  });
-
-  it("given the graph files early, they load them before an executor takes them over, which then only waits", { timeout: 60_000 }, async () => {
-    prestartRunThreads({ count: 1, maxHeapMb: 256 });
-    loadPrestartedEarly([GRAPH], ROOT);
-    const load = { files: [GRAPH], root: ROOT };
-    const taken = takePrestarted(1, 256, load);
-    expect(taken).toBeDefined();
-    const executor = new ThreadExecutor({ count: 1, maxHeapMb: 256, killGraceMs: 500, load }, taken);
-    onTestFinished(() => executor.close());
-    await executor.start();
-    expect(await shout(executor, "early")).toEqual({ text: "EARLY" + (process.env.KAYGRAPH_TEST_SHOUT_SUFFIX ?? "") });
-  });
-
-  it("given files early that the run service does not run in threads (an inline graph), they are closed, not reused", { timeout: 60_000 }, async () => {
-    prestartRunThreads({ count: 1, maxHeapMb: 256 });
-    loadPrestartedEarly([GRAPH], ROOT);
-    // What the definitions said once imported: another set of threaded files (here: none of these).
-    const other = path.join(ROOT, "other-graph.ts");
-    const before = takePrestarted(1, 256, { files: [other], root: ROOT });
-    expect(before).toBeUndefined();
-    // Nothing is left to take: the next run service starts its own threads.
-    expect(takePrestarted(1, 256, { files: [GRAPH], root: ROOT })).toBeUndefined();
   });
 });
