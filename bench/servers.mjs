@@ -23,6 +23,8 @@ export function startServer(args, { env = {}, cwd = root, readyPattern = /ready 
   };
   child.stdout.on("data", collect);
   child.stderr.on("data", collect);
+  // Profiling a reload: the servers' trace lines (see src/process/reload-trace.ts) go to the bench's stderr.
+  if (process.env.KAYGRAPH_RELOAD_TRACE === "1") child.stderr.on("data", (chunk) => process.stderr.write(chunk.toString().split("\n").filter((l) => l.startsWith("kaygraph-trace")).map((l) => `${l}\n`).join("")));
   /** Resolves once the output (from the start) contains `text`. */
   const waitFor = (text) =>
     new Promise((resolve) => {

@@ -49,7 +49,7 @@ class LoadedModules {
  * Quiet period after a change before the reload: an editor's save (write, rename, chmod) lands within a few
  * milliseconds; a burst of saves that outlasts it is folded into one more reload (see ClusterHandle.reload).
  */
-const DEBOUNCE_MS = 20;
+const DEBOUNCE_MS = 10;
 
 const sentinel = (line: string) => {
   if (process.env.KAYGRAPH_TEST === "1") process.stderr.write(`kaygraph: ${line}\n`);

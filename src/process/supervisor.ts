@@ -1,3 +1,4 @@
+import { traceReload } from "../reload-trace.js";
 import cluster, { type Worker } from "node:cluster";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
@@ -202,6 +203,7 @@ export class Supervisor {
 
   private async rollingRestart(): Promise<ReloadResult> {
     const started = performance.now();
+    traceReload("rolling restart");
     const old = [...this.managed].filter((m) => m.phase === "ready");
     // One new worker per old one (each ready before its old one drains); a changed worker count adds or
     // retires the difference at the end.
@@ -219,6 +221,7 @@ export class Supervisor {
       // Done only once the old worker stopped taking connections: after "reloaded", new code answers.
       if (retiring) await this.retire(retiring, i < this.workerCount);
     }
+    traceReload("restart done");
     this.prepareStandby();
     return { ok: true, ms: performance.now() - started };
   }
@@ -256,6 +259,7 @@ export class Supervisor {
       this.standby = undefined;
       // A standby still starting up is close to ready: waiting for it beats starting a new process.
       await standby.managed.standbyReady;
+      traceReload("standby listening; load sent");
       standby.managed.phase = "starting";
       standby.managed.index = index;
       standby.managed.startedAt = Date.now();
@@ -271,6 +275,7 @@ export class Supervisor {
   /** Forks a standby for the next reload (dev), unless one is waiting already. */
   private prepareStandby(): void {
     if (!this.options.standby || this.stopping || this.standby) return;
+    traceReload("fork standby");
     const spawned = this.spawn({ ...this.options.worker, index: 0, generate: false, port: this.port, standby: true, threads: this.threads });
     // A standby that dies before it is used is simply not there next time; nothing awaits it yet.
     spawned.ready.catch(() => {
@@ -315,6 +320,7 @@ export class Supervisor {
     managed.liveness.beat();
     switch (message.type) {
       case "kaygraph:ready":
+        traceReload("ready received");
         this.threads = message.settings.threads;
         if (this.options.followSettings) {
           this.workerCount = message.settings.workers;
@@ -342,6 +348,7 @@ export class Supervisor {
         managed.onStandby?.();
         return;
       case "kaygraph:draining":
+        traceReload("draining received");
         managed.onDraining?.();
         return;
       case "kaygraph:fatal":

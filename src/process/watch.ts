@@ -1,3 +1,4 @@
+import { traceReload } from "../reload-trace.js";
 import path from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 
@@ -33,12 +34,14 @@ export function watchProject(options: WatchOptions): FSWatcher {
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
   watcher.on("all", (_event, file) => {
+    traceReload(`watch ${_event} ${file}`);
     if (options.relevant && !options.relevant(path.resolve(file))) return;
     pending.add(path.relative(root, file) || file);
     clearTimeout(timer);
     timer = setTimeout(() => {
       const batch = [...pending].sort();
       pending = new Set();
+      traceReload("debounced");
       options.onChange(batch);
     }, options.debounceMs ?? 60);
   });

@@ -4,7 +4,10 @@ import type { ResolvedConfig } from "../config/schema.js";
 import type { GraphRegistry } from "../definition/registry.js";
 import { Errors, KaygraphError } from "../errors.js";
 import { createRunService, type RunObserver, type RunService } from "./service.js";
-import { PrestartedThreads, ThreadExecutor, threadCount, type ThreadExecutorOptions } from "./threads/thread-executor.js";
+import { ThreadExecutor, threadCount, type ThreadExecutorOptions } from "./threads/thread-executor.js";
+import { takePrestarted, type ThreadShape } from "./threads/prestart.js";
+
+export { prestartRunThreads, type ThreadShape } from "./threads/prestart.js";
 
 /** Options of {@link startRunService}. */
 export interface StartRunServiceOptions {
@@ -13,26 +16,6 @@ export interface StartRunServiceOptions {
   observers?: readonly RunObserver[];
   /** Threads to start instead of `threads.count` (the CLI's one-shot run needs one). */
   threadCount?: number;
-}
-
-/** How many run threads a process starts, and their heap limit (what a prestarted pool must match). */
-export interface ThreadShape {
-  count: number;
-  maxHeapMb: number;
-}
-
-let prestarted: PrestartedThreads | undefined;
-
-/**
- * Starts run threads before the project is known (a `kaygraph dev` standby waiting for its reload), shaped as
- * the last loaded project's were: the next {@link startRunService} of this process takes them over when its
- * project still asks for that shape, and closes them otherwise.
- *
- * @example
- * if (options.threads) prestartRunThreads(options.threads); // in a standby, before it reports ready to load
- */
-export function prestartRunThreads(shape: ThreadShape): void {
-  prestarted ??= new PrestartedThreads(shape.count, shape.maxHeapMb);
 }
 
 /** The run threads a process of this project starts; undefined when every graph runs inline. */
@@ -44,15 +27,6 @@ export function threadShape(config: ResolvedConfig, registry: GraphRegistry): Th
 function threadedFiles(config: ResolvedConfig, registry: GraphRegistry): string[] {
   const threaded = registry.list().filter((graph) => (graph.definition.execution ?? config.execution) === "thread" && existsSync(graph.file));
   return [...new Set(threaded.map((graph) => graph.file))];
-}
-
-/** The prestarted threads if they fit these settings; any that do not are closed. */
-function takePrestarted(count: number, maxHeapMb: number): PrestartedThreads | undefined {
-  const taken = prestarted;
-  prestarted = undefined;
-  if (taken === undefined || (taken.count === count && taken.maxHeapMb === maxHeapMb)) return taken;
-  void taken.pool.close("Prestarted run threads did not fit the project's threads settings.");
-  return undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { traceReload } from "../reload-trace.js";
 import { once } from "node:events";
 import http from "node:http";
 import net from "node:net";
@@ -86,20 +87,27 @@ export interface StartServerOptions {
 
 /**
  * Creates the app and listens on `config.server.host`:`port` (0 = a free port). Under node:cluster the
- * primary owns the socket and this worker shares it.
+ * primary owns the socket and this worker shares it. The registry may still be loading (a promise): the
+ * stores open meanwhile, and should it fail, its error is the one thrown.
  *
  * @example
  * const handle = await startServer(config, registry); console.log(handle.url); await handle.close();
  */
-export async function startServer(config: ResolvedConfig, registry: GraphRegistry, options: StartServerOptions = {}): Promise<ServerHandle> {
+export async function startServer(config: ResolvedConfig, loading: GraphRegistry | Promise<GraphRegistry>, options: StartServerOptions = {}): Promise<ServerHandle> {
   const logger = options.logger ?? createLogger(config.log);
+  const loaded = Promise.resolve(loading);
+  // Both are handled where they are awaited (below); until then a failure must not count as unhandled.
+  loaded.catch(() => undefined);
   await startTracing(process.env, logger);
   const state: ServerState = { phase: "starting" };
   const metrics = createMetrics();
   // Run threads load the graphs while the guard and the store open; nothing listens before they are warm.
-  const starting = startRunService(config, registry, { debug: options.debug, logger, observers: [meterObserver(metrics), traceObserver, ...(options.observers ?? [])] });
+  const starting = loaded.then((registry) => startRunService(config, registry, { debug: options.debug, logger, observers: [meterObserver(metrics), traceObserver, ...(options.observers ?? [])] }));
+  starting.catch(() => undefined);
+  // A store that cannot open, while the graphs failed to load: the graphs' error is the one to fix first.
   const abandon = async (): Promise<void> => {
     await (await starting.catch(() => undefined))?.close();
+    await loaded;
   };
   // Both stores are watched: /ready answers 503 while one is down, each change is logged once.
   const health = new StoreHealth(logStoreHealth(logger));
@@ -119,11 +127,14 @@ export async function startServer(config: ResolvedConfig, registry: GraphRegistr
           await Promise.all([abandon(), guard.close()]);
           throw error;
         })));
+  traceReload("stores open");
   const runs = await starting.catch(async (error: unknown) => {
     if (ownStore) await store?.close();
     await guard.close();
     throw error;
   });
+  traceReload("threads ready");
+  const registry = await loaded;
   const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, health, guard, runs });
   // During a handover drain, requests go to the replacement instead of the app (see handover.ts).
   let listener: http.RequestListener = app;

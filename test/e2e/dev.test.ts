@@ -146,6 +146,22 @@ describe("kaygraph dev", () => {
     await until(() => [...pids].every((pid) => !alive(pid)), "every worker to exit");
   });
 
+  it("after a reload a graph that runs inline still runs on the main thread, and a threaded one in a thread", async () => {
+    // Only threaded graphs' files go to the run threads (a standby's prestarted ones included).
+    const cwd = await tmpProject({ "package.json": PACKAGE_JSON, "graphs/greet.ts": whereGraph("greet", "v1"), "graphs/inline.ts": whereGraph("inline", "v1", "inline") });
+    const dev = startCli(["dev", "--port", "0"], { cwd });
+    const base = `http://127.0.0.1:${await dev.ready()}`;
+    await dev.waitFor("kaygraph: watcher ready");
+    const where = async (graph: string) => ((await (await fetch(`${base}/api/v1/${graph}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { result: { text: string; main: boolean } }).result;
+    expect(await where("greet")).toEqual({ text: "v1", main: false });
+    expect(await where("inline")).toEqual({ text: "v1", main: true });
+    const mark = dev.mark();
+    await writeFile(path.join(cwd, "graphs/greet.ts"), whereGraph("greet", "v2"));
+    await dev.waitFor("kaygraph: ready port=", 30_000, mark);
+    expect(await where("greet")).toEqual({ text: "v2", main: false });
+    expect(await where("inline")).toEqual({ text: "v1", main: true });
+  });
+
   it("an edited .env takes effect on the reload it causes", async () => {
     const cwd = await tmpProject({ "package.json": PACKAGE_JSON, ".env": "GREETING=one\n", "graphs/greet.ts": ENV_GRAPH });
     const dev = startCli(["dev", "--port", "0"], { cwd });
@@ -208,4 +224,15 @@ class Greet extends Node {
   post(shared) { shared.output = { text: text + " " + word, pid: process.pid }; }
 }
 export default defineGraph({ input: z.object({}), output: z.object({ text: z.string(), pid: z.number() }), graph: () => new Graph(new Greet()) });
+`;
+
+/** Answers `text` and whether it ran on the process's main thread. */
+const whereGraph = (name: string, text: string, execution?: "inline") => `
+import { isMainThread } from "node:worker_threads";
+import { Graph, Node, defineGraph } from "kaygraph";
+import { z } from "zod";
+class Where extends Node {
+  post(shared) { shared.output = { text: ${JSON.stringify(text)}, main: isMainThread }; }
+}
+export default defineGraph({ name: ${JSON.stringify(name)},${execution ? ` execution: ${JSON.stringify(execution)},` : ""} input: z.object({}), output: z.object({ text: z.string(), main: z.boolean() }), graph: () => new Graph(new Where()) });
 `;

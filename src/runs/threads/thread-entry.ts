@@ -4,6 +4,7 @@
  * per order, several at once when they await. Events go back batched per tick (one message per tick per
  * run, and the last batch rides with the end report); aborts come in as messages.
  */
+import { traceReload } from "../../reload-trace.js";
 import { register } from "node:module";
 import { parentPort, workerData } from "node:worker_threads";
 import { describeLoadError, registerTypeScript } from "../../config/import-module.js";
@@ -130,10 +131,12 @@ const ordered = new Promise<ThreadData>((resolve) => (loadOrdered = resolve));
 const loading = (data.deferred ? Promise.all([warmUp(), ordered]).then(([, what]) => what) : warmUp().then(() => data)).then(load);
 
 function load(what: ThreadData): Promise<void> {
+  traceReload("thread load");
   if (what.env !== undefined) replaceEnv(what.env);
   return loadGraphFiles(what.files, what.root).then(
     (loaded) => {
       registry = loaded;
+      traceReload("thread ready");
       port?.postMessage({ type: "ready" });
     },
     (error: unknown) => {
@@ -162,6 +165,7 @@ async function warmUp(): Promise<void> {
   await import("../../thread-index.js").catch(() => undefined);
   registerResolveHook();
   await registerTypeScript().catch(() => undefined);
+  traceReload("thread warm");
 }
 
 port.on("message", (received: ToThread | PoolBatch) => {

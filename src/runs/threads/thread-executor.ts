@@ -65,28 +65,31 @@ export class PrestartedThreads {
     this.pool = threadPool(count, maxHeapMb, { files: [], root: "", deferred: true }, (info) => this.onThreadEnd?.(info));
     this.pool.prestart();
   }
+
+  /** Gives the threads their project; resolves once every thread loaded it. */
+  load(load: ThreadData): Promise<void> {
+    // Prestarted threads copied the environment before the project's .env was applied: they get today's.
+    return this.pool.provide({ ...load, env: { ...process.env } });
+  }
 }
 
 /** See the module comment. */
 export class ThreadExecutor implements RunExecutor {
   readonly kind = "thread";
   readonly pool: ThreadPool;
-  private readonly prestarted: boolean;
   private nextJob = 0;
 
   constructor(
     private readonly options: ThreadExecutorOptions,
-    prestarted?: PrestartedThreads,
+    private readonly prestarted?: PrestartedThreads,
   ) {
-    this.prestarted = prestarted !== undefined;
     if (prestarted !== undefined) prestarted.onThreadEnd = options.onThreadEnd;
     this.pool = prestarted?.pool ?? threadPool(threadCount(options.count), options.maxHeapMb, options.load, (info) => options.onThreadEnd?.(info));
   }
 
   /** Starts every thread; resolves once each has loaded the graphs (warm before the server says ready). */
   start(): Promise<void> {
-    // Prestarted threads copied the environment before the project's .env was applied: they get today's.
-    return this.prestarted ? this.pool.provide({ ...this.options.load, env: { ...process.env } }) : this.pool.start();
+    return this.prestarted ? this.prestarted.load(this.options.load) : this.pool.start();
   }
 
   /** Threads load graph files: a graph built in code (no such file) runs inline. */
