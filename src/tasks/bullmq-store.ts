@@ -13,12 +13,13 @@
  * task is discarded by the claim script, and a pending task without a job is enqueued again by the sweeper.
  */
 import { randomUUID } from "node:crypto";
-import { Job, Queue } from "bullmq";
+import { Queue, type Job } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { Errors, KaygraphError } from "../errors.js";
 import { JobFetcher } from "./bullmq-fetcher.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { EventFeed } from "./event-feed.js";
+import { HeldEvents } from "./held-events.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { RedisPubSub } from "./redis-pubsub.js";
 import { fromFlat, hashToClaimed, hashToDelivery, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
@@ -83,7 +84,9 @@ export class BullmqTaskStore implements TaskStore {
   private readonly leases = new LeaseRegistry();
   /** The queue-bound job of each lease, by lease token. */
   private readonly jobs = new Map<string, Job>();
-  /** The event append in flight per lease token: a transition called right after it waits for it (call order). */
+  /** Events appended in this tick, not sent yet: the lease's next write carries them. */
+  private readonly held = new HeldEvents();
+  /** The write in flight per lease token: a transition called right after it waits for it (call order). */
   private readonly appending = new Map<string, Promise<unknown>>();
   private readonly background = new Set<Promise<unknown>>();
   private cancelChannel: Promise<unknown> | undefined;
@@ -106,6 +109,7 @@ export class BullmqTaskStore implements TaskStore {
     this.pubsub = new RedisPubSub(redis, this.onError);
     this.fetcher = new JobFetcher({
       url: settings.url,
+      queue: this.queue,
       prefix: this.keys.bull,
       queueName: QUEUE,
       maxLost: settings.maxLost,
@@ -275,10 +279,8 @@ export class BullmqTaskStore implements TaskStore {
   }
 
   /** Turns a fetched job into a lease (the record decides), or discards it; undefined when nothing was taken. */
-  private async take(fetched: Job | undefined, token: string, { signal, leaseMs }: ClaimOptions): Promise<Lease | undefined> {
-    if (fetched?.id === undefined) return undefined;
-    const job = await Job.fromId(this.queue, fetched.id);
-    if (job === undefined) return undefined;
+  private async take(job: Job | undefined, token: string, { signal, leaseMs }: ClaimOptions): Promise<Lease | undefined> {
+    if (job?.id === undefined) return undefined;
     if (signal?.aborted) {
       // Fetched while being stopped: hand it straight back (if this fails, its lock expires and it stalls back).
       await job.moveToWait(token).catch(this.onError);
@@ -307,22 +309,17 @@ export class BullmqTaskStore implements TaskStore {
 
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
-    const bodies = events.map((e) => JSON.stringify(e));
-    const appended = this.scripts.append(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, ...bodies);
-    const settled = appended.catch(() => undefined);
-    this.appending.set(lease.token, settled);
-    void settled.then(() => {
-      if (this.appending.get(lease.token) === settled) this.appending.delete(lease.token);
-    });
-    return ((await appended) as number) >= 0;
+    // Held for this tick: the lease's checkpoint or ending, if it comes now, carries them (see HeldEvents).
+    return this.held.hold(lease.token, events.map((e) => JSON.stringify(e)), (bodies) => this.write(lease, bodies, ""));
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
-    // Both go out at once; Redis runs one connection's scripts in order, so the events land before the checkpoint.
-    const appended = this.appendEvents(lease, events);
-    const stored = this.scripts.checkpoint(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, checkpointText(checkpoint));
-    const [ok, checkpointed] = await Promise.all([appended, stored]);
-    return ok && (checkpointed as number) === 1;
+    // The events held and given, then the checkpoint: one script call.
+    const taken = this.held.take(lease.token);
+    const bodies = [...(taken?.bodies ?? []), ...events.map((e) => JSON.stringify(e))];
+    const stored = this.write(lease, bodies, checkpointText(checkpoint));
+    taken?.settle(stored);
+    return stored;
   }
 
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
@@ -481,10 +478,32 @@ export class BullmqTaskStore implements TaskStore {
     await this.queue.add("task", null, { jobId: id, removeOnComplete: true, removeOnFail: true });
   }
 
-  /** A fenced transition of the record, then the matching move of the BullMQ job. */
-  private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release" | "interrupt", payload: string, body: string, now: number, delayMs = 0, checkpoint?: string): Promise<TransitionOutcome> {
-    await this.appending.get(lease.token);
-    const outcome = (await this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, ...(checkpoint === undefined ? [] : [checkpoint]))) as TransitionOutcome;
+  /**
+   * A fenced write while the task runs: `bodies` (events), then `checkpoint` unless empty. A transition called
+   * later waits for it (call order). False when fenced.
+   */
+  private write(lease: Lease, bodies: string[], checkpoint: string): Promise<boolean> {
+    const written = this.scripts.append(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, checkpoint, ...bodies) as Promise<number>;
+    const settled = written.catch(() => undefined);
+    this.appending.set(lease.token, settled);
+    void settled.then(() => {
+      if (this.appending.get(lease.token) === settled) this.appending.delete(lease.token);
+    });
+    return written.then((seq) => seq >= 0);
+  }
+
+  /**
+   * A fenced transition of the record (with the lease's held events, stored first), then the matching move of
+   * the BullMQ job.
+   */
+  private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release" | "interrupt", payload: string, body: string, now: number, delayMs = 0, checkpoint = ""): Promise<TransitionOutcome> {
+    const taken = this.held.take(lease.token);
+    const call = (async () => {
+      await this.appending.get(lease.token);
+      return (await this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, checkpoint, ...(taken?.bodies ?? []))) as [TransitionOutcome, number];
+    })();
+    taken?.settle(call.then(([, stored]) => stored === 1));
+    const [outcome] = await call;
     const job = this.jobs.get(lease.token);
     this.forget(lease);
     // Fenced: the job belongs to someone else now. Otherwise hand the job on (an interrupt, like an end,

@@ -209,22 +209,32 @@ redis.call('ZADD', P .. ':idx:leases', lease_until, ARGV[2])
 return { 1, tonumber(redis.call('HGET', KEYS[1], 'cancel')) }
 `;
 
-/** KEYS: task. ARGV: P id token body… Returns the last seq, or -1 when fenced. */
+/**
+ * KEYS: task. ARGV: P id token checkpoint|'' body… A worker's write while it runs: the events, then the
+ * checkpoint if one is given (a durable run's node: both in one call). Returns the last seq (0: no events), or
+ * -1 when fenced.
+ */
 const APPEND = `
 if not holds(KEYS[1], ARGV[3]) then return -1 end
 local n = 0
-for i = 4, #ARGV do n = append(ARGV[2], ARGV[i]) end
+for i = 5, #ARGV do n = append(ARGV[2], ARGV[i]) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4]) end
 return n
 `;
 
-/** KEYS: task. ARGV: P id token now mode(complete|fail|retry|release|interrupt) payload body [checkpoint]. */
+/**
+ * KEYS: task. ARGV: P id token now mode(complete|fail|retry|release|interrupt) payload body checkpoint|'' event…
+ * The events a worker emitted last (still unsent) come along and are stored first, under the same fencing.
+ * Returns { outcome, events stored (0/1) }.
+ */
 const TRANSITION = `
 local h, id, now, mode = KEYS[1], ARGV[2], ARGV[4], ARGV[5]
 if not holds(h, ARGV[3]) then
-  if redis.call('HGET', h, 'status') == 'cancelled' and redis.call('HGET', h, 'cancelled_token') == ARGV[3] then return 'cancelled' end
-  return 'fenced'
+  if redis.call('HGET', h, 'status') == 'cancelled' and redis.call('HGET', h, 'cancelled_token') == ARGV[3] then return { 'cancelled', 0 } end
+  return { 'fenced', 0 }
 end
-if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return 'cancelled' end
+for i = 9, #ARGV do append(id, ARGV[i]) end
+if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return { 'cancelled', 1 } end
 if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7])
 elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7])
 elseif mode == 'interrupt' then park(h, id, now, ARGV[6], ARGV[8], ARGV[7])
@@ -233,14 +243,7 @@ else
   if mode == 'release' then redis.call('HINCRBY', h, 'attempts', -1) end
   to_pending(h, id)
 end
-return 'ok'
-`;
-
-/** KEYS: task. ARGV: P id token checkpoint. The latest checkpoint, fenced like every write of a worker. */
-const CHECKPOINT = `
-if not holds(KEYS[1], ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4])
-return 1
+return { 'ok', 1 }
 `;
 
 /** KEYS: task. ARGV: P id now scoped owner ownerIsNull. */
@@ -438,7 +441,6 @@ export interface TaskScripts {
   renew: Script;
   append: Script;
   transition: Script;
-  checkpoint: Script;
   cancel: Script;
   lost: Script;
   prune: Script;
@@ -463,7 +465,6 @@ export function defineTaskScripts(redis: Redis): TaskScripts {
     renew: [1, RENEW],
     append: [1, APPEND],
     transition: [1, TRANSITION],
-    checkpoint: [1, CHECKPOINT],
     cancel: [1, CANCEL],
     lost: [1, LOST],
     prune: [0, PRUNE],
