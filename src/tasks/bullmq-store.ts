@@ -151,15 +151,20 @@ export class BullmqTaskStore implements TaskStore {
     const parked = s.interrupted && [s.interrupted.interruptJson, s.interrupted.checkpointJson, JSON.stringify({ type: "interrupt", ts: now, node: s.interrupted.node, value: s.interrupted.value, task_id: id })];
     const hasKey = s.idempotencyKey !== undefined;
     const idemKey = hasKey ? this.keys.idempotency(s.owner, s.idempotencyKey as string) : `${this.keys.prefix}:idem:none`;
-    const [kind, taskId, flat] = (await this.scripts.submit(
+    const stored = this.scripts.submit(
       this.keys.task(id), idemKey, this.keys.prefix, id, now, s.graph, s.version, s.inputJson,
       s.owner ?? "", s.owner === null ? 0 : 1, s.requestId ?? "", s.requestId === null ? 0 : 1,
       s.maxAttempts, s.backoffMs, s.timeoutMs ?? "", s.fingerprint, this.settings.idempotencyTtlMs, hasKey ? 1 : 0, s.traceJson ?? "",
       s.webhooksJson ?? "", ...(parked ?? []),
-    )) as [string, string, string[]];
+    ) as Promise<[string, string, string[]]>;
+    // Without a key the script always creates, so the job goes out right behind it on the same connection (one
+    // round trip; Redis runs a connection's commands in order, so a worker never fetches it before its record
+    // exists — and if it did, the claim would discard it and the orphan sweep would enqueue the task again).
+    const early = !hasKey && parked === undefined;
+    const [[kind, taskId, flat]] = await Promise.all([stored, early && this.enqueue(id)]);
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
     const task = hashToRecord(fromFlat(flat));
-    if (kind === "created" && parked === undefined) await this.enqueue(id);
+    if (kind === "created" && parked === undefined && !early) await this.enqueue(id);
     // A retry of a submit whose answer was lost (it timed out after Redis stored it, before the job was added):
     // make sure the late-stored task has its job now instead of waiting for the orphan sweep. Adding a job id
     // that exists is a no-op, and a claim discards a job whose task is not pending.
@@ -498,17 +503,30 @@ export class BullmqTaskStore implements TaskStore {
    */
   private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release" | "interrupt", payload: string, body: string, now: number, delayMs = 0, checkpoint = ""): Promise<TransitionOutcome> {
     const taken = this.held.take(lease.token);
+    const job = this.jobs.get(lease.token);
+    // An end or an interrupt completes the job (removed) whatever the outcome, so that move goes out right
+    // behind the script, on the same connection (one round trip). When the script fenced this holder, BullMQ
+    // refuses the move itself: the job's lock is then another holder's, or expired.
+    const ends = mode === "complete" || mode === "fail" || mode === "interrupt";
+    let early: Promise<unknown> | undefined;
     const call = (async () => {
       await this.appending.get(lease.token);
-      return (await this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, checkpoint, ...(taken?.bodies ?? []))) as [TransitionOutcome, number];
+      const script = this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, checkpoint, ...(taken?.bodies ?? []));
+      if (ends && job !== undefined) early = job.moveToCompleted(null, lease.token, false).catch((error: unknown) => error);
+      return (await script) as [TransitionOutcome, number];
     })();
     taken?.settle(call.then(([, stored]) => stored === 1));
     const [outcome] = await call;
-    const job = this.jobs.get(lease.token);
     this.forget(lease);
-    // Fenced: the job belongs to someone else now. Otherwise hand the job on (an interrupt, like an end,
-    // completes it: removed); if that fails (its lock expired meanwhile) BullMQ's stalled checker returns it
-    // and the next claim sees the record's truth.
+    if (early !== undefined) {
+      const failed = await early;
+      // Fenced: the refusal is expected. Otherwise, a move that failed (its lock expired meanwhile) leaves the
+      // job to BullMQ's stalled checker, and the next claim sees the record's truth.
+      if (failed instanceof Error && outcome !== "fenced") this.onError(failed);
+      return outcome;
+    }
+    // Fenced: the job belongs to someone else now. Otherwise hand the job on; if that fails (its lock expired
+    // meanwhile) BullMQ's stalled checker returns it and the next claim sees the record's truth.
     if (outcome === "fenced" || job === undefined) return outcome;
     const move =
       outcome === "ok" && mode === "retry" ? job.moveToDelayed(now + delayMs, lease.token)
