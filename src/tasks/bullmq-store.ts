@@ -269,7 +269,7 @@ export class BullmqTaskStore implements TaskStore {
   /**
    * Waits for one task like {@link claim}, then takes up to `max - 1` more that are already waiting without
    * blocking: their fetches are sent together (pipelined on one connection), and so are their claims, so a
-   * backlog costs a few round trips per batch instead of three per task.
+   * backlog costs a few round trips per batch instead of two per task.
    */
   async claimBatch(options: ClaimOptions, max: number): Promise<Lease[]> {
     const first = await this.claim(options);
