@@ -6,21 +6,41 @@
  * more than `maxStalledCount` (= tasks.maxLost) times is failed — which the store records as WORKER_LOST.
  *
  * Aborting a waiting claim closes the Worker (the only way to interrupt BZPOPMIN); the next claim opens a
- * new one. Jobs are therefore re-bound to the store's Queue right after fetching, so finishing them never
- * depends on a Worker's connection.
+ * new one. Fetched jobs are therefore bound to the store's Queue as they are built from the fetched fields
+ * (no extra read), so finishing them never depends on a Worker's connection.
  */
-import { Worker, type Job } from "bullmq";
+import { Job, Worker, type JobJsonRaw, type Queue } from "bullmq";
 import { Redis } from "ioredis";
 
 /** What a fetcher needs from its store. */
 export interface JobFetcherOptions {
   url: string;
+  /** The store's Queue: every fetched job is bound to it. */
+  queue: Queue;
   prefix: string;
   queueName: string;
   maxLost: number;
   onError: (error: unknown) => void;
   /** BullMQ failed a job because it stalled too often. */
   onStallLimit: (jobId: string) => void;
+}
+
+/**
+ * A manual-mode Worker whose fetched jobs belong to the store's Queue: BullMQ builds a fetched job from the
+ * fields its fetch script returned (`createJob`); built on the Queue instead of the Worker, the job's later
+ * moves (complete, delay, wait, extend lock) go over the Queue's connection and outlive this Worker.
+ */
+class BoundWorker extends Worker {
+  constructor(
+    private readonly owner: Queue,
+    ...args: ConstructorParameters<typeof Worker>
+  ) {
+    super(...args);
+  }
+
+  protected override createJob(data: JobJsonRaw, jobId: string): Job {
+    return Job.fromJSON(this.owner, data, jobId);
+  }
 }
 
 interface Current {
@@ -79,12 +99,12 @@ export class JobFetcher {
   private ensure(leaseMs: number): Current {
     if (this.current?.leaseMs === leaseMs) return this.current;
     if (this.current) this.retire(this.current);
-    const { url, prefix, queueName, maxLost, onError, onStallLimit } = this.options;
+    const { url, queue, prefix, queueName, maxLost, onError, onStallLimit } = this.options;
     // BullMQ requires maxRetriesPerRequest: null on a worker's connection (it blocks).
     // No command timeout either (the blocking fetch must wait); connects are bounded like the store's.
     const connection = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 2000, retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000) });
     connection.on("error", onError);
-    const worker = new Worker(queueName, null, {
+    const worker = new BoundWorker(queue, queueName, null, {
       connection,
       prefix,
       autorun: false,

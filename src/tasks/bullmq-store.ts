@@ -13,12 +13,13 @@
  * task is discarded by the claim script, and a pending task without a job is enqueued again by the sweeper.
  */
 import { randomUUID } from "node:crypto";
-import { Job, Queue } from "bullmq";
+import { Queue, type Job } from "bullmq";
 import { Redis, type RedisOptions } from "ioredis";
 import { Errors, KaygraphError } from "../errors.js";
 import { JobFetcher } from "./bullmq-fetcher.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { EventFeed } from "./event-feed.js";
+import { HeldEvents } from "./held-events.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { RedisPubSub } from "./redis-pubsub.js";
 import { fromFlat, hashToClaimed, hashToDelivery, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
@@ -83,7 +84,9 @@ export class BullmqTaskStore implements TaskStore {
   private readonly leases = new LeaseRegistry();
   /** The queue-bound job of each lease, by lease token. */
   private readonly jobs = new Map<string, Job>();
-  /** The event append in flight per lease token: a transition called right after it waits for it (call order). */
+  /** Events appended in this tick, not sent yet: the lease's next write carries them. */
+  private readonly held = new HeldEvents();
+  /** The write in flight per lease token: a transition called right after it waits for it (call order). */
   private readonly appending = new Map<string, Promise<unknown>>();
   private readonly background = new Set<Promise<unknown>>();
   private cancelChannel: Promise<unknown> | undefined;
@@ -106,6 +109,7 @@ export class BullmqTaskStore implements TaskStore {
     this.pubsub = new RedisPubSub(redis, this.onError);
     this.fetcher = new JobFetcher({
       url: settings.url,
+      queue: this.queue,
       prefix: this.keys.bull,
       queueName: QUEUE,
       maxLost: settings.maxLost,
@@ -147,15 +151,20 @@ export class BullmqTaskStore implements TaskStore {
     const parked = s.interrupted && [s.interrupted.interruptJson, s.interrupted.checkpointJson, JSON.stringify({ type: "interrupt", ts: now, node: s.interrupted.node, value: s.interrupted.value, task_id: id })];
     const hasKey = s.idempotencyKey !== undefined;
     const idemKey = hasKey ? this.keys.idempotency(s.owner, s.idempotencyKey as string) : `${this.keys.prefix}:idem:none`;
-    const [kind, taskId, flat] = (await this.scripts.submit(
+    const stored = this.scripts.submit(
       this.keys.task(id), idemKey, this.keys.prefix, id, now, s.graph, s.version, s.inputJson,
       s.owner ?? "", s.owner === null ? 0 : 1, s.requestId ?? "", s.requestId === null ? 0 : 1,
       s.maxAttempts, s.backoffMs, s.timeoutMs ?? "", s.fingerprint, this.settings.idempotencyTtlMs, hasKey ? 1 : 0, s.traceJson ?? "",
       s.webhooksJson ?? "", ...(parked ?? []),
-    )) as [string, string, string[]];
+    ) as Promise<[string, string, string[]]>;
+    // Without a key the script always creates, so the job goes out right behind it on the same connection (one
+    // round trip; Redis runs a connection's commands in order, so a worker never fetches it before its record
+    // exists — and if it did, the claim would discard it and the orphan sweep would enqueue the task again).
+    const early = !hasKey && parked === undefined;
+    const [[kind, taskId, flat]] = await Promise.all([stored, early && this.enqueue(id)]);
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
     const task = hashToRecord(fromFlat(flat));
-    if (kind === "created" && parked === undefined) await this.enqueue(id);
+    if (kind === "created" && parked === undefined && !early) await this.enqueue(id);
     // A retry of a submit whose answer was lost (it timed out after Redis stored it, before the job was added):
     // make sure the late-stored task has its job now instead of waiting for the orphan sweep. Adding a job id
     // that exists is a no-op, and a claim discards a job whose task is not pending.
@@ -260,7 +269,7 @@ export class BullmqTaskStore implements TaskStore {
   /**
    * Waits for one task like {@link claim}, then takes up to `max - 1` more that are already waiting without
    * blocking: their fetches are sent together (pipelined on one connection), and so are their claims, so a
-   * backlog costs a few round trips per batch instead of three per task.
+   * backlog costs a few round trips per batch instead of two per task.
    */
   async claimBatch(options: ClaimOptions, max: number): Promise<Lease[]> {
     const first = await this.claim(options);
@@ -275,10 +284,8 @@ export class BullmqTaskStore implements TaskStore {
   }
 
   /** Turns a fetched job into a lease (the record decides), or discards it; undefined when nothing was taken. */
-  private async take(fetched: Job | undefined, token: string, { signal, leaseMs }: ClaimOptions): Promise<Lease | undefined> {
-    if (fetched?.id === undefined) return undefined;
-    const job = await Job.fromId(this.queue, fetched.id);
-    if (job === undefined) return undefined;
+  private async take(job: Job | undefined, token: string, { signal, leaseMs }: ClaimOptions): Promise<Lease | undefined> {
+    if (job?.id === undefined) return undefined;
     if (signal?.aborted) {
       // Fetched while being stopped: hand it straight back (if this fails, its lock expires and it stalls back).
       await job.moveToWait(token).catch(this.onError);
@@ -307,22 +314,17 @@ export class BullmqTaskStore implements TaskStore {
 
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
-    const bodies = events.map((e) => JSON.stringify(e));
-    const appended = this.scripts.append(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, ...bodies);
-    const settled = appended.catch(() => undefined);
-    this.appending.set(lease.token, settled);
-    void settled.then(() => {
-      if (this.appending.get(lease.token) === settled) this.appending.delete(lease.token);
-    });
-    return ((await appended) as number) >= 0;
+    // Held for this tick: the lease's checkpoint or ending, if it comes now, carries them (see HeldEvents).
+    return this.held.hold(lease.token, events.map((e) => JSON.stringify(e)), (bodies) => this.write(lease, bodies, ""));
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
-    // Both go out at once; Redis runs one connection's scripts in order, so the events land before the checkpoint.
-    const appended = this.appendEvents(lease, events);
-    const stored = this.scripts.checkpoint(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, checkpointText(checkpoint));
-    const [ok, checkpointed] = await Promise.all([appended, stored]);
-    return ok && (checkpointed as number) === 1;
+    // The events held and given, then the checkpoint: one script call.
+    const taken = this.held.take(lease.token);
+    const bodies = [...(taken?.bodies ?? []), ...events.map((e) => JSON.stringify(e))];
+    const stored = this.write(lease, bodies, checkpointText(checkpoint));
+    taken?.settle(stored);
+    return stored;
   }
 
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
@@ -481,15 +483,50 @@ export class BullmqTaskStore implements TaskStore {
     await this.queue.add("task", null, { jobId: id, removeOnComplete: true, removeOnFail: true });
   }
 
-  /** A fenced transition of the record, then the matching move of the BullMQ job. */
-  private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release" | "interrupt", payload: string, body: string, now: number, delayMs = 0, checkpoint?: string): Promise<TransitionOutcome> {
-    await this.appending.get(lease.token);
-    const outcome = (await this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, ...(checkpoint === undefined ? [] : [checkpoint]))) as TransitionOutcome;
+  /**
+   * A fenced write while the task runs: `bodies` (events), then `checkpoint` unless empty. A transition called
+   * later waits for it (call order). False when fenced.
+   */
+  private write(lease: Lease, bodies: string[], checkpoint: string): Promise<boolean> {
+    const written = this.scripts.append(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, checkpoint, ...bodies) as Promise<number>;
+    const settled = written.catch(() => undefined);
+    this.appending.set(lease.token, settled);
+    void settled.then(() => {
+      if (this.appending.get(lease.token) === settled) this.appending.delete(lease.token);
+    });
+    return written.then((seq) => seq >= 0);
+  }
+
+  /**
+   * A fenced transition of the record (with the lease's held events, stored first), then the matching move of
+   * the BullMQ job.
+   */
+  private async transition(lease: Lease, mode: "complete" | "fail" | "retry" | "release" | "interrupt", payload: string, body: string, now: number, delayMs = 0, checkpoint = ""): Promise<TransitionOutcome> {
+    const taken = this.held.take(lease.token);
     const job = this.jobs.get(lease.token);
+    // An end or an interrupt completes the job (removed) whatever the outcome, so that move goes out right
+    // behind the script, on the same connection (one round trip). When the script fenced this holder, BullMQ
+    // refuses the move itself: the job's lock is then another holder's, or expired.
+    const ends = mode === "complete" || mode === "fail" || mode === "interrupt";
+    let early: Promise<unknown> | undefined;
+    const call = (async () => {
+      await this.appending.get(lease.token);
+      const script = this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, checkpoint, ...(taken?.bodies ?? []));
+      if (ends && job !== undefined) early = job.moveToCompleted(null, lease.token, false).catch((error: unknown) => error);
+      return (await script) as [TransitionOutcome, number];
+    })();
+    taken?.settle(call.then(([, stored]) => stored === 1));
+    const [outcome] = await call;
     this.forget(lease);
-    // Fenced: the job belongs to someone else now. Otherwise hand the job on (an interrupt, like an end,
-    // completes it: removed); if that fails (its lock expired meanwhile) BullMQ's stalled checker returns it
-    // and the next claim sees the record's truth.
+    if (early !== undefined) {
+      const failed = await early;
+      // Fenced: the refusal is expected. Otherwise, a move that failed (its lock expired meanwhile) leaves the
+      // job to BullMQ's stalled checker, and the next claim sees the record's truth.
+      if (failed instanceof Error && outcome !== "fenced") this.onError(failed);
+      return outcome;
+    }
+    // Fenced: the job belongs to someone else now. Otherwise hand the job on; if that fails (its lock expired
+    // meanwhile) BullMQ's stalled checker returns it and the next claim sees the record's truth.
     if (outcome === "fenced" || job === undefined) return outcome;
     const move =
       outcome === "ok" && mode === "retry" ? job.moveToDelayed(now + delayMs, lease.token)

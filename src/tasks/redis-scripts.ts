@@ -29,12 +29,36 @@ local function server_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function move_status(h, id, to)
-  local from = redis.call('HGET', h, 'status')
-  local pos = redis.call('HGET', h, 'pos')
+-- Moves the task between status indexes; the caller sets the hash's status field.
+local function move_index(id, from, to, pos)
   redis.call('ZREM', P .. ':idx:status:' .. from, id)
   redis.call('ZADD', P .. ':idx:status:' .. to, pos, id)
+end
+
+local function move_status(h, id, to)
+  local f = redis.call('HMGET', h, 'status', 'pos')
+  move_index(id, f[1], to, f[2])
   redis.call('HSET', h, 'status', to)
+end
+
+-- Appends ARGV[first..last] (event bodies without seq) in one RPUSH per chunk; returns the last seq.
+local function append_args(id, first, last)
+  local evkey = tkey(id) .. ':ev'
+  local channel = P .. ':ch:ev:' .. id
+  local n = redis.call('LLEN', evkey)
+  local chunk = {}
+  for i = first, last do
+    n = n + 1
+    local event = '{"seq":' .. n .. ',' .. string.sub(ARGV[i], 2)
+    chunk[#chunk + 1] = event
+    redis.call('PUBLISH', channel, event)
+    if #chunk == 200 then
+      redis.call('RPUSH', evkey, unpack(chunk))
+      chunk = {}
+    end
+  end
+  if #chunk > 0 then redis.call('RPUSH', evkey, unpack(chunk)) end
+  return n
 end
 
 local function append(id, body)
@@ -86,15 +110,14 @@ local function clear_lease(h, id)
 end
 
 local function finish(h, id, status, now, result, err, body)
-  move_status(h, id, status)
-  redis.call('HSET', h, 'completed_at', now)
-  redis.call('HDEL', h, 'interrupt', 'interrupted_at')
-  redis.call('ZREM', P .. ':idx:interrupted', id)
-  if result then redis.call('HSET', h, 'result', result) end
-  if err then redis.call('HSET', h, 'error', err) end
-  clear_lease(h, id)
-  local member = string.format('%015d', tonumber(redis.call('HGET', h, 'pos'))) .. ':' .. id
-  redis.call('ZADD', P .. ':idx:terminal', now, member)
+  local f = redis.call('HMGET', h, 'status', 'pos')
+  local from, pos = f[1], f[2]
+  move_index(id, from, status, pos)
+  redis.call('HSET', h, 'status', status, 'completed_at', now, result and 'result' or 'error', result or err)
+  redis.call('HDEL', h, 'interrupt', 'interrupted_at', 'token', 'lease_until')
+  if from == 'interrupted' then redis.call('ZREM', P .. ':idx:interrupted', id) end
+  redis.call('ZREM', P .. ':idx:leases', id)
+  redis.call('ZADD', P .. ':idx:terminal', now, string.format('%015d', tonumber(pos)) .. ':' .. id)
   outbox(h, id, 'task.' .. status, now, append(id, body))
 end
 
@@ -133,7 +156,8 @@ local function park(h, id, now, interrupt, checkpoint, body)
 end
 
 local function holds(h, token)
-  return redis.call('HGET', h, 'status') == 'running' and redis.call('HGET', h, 'token') == token
+  local f = redis.call('HMGET', h, 'status', 'token')
+  return f[1] == 'running' and f[2] == token
 end
 `;
 
@@ -156,16 +180,21 @@ if ARGV[16] == '1' then
   end
 end
 local pos = redis.call('INCR', P .. ':tasks:pos')
-redis.call('HSET', h, 'id', id, 'graph', ARGV[4], 'version', ARGV[5], 'status', 'pending', 'input', ARGV[6], 'created_at', now,
-  'attempts', 0, 'lost', 0, 'max_attempts', ARGV[11], 'backoff_ms', ARGV[12], 'cancel', 0, 'pos', pos)
+local fields = { 'id', id, 'graph', ARGV[4], 'version', ARGV[5], 'status', 'pending', 'input', ARGV[6], 'created_at', now,
+  'attempts', 0, 'lost', 0, 'max_attempts', ARGV[11], 'backoff_ms', ARGV[12], 'cancel', 0, 'pos', pos }
+local function field(name, value)
+  fields[#fields + 1] = name
+  fields[#fields + 1] = value
+end
 if ARGV[8] == '1' then
-  redis.call('HSET', h, 'owner', ARGV[7])
+  field('owner', ARGV[7])
   redis.call('ZADD', P .. ':idx:owner:' .. ARGV[7], pos, id)
 end
-if ARGV[10] == '1' then redis.call('HSET', h, 'request_id', ARGV[9]) end
-if ARGV[13] ~= '' then redis.call('HSET', h, 'timeout_ms', ARGV[13]) end
-if ARGV[17] ~= '' then redis.call('HSET', h, 'trace_context', ARGV[17]) end
-if ARGV[18] ~= '' then redis.call('HSET', h, 'webhooks', ARGV[18]) end
+if ARGV[10] == '1' then field('request_id', ARGV[9]) end
+if ARGV[13] ~= '' then field('timeout_ms', ARGV[13]) end
+if ARGV[17] ~= '' then field('trace_context', ARGV[17]) end
+if ARGV[18] ~= '' then field('webhooks', ARGV[18]) end
+redis.call('HSET', h, unpack(fields))
 redis.call('ZADD', P .. ':idx:all', pos, id)
 redis.call('ZADD', P .. ':idx:status:pending', pos, id)
 if ARGV[19] then
@@ -179,19 +208,23 @@ return { 'created', id, redis.call('HGETALL', h) }
 /** KEYS: task. ARGV: P id token now leaseMs maxLost. A job BullMQ handed out becomes a claim, or is discarded. */
 const CLAIM = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[4]
-local status = redis.call('HGET', h, 'status')
+local f = redis.call('HMGET', h, 'status', 'cancel', 'pos')
+local status = f[1]
 if not status then return { 'gone' } end
 if TERMINAL[status] then return { 'terminal' } end
-if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return { 'terminal' } end
+if f[2] == '1' then finish_cancelled(h, id, now) return { 'terminal' } end
 -- A stale job of an interrupted task (its move to completed failed): discarded; resume enqueues a new one.
 if status == 'interrupted' then return { 'parked' } end
 -- Still running under another token: BullMQ found that worker's lock expired and handed the job on.
-if status == 'running' and recover_lost(h, id, now, tonumber(ARGV[6])) == 'ended' then return { 'terminal' } end
+if status == 'running' then
+  if recover_lost(h, id, now, tonumber(ARGV[6])) == 'ended' then return { 'terminal' } end
+  status = 'pending'
+end
 local lease_until = server_ms() + tonumber(ARGV[5])
 redis.call('HINCRBY', h, 'attempts', 1)
 redis.call('HSETNX', h, 'started_at', now)
-redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until)
-move_status(h, id, 'running')
+redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until, 'status', 'running')
+move_index(id, status, 'running', f[3])
 redis.call('ZADD', P .. ':idx:leases', lease_until, id)
 return { 'claimed', redis.call('HGETALL', h) }
 `;
@@ -209,22 +242,33 @@ redis.call('ZADD', P .. ':idx:leases', lease_until, ARGV[2])
 return { 1, tonumber(redis.call('HGET', KEYS[1], 'cancel')) }
 `;
 
-/** KEYS: task. ARGV: P id token body… Returns the last seq, or -1 when fenced. */
+/**
+ * KEYS: task. ARGV: P id token checkpoint|'' body… A worker's write while it runs: the events, then the
+ * checkpoint if one is given (a durable run's node: both in one call). Returns the last seq (0: no events), or
+ * -1 when fenced.
+ */
 const APPEND = `
 if not holds(KEYS[1], ARGV[3]) then return -1 end
 local n = 0
-for i = 4, #ARGV do n = append(ARGV[2], ARGV[i]) end
+if #ARGV >= 5 then n = append_args(ARGV[2], 5, #ARGV) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4]) end
 return n
 `;
 
-/** KEYS: task. ARGV: P id token now mode(complete|fail|retry|release|interrupt) payload body [checkpoint]. */
+/**
+ * KEYS: task. ARGV: P id token now mode(complete|fail|retry|release|interrupt) payload body checkpoint|'' event…
+ * The events a worker emitted last (still unsent) come along and are stored first, under the same fencing.
+ * Returns { outcome, events stored (0/1) }.
+ */
 const TRANSITION = `
 local h, id, now, mode = KEYS[1], ARGV[2], ARGV[4], ARGV[5]
-if not holds(h, ARGV[3]) then
-  if redis.call('HGET', h, 'status') == 'cancelled' and redis.call('HGET', h, 'cancelled_token') == ARGV[3] then return 'cancelled' end
-  return 'fenced'
+local f = redis.call('HMGET', h, 'status', 'token', 'cancel', 'cancelled_token')
+if not (f[1] == 'running' and f[2] == ARGV[3]) then
+  if f[1] == 'cancelled' and f[4] == ARGV[3] then return { 'cancelled', 0 } end
+  return { 'fenced', 0 }
 end
-if redis.call('HGET', h, 'cancel') == '1' then finish_cancelled(h, id, now) return 'cancelled' end
+if #ARGV >= 9 then append_args(id, 9, #ARGV) end
+if f[3] == '1' then finish_cancelled(h, id, now) return { 'cancelled', 1 } end
 if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7])
 elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7])
 elseif mode == 'interrupt' then park(h, id, now, ARGV[6], ARGV[8], ARGV[7])
@@ -233,14 +277,7 @@ else
   if mode == 'release' then redis.call('HINCRBY', h, 'attempts', -1) end
   to_pending(h, id)
 end
-return 'ok'
-`;
-
-/** KEYS: task. ARGV: P id token checkpoint. The latest checkpoint, fenced like every write of a worker. */
-const CHECKPOINT = `
-if not holds(KEYS[1], ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[1], 'checkpoint', ARGV[4])
-return 1
+return { 'ok', 1 }
 `;
 
 /** KEYS: task. ARGV: P id now scoped owner ownerIsNull. */
@@ -438,7 +475,6 @@ export interface TaskScripts {
   renew: Script;
   append: Script;
   transition: Script;
-  checkpoint: Script;
   cancel: Script;
   lost: Script;
   prune: Script;
@@ -463,7 +499,6 @@ export function defineTaskScripts(redis: Redis): TaskScripts {
     renew: [1, RENEW],
     append: [1, APPEND],
     transition: [1, TRANSITION],
-    checkpoint: [1, CHECKPOINT],
     cancel: [1, CANCEL],
     lost: [1, LOST],
     prune: [0, PRUNE],

@@ -78,3 +78,32 @@ it("an interrupted task holds no BullMQ job; a stale job of it is discarded; res
   expect(next?.task.checkpoint).toEqual({ ...checkpoint, resume: [{ yes: true }] });
   expect(errors).toEqual([]);
 });
+
+it("discards a BullMQ job that has no task record (a submit whose script failed after its job went out)", async () => {
+  const { store, prefix, errors } = await open();
+  const queue = new Queue("tasks", { connection: { url: TEST_REDIS_URL }, prefix: `${prefix}:bull` });
+  cleanups.push(() => queue.close());
+  await queue.add("task", null, { jobId: "no-such-task", removeOnComplete: true, removeOnFail: true });
+  const { task } = await store.submit({ graph: "g", version: 1, input: { real: true } });
+  // The record-less job comes first and is dropped; the claim goes on to the real task.
+  const lease = await store.claim({ leaseMs: 5000, signal: AbortSignal.timeout(5000) });
+  expect(lease?.task).toMatchObject({ id: task.id, input: { real: true } });
+  expect(await queue.getJob("no-such-task")).toBeUndefined();
+  expect(await store.get("no-such-task")).toBeUndefined();
+  expect(errors).toEqual([]);
+});
+
+it("a holder whose lease moved on ends fenced without touching the new holder's job; no error is reported", async () => {
+  const { store, errors } = await open();
+  const { task } = await store.submit({ graph: "g", version: 1, input: null });
+  const stale = await store.claim({ leaseMs: 500, signal: AbortSignal.timeout(5000) });
+  // BullMQ's stalled checker hands the job on once the stale lock expires.
+  const owner = await store.claim({ leaseMs: 500, signal: AbortSignal.timeout(5000) });
+  expect(owner?.task).toMatchObject({ id: task.id, attempts: 2 });
+  if (!stale || !owner) throw new Error("expected two claims");
+  expect(await store.complete(stale, "stale")).toBe("fenced");
+  expect(await store.fail(stale, { error_code: "GRAPH_ERROR", message: "stale" })).toBe("fenced");
+  expect(await store.complete(owner, "fresh")).toBe("ok");
+  expect(await store.get(task.id)).toMatchObject({ status: "completed", result: "fresh" });
+  expect(errors).toEqual([]);
+});

@@ -51,6 +51,28 @@ export function durableCases(fresh: Fresh): void {
     expect(await store.state(task.id)).toEqual(cp("c", 2, { log: ["a", "b"] }));
   });
 
+  it("keeps call order for writes issued in one turn: appends, a checkpoint with its events, an interrupt", async () => {
+    const store = await (await fresh()).open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: {} });
+    const lease = await claimNow(store);
+    // Nothing awaited in between, as a run thread's messages arrive in one turn.
+    const first = await Promise.all([
+      store.appendEvents(lease, [{ type: "start", ts: 1, run_id: "r" }]),
+      store.appendEvents(lease, [{ type: "node_start", ts: 2, node: "a" }]),
+      store.checkpoint(lease, cp("b", 1, { log: ["a"] }), [{ type: "node_end", ts: 3, node: "a", action: "default", duration_ms: 1 }]),
+      store.appendEvents(lease, [{ type: "node_start", ts: 4, node: "b" }]),
+    ]);
+    expect(first).toEqual([true, true, true, true]);
+    const ending = await Promise.all([
+      store.appendEvents(lease, [{ type: "data", ts: 5, node: "b", chunk: 1 }]),
+      store.interrupt(lease, { node: "b", value: "ok?", checkpoint: cp("b", 1, { log: ["a"] }) }),
+    ]);
+    expect(ending).toEqual([true, "ok"]);
+    const stored = await store.events(task.id);
+    expect(stored.map((e) => [e.seq, e.type])).toEqual([[1, "start"], [2, "node_start"], [3, "node_end"], [4, "node_start"], [5, "data"], [6, "interrupt"]]);
+    expect(await store.get(task.id)).toMatchObject({ status: "interrupted", interrupt: { node: "b", value: "ok?" } });
+  });
+
   it("interrupt → interrupted (no lease, survives a restart) → resume → pending with the answer → claim", async () => {
     const backend = await fresh();
     const store = await backend.open();

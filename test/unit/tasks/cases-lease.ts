@@ -135,6 +135,23 @@ export function leaseCases(fresh: Fresh): void {
     expect(events.map((e) => e.type)).toEqual(["start", "retry", "result"]);
   });
 
+  it("fences a stale worker's events written in the same turn as its ending or checkpoint: none stored", async () => {
+    const store = await (await fresh()).open();
+    const { task } = await store.submit({ graph: "g", version: 1, input: null });
+    const stale = await claimNow(store, SHORT_LEASE);
+    await sweptOut(store, task.id);
+    const owner = await claimNow(store);
+    const late = { type: "data" as const, ts: 9, node: "n", chunk: "stale" };
+    expect(await Promise.all([store.appendEvents(stale, [late]), store.checkpoint(stale, { next_node: "n", step: 1, shared: {}, params: {}, resume: [] }, [late])])).toEqual([false, false]);
+    expect(await Promise.all([store.appendEvents(stale, [late]), store.complete(stale, "stale result")])).toEqual([false, "fenced"]);
+    expect(await Promise.all([store.appendEvents(owner, [{ type: "data", ts: 10, node: "n", chunk: "fresh" }]), store.complete(owner, "fresh result")])).toEqual([true, "ok"]);
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["retry", "data", "result"]);
+    expect(events[1]).toMatchObject({ chunk: "fresh" });
+    expect(await store.state(task.id)).toBeNull();
+  });
+
   it("fails a task with WORKER_LOST once it was lost more than maxLost times", async () => {
     const store = await (await fresh()).open({ maxLost: 1 });
     const { task } = await store.submit({ graph: "g", version: 1, input: null, maxAttempts: 5 });
