@@ -86,3 +86,13 @@ export function treeCpuMs(pid) {
   for (const [p, info] of procs) if (inTree(p)) ticks += info.ticks;
   return ticks * 10; // USER_HZ is 100 on Linux
 }
+
+/** Deletes every key under `prefix:` (SCAN + UNLINK), with an ioredis client the caller owns. */
+export async function unlinkPrefix(redis, prefix) {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== "0");
+}

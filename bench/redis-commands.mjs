@@ -10,7 +10,7 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { machineLine, numberFlag, printTable, treeCpuMs } from "./lib.mjs";
+import { machineLine, numberFlag, printTable, treeCpuMs, unlinkPrefix } from "./lib.mjs";
 import { benchDir, startKaygraph } from "./servers.mjs";
 
 const args = process.argv.slice(2);
@@ -58,11 +58,6 @@ try {
 } finally {
   await server.stop();
   for (const suffix of ["", "-wal", "-shm"]) rmSync(`${db}${suffix}`, { force: true });
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== "0");
+  await unlinkPrefix(redis, prefix);
   redis.disconnect();
 }

@@ -17,7 +17,7 @@ import http from "node:http";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Redis } from "ioredis";
-import { fmt, machineLine, numberFlag, percentile, printTable, treeCpuMs } from "./lib.mjs";
+import { fmt, machineLine, numberFlag, percentile, printTable, treeCpuMs, unlinkPrefix } from "./lib.mjs";
 import { benchDir, root, startKaygraph, startServer } from "./servers.mjs";
 
 const args = process.argv.slice(2);
@@ -231,12 +231,7 @@ async function rawBullmq(workers) {
 
 async function cleanRedis(prefix) {
   const redis = new Redis(REDIS_URL);
-  let cursor = "0";
-  do {
-    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}:*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) await redis.unlink(...keys);
-  } while (cursor !== "0");
+  await unlinkPrefix(redis, prefix);
   redis.disconnect();
 }
 
