@@ -67,7 +67,8 @@ async function rehearseRequest(app: http.RequestListener): Promise<void> {
     const { port } = server.address() as AddressInfo;
     await new Promise<void>((resolve, reject) => {
       const body = "{}";
-      const request = http.request({ host: "127.0.0.1", port, method: "POST", path: "/api/v1/rehearse", agent: false, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" } }, (res) => {
+      // Bounded: a rehearsal that never answers must not keep the standby from being used (errors are ignored).
+      const request = http.request({ host: "127.0.0.1", port, method: "POST", path: "/api/v1/rehearse", agent: false, signal: AbortSignal.timeout(5_000), headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body), connection: "close" } }, (res) => {
         res.resume();
         res.on("end", resolve);
         res.on("error", reject);

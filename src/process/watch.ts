@@ -33,8 +33,8 @@ export function watchProject(options: WatchOptions): FSWatcher {
   const watcher = watch(options.dirs, { ignoreInitial: true, ignored, awaitWriteFinish: false });
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
-  watcher.on("all", (_event, file) => {
-    traceReload(`watch ${_event} ${file}`);
+  watcher.on("all", (event, file) => {
+    traceReload(`watch ${event} ${file}`);
     if (options.relevant && !options.relevant(path.resolve(file))) return;
     pending.add(path.relative(root, file) || file);
     clearTimeout(timer);
