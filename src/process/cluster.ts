@@ -50,6 +50,11 @@ const SERVE_DRAIN_IDLE_MS = 2_000;
  * (they are told this timeout), so it exits within a few seconds of a reload.
  */
 const DEV_KEEP_ALIVE_MS = 5_000;
+/**
+ * Warm standbys `dev` keeps: two, so that saves coming faster than one standby warms up (about a second of
+ * CPU) still find one ready; the second starts only once the first is warm.
+ */
+const DEV_STANDBYS = 2;
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const sentinel = (line: string) => {
@@ -59,7 +64,7 @@ const sentinel = (line: string) => {
 /**
  * Starts the workers of `serve` or `dev` on one shared port and returns a handle to reload or close them.
  * `serve` has the watchdog (`server.workerTimeout`) and recycling (`server.maxRequests`, `maxMemoryMb`);
- * `dev` keeps a warm standby for fast reloads. When the first start fails, `serve` rejects with the
+ * `dev` keeps warm standbys for fast reloads. When the first start fails, `serve` rejects with the
  * {@link WorkerLoadError}; `dev` prints it and returns a handle whose next {@link ClusterHandle.reload} tries
  * again. Installs no signal handlers and never exits: that is the command's job.
  *
@@ -79,7 +84,7 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
   const supervisor = new Supervisor({
     workers,
     port,
-    standby: dev,
+    standbys: dev ? DEV_STANDBYS : 0,
     handover: dev,
     followSettings: !dev,
     // Dev keeps creating: deleting .kaygraph there and saving a file starts afresh.

@@ -58,6 +58,8 @@ export type WorkerMessage =
   | { type: "kaygraph:load-failed"; message: string; exitCode: number; modules: string[] }
   | { type: "kaygraph:draining" }
   | { type: "kaygraph:standby" }
+  /** A standby finished warming up (its rehearsal ran): the primary may start the next one. */
+  | { type: "kaygraph:standby-warm" }
   | { type: "kaygraph:fatal"; message: string }
   | { type: "kaygraph:metrics-request"; id: number }
   | { type: "kaygraph:metrics-json"; id: number; metrics: unknown[] };

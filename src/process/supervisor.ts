@@ -28,8 +28,11 @@ export interface SupervisorOptions {
   /** Watchdog and recycling (default: all off). */
   limits?: WorkerLimits;
   restart?: RestartPolicy;
-  /** Keep a warm standby worker (dev): reloads then skip process start-up and framework loading. */
-  standby?: boolean;
+  /**
+   * Warm standby workers to keep (dev; default none): a reload then skips process start-up and framework
+   * loading. With two, saves that come faster than one standby warms up still find one ready.
+   */
+  standbys?: number;
   /**
    * A worker replaced by a reload or recycling passes requests that still reach it on to its replacement
    * instead of closing its idle keep-alive sockets early (dev: see server/handover.ts).
@@ -82,6 +85,8 @@ interface Managed {
   /** A standby resolves this once it listens for the load order. */
   onStandby?: () => void;
   standbyReady?: Promise<void>;
+  /** A standby that finished warming up. */
+  warm?: boolean;
   /** Resolves when the worker has stopped taking new connections (or is gone). */
   drainStarted?: Promise<void>;
   onDraining?: () => void;
@@ -113,7 +118,10 @@ export class Supervisor {
   private nextIndex = 1;
   private stopping = false;
   private fatal: ((error: KaygraphError) => void) | undefined;
-  private standby: { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } | undefined;
+  /** Standbys waiting for a reload, oldest first (see SupervisorOptions.standbys). */
+  private standbys: { managed: Managed; ready: Promise<{ managed: Managed; port: number }> }[] = [];
+  /** A rolling restart is under way: no standby starts meanwhile (it would slow the restart down). */
+  private restarting = false;
   private workerCount: number;
   private shutdownTimeoutMs: number;
   /** A worker was ready: the service's stores exist (see SupervisorOptions.joinStores). */
@@ -202,6 +210,16 @@ export class Supervisor {
   }
 
   private async rollingRestart(): Promise<ReloadResult> {
+    this.restarting = true;
+    try {
+      return await this.replaceAll();
+    } finally {
+      this.restarting = false;
+      this.prepareStandby();
+    }
+  }
+
+  private async replaceAll(): Promise<ReloadResult> {
     const started = performance.now();
     traceReload("rolling restart");
     const old = [...this.managed].filter((m) => m.phase === "ready");
@@ -222,7 +240,6 @@ export class Supervisor {
       if (retiring) await this.retire(retiring, i < this.workerCount);
     }
     traceReload("restart done");
-    this.prepareStandby();
     return { ok: true, ms: performance.now() - started };
   }
 
@@ -254,9 +271,11 @@ export class Supervisor {
   /** Starts a worker on the project (the warm standby when there is one) and resolves when it is ready. */
   private async fork(generate: boolean): Promise<{ managed: Managed; port: number }> {
     const index = this.nextIndex++;
-    const standby = this.standby;
-    if (standby && standby.managed.phase === "standby" && standby.managed.worker.isConnected()) {
-      this.standby = undefined;
+    this.standbys = this.standbys.filter((s) => s.managed.phase === "standby" && s.managed.worker.isConnected());
+    // The oldest warm one; else the oldest, which is closest to warm.
+    const standby = this.standbys.find((s) => s.managed.warm) ?? this.standbys[0];
+    if (standby) {
+      this.standbys = this.standbys.filter((s) => s !== standby);
       // A standby still starting up is close to ready: waiting for it beats starting a new process.
       await standby.managed.standbyReady;
       traceReload("standby listening; load sent");
@@ -272,16 +291,21 @@ export class Supervisor {
     return this.spawn({ ...this.options.worker, index, generate, port: this.port, joinStores: this.storesOpened }).ready;
   }
 
-  /** Forks a standby for the next reload (dev), unless one is waiting already. */
+  /**
+   * Forks a standby for the next reloads (dev) while there are fewer than `standbys`, one at a time: the next
+   * starts once this one is warm (and no restart is under way), so standbys never compete for the CPU.
+   */
   private prepareStandby(): void {
-    if (!this.options.standby || this.stopping || this.standby) return;
+    const wanted = this.options.standbys ?? 0;
+    this.standbys = this.standbys.filter((s) => s.managed.phase === "standby" && !s.managed.worker.isDead());
+    if (this.stopping || this.restarting || this.standbys.length >= wanted || this.standbys.some((s) => !s.managed.warm)) return;
     traceReload("fork standby");
     const spawned = this.spawn({ ...this.options.worker, index: 0, generate: false, port: this.port, standby: true, threads: this.threads });
     // A standby that dies before it is used is simply not there next time; nothing awaits it yet.
     spawned.ready.catch(() => {
-      if (this.standby === spawned) this.standby = undefined;
+      this.standbys = this.standbys.filter((s) => s !== spawned);
     });
-    this.standby = spawned;
+    this.standbys.push(spawned);
   }
 
   private spawn(options: WorkerOptions): { managed: Managed; ready: Promise<{ managed: Managed; port: number }> } {
@@ -346,6 +370,10 @@ export class Supervisor {
       }
       case "kaygraph:standby":
         managed.onStandby?.();
+        return;
+      case "kaygraph:standby-warm":
+        managed.warm = true;
+        this.prepareStandby();
         return;
       case "kaygraph:draining":
         traceReload("draining received");

@@ -76,6 +76,7 @@ async function main(): Promise<void> {
     traceReload("standby tsx");
     await rehearseLoad();
     traceReload("standby warm");
+    send({ type: "kaygraph:standby-warm" });
     const { index, generate } = await order;
     options = { ...options, index, generate, standby: false };
     traceReload("load order");

@@ -3,7 +3,8 @@
  * probe (the task store watches itself: see WatchedTaskStore).
  */
 import type { Logger } from "pino";
-import { LimiterUnavailableError, type RateLimiter } from "../security/index.js";
+import { LimiterUnavailableError } from "../security/rate-limit/decision.js";
+import type { RateLimiter } from "../security/rate-limit/limiter.js";
 import { publicReason } from "../tasks/store-health.js";
 import { STORE_LABEL, StoreIdentityError, StoreUnavailableError, type StoreHealth, type StoreHealthListener } from "../tasks/index.js";
 

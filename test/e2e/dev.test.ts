@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -29,6 +30,12 @@ async function ask(base: string, body: object = {}): Promise<{ text: string; pid
   const res = await fetch(`${base}/api/v1/greet`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   expect(res.status).toBe(200);
   return ((await res.json()) as { result: { text: string; pid: number } }).result;
+}
+
+/** Child processes of `pid` (from /proc). */
+function childPids(pid: number): number[] {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
+  return children === "" ? [] : children.split(/\s+/).map(Number);
 }
 
 async function devProject() {
@@ -144,6 +151,23 @@ describe("kaygraph dev", () => {
     expect(reloads).toBeLessThanOrEqual(3);
     await dev.stop();
     await until(() => [...pids].every((pid) => !alive(pid)), "every worker to exit");
+  });
+
+  it("keeps two warm standbys: a save is served by one of them, another takes its place, none outlives dev", async () => {
+    const { dev, base, file } = await devProject();
+    const serving = (await ask(base)).pid;
+    // The primary's worker processes (Linux): the serving one and the standbys.
+    const workers = () => childPids(dev.pid);
+    await until(() => workers().length === 3, "the serving worker and two standbys");
+    const standbys = workers().filter((pid) => pid !== serving);
+    await writeFile(file, greetGraph("v2"));
+    await until(async () => (await ask(base)).text === "v2", "the save to be served");
+    const after = await ask(base);
+    expect(standbys).toContain(after.pid);
+    await until(() => workers().length === 3 && !workers().includes(serving), "the old worker gone and a new standby");
+    const seen = [serving, ...workers()];
+    await dev.stop();
+    await until(() => seen.every((pid) => !alive(pid)), "every worker and standby to exit");
   });
 
   it("after a reload a graph that runs inline still runs on the main thread, and a threaded one in a thread", async () => {

@@ -6,7 +6,7 @@ export { createRateLimiter } from "./limiter.js";
 export type { RateLimiter, RateLimiterOptions, RateLimitSettings, LimiterStoreOptions } from "./limiter.js";
 export { LimiterUnavailableError } from "./decision.js";
 export type { Decision } from "./decision.js";
-export { createLimiterRedisClient, LIMITER_REDIS_OPTIONS } from "./redis-store.js";
+export { createLimiterRedisClient, LIMITER_REDIS_OPTIONS } from "./redis-client.js";
 export type { RedisStoreOptions } from "./redis-store.js";
 export { RATE_LIMIT_TABLE } from "./sqlite-store.js";
 export type { SqliteStoreOptions } from "./sqlite-store.js";

@@ -1,5 +1,13 @@
 import type { NextFunction, Request, Response } from "express";
-import { ANONYMOUS_POLICY, AuthError, bearerFrom, clientKey, LimiterUnavailableError, rateLimitHeaders, type RateLimiter, type TokenVerifier } from "../../security/index.js";
+// Leaf modules, not the security index: it would load jose and ioredis into every server (see guard.ts).
+import { AuthError } from "../../security/jwt/auth-error.js";
+import { bearerFrom } from "../../security/jwt/bearer.js";
+import type { TokenVerifier } from "../../security/jwt/verifier.js";
+import { clientKey } from "../../security/rate-limit/client-key.js";
+import { LimiterUnavailableError } from "../../security/rate-limit/decision.js";
+import { rateLimitHeaders } from "../../security/rate-limit/headers.js";
+import type { RateLimiter } from "../../security/rate-limit/limiter.js";
+import { ANONYMOUS_POLICY } from "../../security/rate-limit/target.js";
 import { HttpError } from "../http-error.js";
 
 /**

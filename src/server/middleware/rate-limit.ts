@@ -1,7 +1,10 @@
 import type { NextFunction, Request, Response } from "express";
 import type { GraphRegistry } from "../../definition/registry.js";
 import { graphRouteKey, routesOf } from "../../definition/routes.js";
-import { LimiterUnavailableError, rateLimitHeaders, rateTarget, type RateLimiter, type RateLimitSettings } from "../../security/index.js";
+import { LimiterUnavailableError } from "../../security/rate-limit/decision.js";
+import { rateLimitHeaders } from "../../security/rate-limit/headers.js";
+import type { RateLimiter, RateLimitSettings } from "../../security/rate-limit/limiter.js";
+import { rateTarget } from "../../security/rate-limit/target.js";
 import { HttpError } from "../http-error.js";
 
 /**
