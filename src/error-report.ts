@@ -1,5 +1,4 @@
 import { styleText } from "node:util";
-import { CommanderError } from "commander";
 import { ExitCode, KaygraphError } from "./errors.js";
 
 /** Where and how errors are printed. */
@@ -22,7 +21,7 @@ export function reportError(error: unknown, options: ReportOptions): number {
   const color = options.color ?? (process.stderr.isTTY === true && !process.env.NO_COLOR);
   const paint = (style: Parameters<typeof styleText>[0], text: string) => (color ? styleText(style, text) : text);
 
-  if (error instanceof CommanderError) {
+  if (isCommanderError(error)) {
     // commander printed the message (and our hint) already.
     const ok = error.exitCode === 0;
     return ok ? ExitCode.ok : ExitCode.usage;
@@ -60,4 +59,13 @@ function stackOf(error: unknown): string {
     cause = cause instanceof Error ? cause.cause : undefined;
   }
   return text;
+}
+
+/**
+ * commander's own errors (CommanderError and its subclasses), told by their `commander.*` code rather than by
+ * class, so that a worker process, which reports errors here too, does not load commander.
+ */
+function isCommanderError(error: unknown): error is Error & { code: string; exitCode: number } {
+  const { code, exitCode } = (error ?? {}) as { code?: unknown; exitCode?: unknown };
+  return error instanceof Error && typeof code === "string" && code.startsWith("commander.") && typeof exitCode === "number";
 }
