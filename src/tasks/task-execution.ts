@@ -224,8 +224,15 @@ export class TaskExecution {
     if (this.flushing || this.buffer.length > APPEND_BATCH) return this.flush().then(() => this.storeCheckpoint(checkpoint));
     const events = this.buffer;
     this.buffer = [];
-    // Not async: the run waits for this promise before its next node, so each hop less counts.
-    return this.settings.store.checkpoint(this.lease, checkpoint, events).then((stored) => {
+    // Not async: the run waits for this promise before its next node, so each hop less counts. (A store that
+    // throws instead of rejecting still rejects this promise, as it did when this was async.)
+    let storing: Promise<boolean>;
+    try {
+      storing = this.settings.store.checkpoint(this.lease, checkpoint, events);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return storing.then((stored) => {
       if (stored) return;
       const lost = new AttemptStopped("LEASE_LOST", "This worker lost the task's lease.");
       this.stop(lost);
