@@ -31,6 +31,8 @@ export class GroupCommit {
   private busySince: number | undefined;
   private busyTries = 0;
   private readonly busyTimeoutMs: number;
+  /** The statement that sets the busy timeout back after a try without waiting (see {@link begin}). */
+  private readonly restoreBusyTimeout: string;
   /** Commits so far and writes in them (for tests and diagnostics). */
   readonly stats = { commits: 0, writes: 0 };
   /** Called after each committed group (the store's WAL checkpointer counts them). */
@@ -42,6 +44,7 @@ export class GroupCommit {
 
   constructor(private readonly db: Database.Database) {
     this.busyTimeoutMs = db.pragma("busy_timeout", { simple: true }) as number;
+    this.restoreBusyTimeout = `PRAGMA busy_timeout = ${this.busyTimeoutMs}`;
     this.sql = {
       begin: db.prepare("BEGIN IMMEDIATE"),
       commit: db.prepare("COMMIT"),
@@ -138,8 +141,9 @@ export class GroupCommit {
       sql.begin.run();
       return true;
     }
-    // (A busy_timeout pragma acts when it is compiled, so it cannot be a prepared statement run again.)
-    this.db.pragma("busy_timeout = 0");
+    // (A busy_timeout pragma acts when it is compiled, so it cannot be a prepared statement run again. exec()
+    // compiles and runs it without the statement object and result rows pragma() makes: a few µs less per group.)
+    this.db.exec("PRAGMA busy_timeout = 0");
     try {
       sql.begin.run();
       return true;
@@ -147,7 +151,7 @@ export class GroupCommit {
       if ((error as { code?: unknown }).code === "SQLITE_BUSY") return false;
       throw error;
     } finally {
-      this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+      this.db.exec(this.restoreBusyTimeout);
     }
   }
 
