@@ -22,6 +22,7 @@ import { EventFeed } from "./event-feed.js";
 import { HeldEvents } from "./held-events.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { RedisPubSub } from "./redis-pubsub.js";
+import { batchWrites } from "./redis-write-batching.js";
 import { fromFlat, hashToClaimed, hashToDelivery, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
 import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
@@ -136,6 +137,9 @@ export class BullmqTaskStore implements TaskStore {
     } finally {
       redis.off("error", onConnectError);
     }
+    // Every submit, claim, write and job move of this process (BullMQ's own included) shares this connection:
+    // what one turn sends goes out in one socket write.
+    batchWrites(redis);
     const store = new BullmqTaskStore(redis, options);
     redis.on("error", store.onError);
     return store;
