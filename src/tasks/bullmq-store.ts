@@ -319,16 +319,13 @@ export class BullmqTaskStore implements TaskStore {
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
     // Held for this tick: the lease's checkpoint or ending, if it comes now, carries them (see HeldEvents).
-    return this.held.hold(lease.token, events.map((e) => JSON.stringify(e)), (bodies) => this.write(lease, bodies, ""));
+    return this.held.hold(lease.token, events.map((e) => JSON.stringify(e)), (bodies, checkpoint) => this.write(lease, bodies, checkpoint));
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
-    // The events held and given, then the checkpoint: one script call.
-    const taken = this.held.take(lease.token);
-    const bodies = [...(taken?.bodies ?? []), ...events.map((e) => JSON.stringify(e))];
-    const stored = this.write(lease, bodies, checkpointText(checkpoint));
-    taken?.settle(stored);
-    return stored;
+    // Held for this tick like events: the events held and given, then the checkpoint, in one script call — the
+    // lease's ending's, if it comes now (a task whose last checkpoint is taken right before it ends: one call less).
+    return this.held.hold(lease.token, events.map((e) => JSON.stringify(e)), (bodies, cp) => this.write(lease, bodies, cp), checkpointText(checkpoint));
   }
 
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
@@ -515,7 +512,9 @@ export class BullmqTaskStore implements TaskStore {
     let early: Promise<unknown> | undefined;
     const call = (async () => {
       await this.appending.get(lease.token);
-      const script = this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, checkpoint, ...(taken?.bodies ?? []));
+      // An interrupt's own checkpoint is later than any held one.
+      const stored = mode === "interrupt" ? checkpoint : (taken?.checkpoint ?? "");
+      const script = this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, stored, ...(taken?.bodies ?? []));
       if (ends && job !== undefined) early = job.moveToCompleted(null, lease.token, false).catch((error: unknown) => error);
       return (await script) as [TransitionOutcome, number];
     })();

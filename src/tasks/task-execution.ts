@@ -104,14 +104,16 @@ export class TaskExecution {
       // A held start checkpoint no later one replaced is written before the ending (which would fence it). If the
       // lease is gone meanwhile, the ending's transition is refused too and says how the task ended.
       const lost = ending.kind === "stopped" && ending.reason.code === "LEASE_LOST";
-      if (!lost && !isInterrupt(ending)) await this.writeHeldStart();
+      const start = !lost && !isInterrupt(ending) && this.heldStart !== undefined;
       if (lost) {
         await this.settle(ending);
       } else if (!this.flushing && this.buffer.length <= APPEND_BATCH) {
-        // The last events and the ending without waiting in between: the store applies one lease's writes in
-        // call order (on SQLite both land in the same group commit), which saves a round trip per task.
-        await Promise.all([this.flush(), this.settle(ending)]);
+        // The start checkpoint (with the last events), or the last events, and the ending without waiting in
+        // between: the store applies one lease's writes in call order (on SQLite they land in the same group
+        // commit; Redis carries them in the ending's own script call), which saves a round trip per task.
+        await Promise.all([start ? this.writeHeldStart() : this.flush(), this.settle(ending)]);
       } else {
+        if (start) await this.writeHeldStart();
         while (this.buffer.length > 0 || this.flushing) await this.flush();
         await this.settle(ending);
       }

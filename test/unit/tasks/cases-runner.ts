@@ -147,6 +147,25 @@ export function runnerCases(fresh: Fresh): void {
     expect(await store.state(task.id)).toEqual(start);
   });
 
+  it("stores a fresh task's start checkpoint, the events around it and its ending together, the events in order", async () => {
+    const store = await (await fresh()).open();
+    const start = { next_node: "a", step: 0, shared: { n: 1 }, params: {}, resume: [] };
+    const task = await submit(store, {});
+    startRunner(store, {
+      execute: async (_task, { checkpoint, emit }) => {
+        emit({ type: "node_start", seq: 1, ts: Date.now(), node: "a" });
+        await checkpoint(start);
+        emit({ type: "node_end", seq: 2, ts: Date.now(), node: "a", action: "default", duration_ms: 0 });
+        return "done";
+      },
+    });
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", result: "done" });
+    expect(await store.state(task.id)).toEqual(start);
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["node_start", "node_end", "result"]);
+  });
+
   it("does not write a fresh task's start checkpoint that a later one replaced; the events of both go with the later one", async () => {
     const store = await (await fresh()).open();
     const written: number[] = [];
