@@ -107,15 +107,13 @@ export class TaskExecution {
       const start = !lost && !isInterrupt(ending) && this.heldStart !== undefined;
       if (lost) {
         await this.settle(ending);
-      } else if (!this.flushing && this.buffer.length <= APPEND_BATCH) {
-        // The start checkpoint (with the last events), or the last events, and the ending without waiting in
+      } else {
+        // An append under way (or a backlog beyond one batch) is stored first; what it leaves goes below.
+        while (this.flushing || this.buffer.length > APPEND_BATCH) await this.flush();
+        // Then the start checkpoint (with the last events), or the last events, and the ending without waiting in
         // between: the store applies one lease's writes in call order (on SQLite they land in the same group
         // commit; Redis carries them in the ending's own script call), which saves a round trip per task.
-        await Promise.all([start ? this.writeHeldStart() : this.flush(), this.settle(ending)]);
-      } else {
-        if (start) await this.writeHeldStart();
-        while (this.buffer.length > 0 || this.flushing) await this.flush();
-        await this.settle(ending);
+        await Promise.all([start ? this.writeHeldStart() : this.flush(true), this.settle(ending)]);
       }
     } catch (error) {
       // The store failed; the lease expires and a sweeper puts the task back, so nothing is lost.
@@ -237,13 +235,16 @@ export class TaskExecution {
     });
   }
 
-  private flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+  /** Stores the buffered events (`last`: the attempt's ending stores them, so hold none back). */
+  private flush(last = false): Promise<void> {
+    this.flushing ??= this.drain(last).finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
-  private async drain(): Promise<void> {
+  private async drain(last: boolean): Promise<void> {
     while (this.buffer.length > 0) {
+      // Once the attempt ended, what is left (one batch at most) goes with the ending's writes (see run).
+      if (this.closed && !last && this.buffer.length <= APPEND_BATCH) return;
       const batch = this.buffer.splice(0, APPEND_BATCH);
       let stored: boolean;
       try {
