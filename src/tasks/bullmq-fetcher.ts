@@ -11,6 +11,7 @@
  */
 import { Job, Worker, type JobJsonRaw, type Queue } from "bullmq";
 import { Redis } from "ioredis";
+import { batchWrites } from "./redis-write-batching.js";
 
 /** What a fetcher needs from its store. */
 export interface JobFetcherOptions {
@@ -104,6 +105,9 @@ export class JobFetcher {
     // No command timeout either (the blocking fetch must wait); connects are bounded like the store's.
     const connection = new Redis(url, { maxRetriesPerRequest: null, connectTimeout: 2000, retryStrategy: (attempt: number) => Math.min(50 * attempt, 1000) });
     connection.on("error", onError);
+    // The batch fetches of a claim (and the stalled checks) in one socket write; BullMQ's blocking fetch runs on
+    // its own duplicate of this connection, untouched.
+    batchWrites(connection);
     const worker = new BoundWorker(queue, queueName, null, {
       connection,
       prefix,

@@ -22,6 +22,7 @@ import { EventFeed } from "./event-feed.js";
 import { HeldEvents } from "./held-events.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { RedisPubSub } from "./redis-pubsub.js";
+import { batchWrites } from "./redis-write-batching.js";
 import { fromFlat, hashToClaimed, hashToDelivery, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
 import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
 import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
@@ -136,6 +137,9 @@ export class BullmqTaskStore implements TaskStore {
     } finally {
       redis.off("error", onConnectError);
     }
+    // Every submit, claim, write and job move of this process (BullMQ's own included) shares this connection:
+    // what one turn sends goes out in one socket write.
+    batchWrites(redis);
     const store = new BullmqTaskStore(redis, options);
     redis.on("error", store.onError);
     return store;
@@ -315,16 +319,13 @@ export class BullmqTaskStore implements TaskStore {
   async appendEvents(lease: Lease, events: TaskEventInput[]): Promise<boolean> {
     if (events.length === 0) return true;
     // Held for this tick: the lease's checkpoint or ending, if it comes now, carries them (see HeldEvents).
-    return this.held.hold(lease.token, events.map((e) => JSON.stringify(e)), (bodies) => this.write(lease, bodies, ""));
+    return this.held.hold(lease.token, events.map((e) => JSON.stringify(e)), (bodies, checkpoint) => this.write(lease, bodies, checkpoint));
   }
 
   async checkpoint(lease: Lease, checkpoint: Checkpoint, events: TaskEventInput[] = []): Promise<boolean> {
-    // The events held and given, then the checkpoint: one script call.
-    const taken = this.held.take(lease.token);
-    const bodies = [...(taken?.bodies ?? []), ...events.map((e) => JSON.stringify(e))];
-    const stored = this.write(lease, bodies, checkpointText(checkpoint));
-    taken?.settle(stored);
-    return stored;
+    // Held for this tick like events: the events held and given, then the checkpoint, in one script call — the
+    // lease's ending's, if it comes now (a task whose last checkpoint is taken right before it ends: one call less).
+    return this.held.hold(lease.token, events.map((e) => JSON.stringify(e)), (bodies, cp) => this.write(lease, bodies, cp), checkpointText(checkpoint));
   }
 
   async interrupt(lease: Lease, stop: TaskInterrupt & { checkpoint: Checkpoint }): Promise<TransitionOutcome> {
@@ -511,7 +512,9 @@ export class BullmqTaskStore implements TaskStore {
     let early: Promise<unknown> | undefined;
     const call = (async () => {
       await this.appending.get(lease.token);
-      const script = this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, checkpoint, ...(taken?.bodies ?? []));
+      // An interrupt's own checkpoint is later than any held one.
+      const stored = mode === "interrupt" ? checkpoint : (taken?.checkpoint ?? "");
+      const script = this.scripts.transition(this.keys.task(lease.task.id), this.keys.prefix, lease.task.id, lease.token, now, mode, payload, body, stored, ...(taken?.bodies ?? []));
       if (ends && job !== undefined) early = job.moveToCompleted(null, lease.token, false).catch((error: unknown) => error);
       return (await script) as [TransitionOutcome, number];
     })();

@@ -257,8 +257,9 @@ return n
 
 /**
  * KEYS: task. ARGV: P id token now mode(complete|fail|retry|release|interrupt) payload body checkpoint|'' event…
- * The events a worker emitted last (still unsent) come along and are stored first, under the same fencing.
- * Returns { outcome, events stored (0/1) }.
+ * The events a worker emitted last and the checkpoint it took last (still unsent) come along and are stored
+ * first, under the same fencing (an interrupt's checkpoint is the interrupt's own). Returns { outcome, events
+ * and checkpoint stored (0/1) }.
  */
 const TRANSITION = `
 local h, id, now, mode = KEYS[1], ARGV[2], ARGV[4], ARGV[5]
@@ -268,6 +269,7 @@ if not (f[1] == 'running' and f[2] == ARGV[3]) then
   return { 'fenced', 0 }
 end
 if #ARGV >= 9 then append_args(id, 9, #ARGV) end
+if ARGV[8] ~= '' and mode ~= 'interrupt' then redis.call('HSET', h, 'checkpoint', ARGV[8]) end
 if f[3] == '1' then finish_cancelled(h, id, now) return { 'cancelled', 1 } end
 if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7])
 elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7])

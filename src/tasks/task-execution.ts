@@ -122,16 +122,16 @@ export class TaskExecution {
       // A held start checkpoint no later one replaced is written before the ending (which would fence it). If the
       // lease is gone meanwhile, the ending's transition is refused too and says how the task ended.
       const lost = ending.kind === "stopped" && ending.reason.code === "LEASE_LOST";
-      if (!lost && !isInterrupt(ending)) await this.writeHeldStart();
+      const start = !lost && !isInterrupt(ending) && this.heldStart !== undefined;
       if (lost) {
         await this.settle(ending);
-      } else if (!this.flushing && this.buffer.length <= APPEND_BATCH) {
-        // The last events and the ending without waiting in between: the store applies one lease's writes in
-        // call order (on SQLite both land in the same group commit), which saves a round trip per task.
-        await Promise.all([this.flush(), this.settle(ending)]);
       } else {
-        while (this.buffer.length > 0 || this.flushing) await this.flush();
-        await this.settle(ending);
+        // An append under way (or a backlog beyond one batch) is stored first; what it leaves goes below.
+        while (this.flushing || this.buffer.length > APPEND_BATCH) await this.flush();
+        // Then the start checkpoint (with the last events), or the last events, and the ending without waiting in
+        // between: the store applies one lease's writes in call order (on SQLite they land in the same group
+        // commit; Redis carries them in the ending's own script call), which saves a round trip per task.
+        await Promise.all([start ? this.writeHeldStart() : this.flush(true), this.settle(ending)]);
       }
     } catch (error) {
       // The store failed; the lease expires and a sweeper puts the task back, so nothing is lost.
@@ -270,13 +270,16 @@ export class TaskExecution {
     }
   }
 
-  private flush(): Promise<void> {
-    this.flushing ??= this.drain().finally(() => (this.flushing = undefined));
+  /** Stores the buffered events (`last`: the attempt's ending stores them, so hold none back). */
+  private flush(last = false): Promise<void> {
+    this.flushing ??= this.drain(last).finally(() => (this.flushing = undefined));
     return this.flushing;
   }
 
-  private async drain(): Promise<void> {
+  private async drain(last: boolean): Promise<void> {
     while (this.buffer.length > 0) {
+      // Once the attempt ended, what is left (one batch at most) goes with the ending's writes (see run).
+      if (this.closed && !last && this.buffer.length <= APPEND_BATCH) return;
       const batch = this.buffer.splice(0, APPEND_BATCH);
       let stored: boolean;
       try {

@@ -147,6 +147,25 @@ export function runnerCases(fresh: Fresh): void {
     expect(await store.state(task.id)).toEqual(start);
   });
 
+  it("stores a fresh task's start checkpoint, the events around it and its ending together, the events in order", async () => {
+    const store = await (await fresh()).open();
+    const start = { next_node: "a", step: 0, shared: { n: 1 }, params: {}, resume: [] };
+    const task = await submit(store, {});
+    startRunner(store, {
+      execute: async (_task, { checkpoint, emit }) => {
+        emit({ type: "node_start", seq: 1, ts: Date.now(), node: "a" });
+        await checkpoint(start);
+        emit({ type: "node_end", seq: 2, ts: Date.now(), node: "a", action: "default", duration_ms: 0 });
+        return "done";
+      },
+    });
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", result: "done" });
+    expect(await store.state(task.id)).toEqual(start);
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["node_start", "node_end", "result"]);
+  });
+
   it("does not write a fresh task's start checkpoint that a later one replaced; the events of both go with the later one", async () => {
     const store = await (await fresh()).open();
     const written: number[] = [];
@@ -180,6 +199,39 @@ export function runnerCases(fresh: Fresh): void {
     const events = await store.events(task.id);
     checkEventLog(events);
     expect(events.map((e) => e.type)).toEqual(["node_start", "node_end", "result"]);
+  });
+
+  it("stores the events left behind an append under way when the run ends before the ending, in order", async () => {
+    const store = await (await fresh()).open();
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let appends = 0;
+    // The first append waits at the gate, so the run's later events and its ending queue up behind it.
+    const slow = new Proxy(store, {
+      get: (target, key) => {
+        if (key === "appendEvents") {
+          return async (...args: Parameters<TaskStore["appendEvents"]>) => (appends++ === 0 ? gate.then(() => target.appendEvents(...args)) : target.appendEvents(...args));
+        }
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const task = await submit(store, {});
+    startRunner(slow, {
+      execute: async (_task, { emit }) => {
+        emit({ type: "node_start", seq: 1, ts: Date.now(), node: "a" });
+        await until(() => appends === 1);
+        emit({ type: "node_end", seq: 2, ts: Date.now(), node: "a", action: "default", duration_ms: 0 });
+        emit({ type: "node_start", seq: 3, ts: Date.now(), node: "b" });
+        return "done";
+      },
+    });
+    await until(() => appends === 1);
+    open();
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", result: "done" });
+    const events = await store.events(task.id);
+    checkEventLog(events);
+    expect(events.map((e) => e.type)).toEqual(["node_start", "node_end", "node_start", "result"]);
   });
 
   it("a fresh task cancelled in its first node ends cancelled, its held start checkpoint refused", async () => {

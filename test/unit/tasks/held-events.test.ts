@@ -46,4 +46,20 @@ describe("HeldEvents", () => {
     expect(await later).toBe(true);
     expect(sent).toEqual([["a"]]);
   });
+
+  it("holds the turn's latest checkpoint with its events: sent together, or handed to a write of the same turn", async () => {
+    const held = new HeldEvents();
+    const sent: [string[], string][] = [];
+    const send = async (bodies: string[], checkpoint: string) => (sent.push([[...bodies], checkpoint]), true);
+    const both = Promise.all([held.hold("t", ["a"], send), held.hold("t", ["b"], send, "cp1"), held.hold("t", [], send, "cp2"), held.hold("t", ["c"], send)]);
+    expect(await both).toEqual([true, true, true, true]);
+    expect(sent).toEqual([[["a", "b", "c"], "cp2"]]);
+
+    const stored = held.hold("t", ["d"], send, "cp3");
+    const taken = held.take("t");
+    expect([taken?.bodies, taken?.checkpoint]).toEqual([["d"], "cp3"]);
+    taken?.settle(Promise.resolve(false));
+    expect(await stored).toBe(false);
+    expect(sent).toHaveLength(1);
+  });
 });
