@@ -170,6 +170,21 @@ describe("kaygraph dev", () => {
     await until(() => seen.every((pid) => !alive(pid)), "every worker and standby to exit");
   });
 
+  it("standbys killed with -9 before a save: the save is still served, by a fresh worker", async () => {
+    const { dev, base, file } = await devProject();
+    const serving = (await ask(base)).pid;
+    await until(() => childPids(dev.pid).length === 3, "the serving worker and two standbys");
+    const standbys = childPids(dev.pid).filter((pid) => pid !== serving);
+    for (const pid of standbys) process.kill(pid, "SIGKILL");
+    await until(() => standbys.every((pid) => !alive(pid)), "the standbys to die");
+    await writeFile(file, greetGraph("after-kill"));
+    await until(async () => (await ask(base)).text === "after-kill", "the save to be served", 60_000);
+    expect(standbys).not.toContain((await ask(base)).pid);
+    // Standbys come back after that reload (the old worker gone: the new one and two standbys).
+    await until(() => childPids(dev.pid).length === 3 && !childPids(dev.pid).includes(serving), "two standbys again", 30_000);
+    await dev.stop();
+  });
+
   it("after a reload a graph that runs inline still runs on the main thread, and a threaded one in a thread", async () => {
     // Only threaded graphs' files go to the run threads (a standby's prestarted ones included).
     const cwd = await tmpProject({ "package.json": PACKAGE_JSON, "graphs/greet.ts": whereGraph("greet", "v1"), "graphs/inline.ts": whereGraph("inline", "v1", "inline") });
