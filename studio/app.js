@@ -334,7 +334,7 @@ window.mermaid?.initialize({ startOnLoad: false, securityLevel: "strict" });
 renderTaskFilters();
 await loadGraphs().catch(showLoadError);
 void refreshTasks();
-// Live: task statuses, and the graphs after a hot reload (a new process answers with a new loaded_at).
+// Live: task statuses, and the graphs after a hot reload (which answers with a new loaded_at).
 setInterval(() => {
   void refreshTasks();
   void loadGraphs().catch(showLoadError);

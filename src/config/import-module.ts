@@ -1,17 +1,27 @@
+import { register as registerHooks } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { GenerationHookData } from "./generation-hook.js";
 
 let registered: Promise<unknown> | undefined;
 const imported = new Set<string>();
 
-/** Registers tsx's loader now (a warm standby worker does this before it knows which project to load). */
+/**
+ * Registers tsx's loader now (a warm standby worker does this before it knows which project to load), and
+ * after it the hook that carries a reload's generation to the project modules a graph imports (see
+ * generation-hook.ts; built files only — from the sources a generation reaches the graph file alone).
+ */
 export async function registerTypeScript(): Promise<void> {
-  registered ??= import("tsx/esm/api").then(({ register }) =>
+  registered ??= import("tsx/esm/api").then(({ register }) => {
     register({
       onImport: (url) => {
         if (url.startsWith("file:") && !url.includes("/node_modules/")) imported.add(fileURLToPath(url));
       },
-    }),
-  );
+    });
+    if (import.meta.url.endsWith(".js")) {
+      const data: GenerationHookData = { own: [new URL("../", import.meta.url).href, new URL("../../src/", import.meta.url).href] };
+      registerHooks(new URL("./generation-hook.js", import.meta.url), { data });
+    }
+  });
   await registered;
 }
 
@@ -30,11 +40,14 @@ export function forgetImportedFiles(): void {
 
 /**
  * Imports a user module (`.ts`, `.mts`, `.js`, `.mjs`) with tsx's loader registered once, so users write
- * plain TypeScript with no build step. Node caches modules: a changed file needs a new process.
+ * plain TypeScript with no build step. Node caches modules: a changed file is seen again only under a new
+ * `generation` (1, 2, …: the file and the project modules it imports load afresh, see generation-hook.ts)
+ * or in a new process.
  */
-export async function importModule(file: string): Promise<Record<string, unknown>> {
+export async function importModule(file: string, generation = 0): Promise<Record<string, unknown>> {
   await registerTypeScript();
-  return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  const url = pathToFileURL(file).href;
+  return (await import(generation > 0 ? `${url}?kg-gen=${generation}` : url)) as Record<string, unknown>;
 }
 
 /**
@@ -56,7 +69,8 @@ function userFrame(stack: string, folder: string): string | undefined {
   for (const line of stack.split("\n").slice(1)) {
     const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/.exec(line.trim());
     if (!match) continue;
-    const file = (match[1] as string).replace(/^file:\/\//, "");
+    // A reload's generation (`?kg-gen=3`) is no part of the file's name.
+    const file = (match[1] as string).replace(/^file:\/\//, "").replace(/\?kg-gen=\d+$/, "");
     if (file.includes("/node_modules/") || !file.startsWith(folder)) continue;
     return `${file}:${match[2]}:${match[3]}`;
   }

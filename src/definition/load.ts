@@ -15,9 +15,9 @@ import { GraphRegistry, type LoadedGraph } from "./registry.js";
  * const registry = await loadGraphs(config);
  * registry.get("hello").definition;
  */
-export async function loadGraphs(config: Pick<ResolvedConfig, "graphs" | "root">, options: { allowEmpty?: boolean } = {}): Promise<GraphRegistry> {
+export async function loadGraphs(config: Pick<ResolvedConfig, "graphs" | "root">, options: { allowEmpty?: boolean; generation?: number } = {}): Promise<GraphRegistry> {
   const files = await discoverGraphFiles(config.graphs, config.root);
-  const registry = await loadGraphFiles(files, config.root);
+  const registry = await loadGraphFiles(files, config.root, options.generation);
   if (registry.size === 0 && !options.allowEmpty) {
     throw new KaygraphError(Errors.NoGraphs, { message: `No graph definitions found in ${config.graphs}.` });
   }
@@ -26,24 +26,25 @@ export async function loadGraphs(config: Pick<ResolvedConfig, "graphs" | "root">
 
 /**
  * Imports the given graph files (absolute paths) and returns their definitions, with the errors of
- * {@link loadGraphs}. A run thread loads exactly the files its process loaded.
+ * {@link loadGraphs}. A run thread loads exactly the files its process loaded. A `generation` above 0 (an
+ * in-place reload of `kaygraph dev`) imports the files and the project modules under them afresh.
  *
  * @example
  * const registry = await loadGraphFiles(["/app/graphs/hello.ts"], "/app");
  */
-export async function loadGraphFiles(files: readonly string[], root: string): Promise<GraphRegistry> {
+export async function loadGraphFiles(files: readonly string[], root: string, generation = 0): Promise<GraphRegistry> {
   const registry = new GraphRegistry();
   for (const file of files) {
-    for (const graph of await loadFile(file, root)) registry.add(graph);
+    for (const graph of await loadFile(file, root, generation)) registry.add(graph);
   }
   return registry;
 }
 
-async function loadFile(file: string, root: string): Promise<LoadedGraph[]> {
+async function loadFile(file: string, root: string, generation: number): Promise<LoadedGraph[]> {
   const shown = path.relative(root, file) || file;
   let mod: Record<string, unknown>;
   try {
-    mod = await importModule(file);
+    mod = await importModule(file, generation);
   } catch (error) {
     if (KaygraphError.is(error)) {
       // defineGraph rejected its argument while the file was imported: name the file.
@@ -70,7 +71,7 @@ async function loadFile(file: string, root: string): Promise<LoadedGraph[]> {
         hint: "Use letters, digits, '-' and '_' (rename the file or set name: in defineGraph).",
       });
     }
-    graphs.push({ name, version: value.version ?? 1, definition: value, file, exportName });
+    graphs.push({ name, version: value.version ?? 1, definition: value, file, exportName, ...(generation > 0 && { generation }) });
   }
   if (graphs.length === 0) {
     throw new KaygraphError(Errors.DefinitionInvalid, {

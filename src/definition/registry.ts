@@ -11,6 +11,8 @@ export interface LoadedGraph {
   readonly file: string;
   /** `default` or the named export. */
   readonly exportName: string;
+  /** The in-place reload that loaded it (`kaygraph dev`; left out for a process's first load). */
+  readonly generation?: number;
 }
 
 /** The graphs of a project, by name and version. */

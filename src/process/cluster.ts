@@ -17,6 +17,9 @@ export interface ClusterOptions {
   onLoad?: SupervisorOptions["onLoad"];
 }
 
+/** What a reload must pick up: graph code only (`graphs`), or settings too (`all`). */
+export type ReloadScope = "graphs" | "all";
+
 /** A running cluster: see {@link startCluster}. */
 export interface ClusterHandle {
   /** The port every worker listens on. */
@@ -26,8 +29,10 @@ export interface ClusterHandle {
   /**
    * Rolling restart on fresh code and settings, one worker at a time (a failed load keeps the old workers).
    * Reloads run one at a time; reasons given during one make exactly one more, which names them all.
+   * `scope: "graphs"` (dev: only graph code changed, no settings) first tries an in-place reload of the
+   * serving worker (see Supervisor.swap) and restarts only if that cannot be done.
    */
-  reload(reason: string): Promise<void>;
+  reload(reason: string, scope?: ReloadScope): Promise<void>;
   /** Graceful stop: every worker drains (up to the shutdown deadline), then the handle resolves. */
   close(): Promise<void>;
   /** Kills every worker at once (a second Ctrl-C). */
@@ -112,8 +117,11 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
     say("kaygraph dev: fix the error and save; watching for changes");
   }
 
-  const reloadOnce = async (reason: string) => {
-    const result = serving
+  const reloadOnce = async (reason: string, scope: ReloadScope) => {
+    const swapped = serving && scope === "graphs" ? await supervisor.swap() : undefined;
+    const result = swapped
+      ? swapped
+      : serving
       ? await supervisor.reload()
       : await supervisor.start().then(
           () => ({ ok: true as const, ms: 0 }),
@@ -123,7 +131,7 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
       if (!serving) announce();
       serving = true;
       say(`kaygraph: reloaded in ${Math.round(result.ms)} ms (${reason})`);
-      logger.info({ reason, ms: Math.round(result.ms) }, "reloaded");
+      logger.info({ reason, ms: Math.round(result.ms), in_place: swapped !== undefined }, "reloaded");
       sentinel(`ready port=${port}`);
     } else {
       say(`kaygraph: reload failed (${reason}); ${serving ? "still serving the last good code" : "no server until the code loads"}:\n${result.error.message}`);
@@ -131,15 +139,16 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
     }
   };
   let reloading: Promise<void> | undefined;
-  let queued: string[] = [];
-  const reload = (reason: string): Promise<void> => {
-    queued.push(reason);
+  let queued: { reason: string; scope: ReloadScope }[] = [];
+  const reload = (reason: string, scope: ReloadScope = "all"): Promise<void> => {
+    queued.push({ reason, scope });
     reloading ??= (async () => {
       try {
         while (queued.length > 0) {
-          const reasons = [...new Set(queued)].join("; ");
+          const reasons = [...new Set(queued.map((q) => q.reason))].join("; ");
+          const folded = queued.every((q) => q.scope === "graphs") ? "graphs" : "all";
           queued = [];
-          await reloadOnce(reasons);
+          await reloadOnce(reasons, folded);
         }
       } finally {
         reloading = undefined;

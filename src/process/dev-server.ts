@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { CONFIG_FILES, type LoadConfigOptions } from "../config/load.js";
 import type { ResolvedConfig } from "../config/schema.js";
@@ -75,7 +76,9 @@ export async function startDevServer(config: ResolvedConfig, options: DevServerO
   });
   const scope = watchScope(config, options.load, modules);
   const describeChange = (paths: string[]) => `${paths.slice(0, 3).join(", ")}${paths.length > 3 ? ` and ${paths.length - 3} more` : ""} changed`;
-  const watcher = watchProject({ ...scope, debounceMs: DEBOUNCE_MS, onChange: (paths) => void cluster.reload(describeChange(paths)), onReady: () => sentinel("watcher ready"), onError: (error) => logger.warn({ err: error }, "file watcher error") });
+  // Graph code alone changed: the serving worker reloads it in place (see inPlaceReloadable); else a new process.
+  const reloadScope = (paths: string[]) => (paths.every((file) => scope.inPlace(path.resolve(config.root, file))) ? "graphs" : "all");
+  const watcher = watchProject({ ...scope, debounceMs: DEBOUNCE_MS, onChange: (paths) => void cluster.reload(describeChange(paths), reloadScope(paths)), onReady: () => sentinel("watcher ready"), onError: (error) => logger.warn({ err: error }, "file watcher error") });
   // Modules imported from outside the project (a monorepo's shared package) are watched file by file.
   watchOutside = () => {
     const outside = modules.all.filter((file) => !scope.dirs.some((dir) => file.startsWith(`${dir}${path.sep}`)));
@@ -103,7 +106,7 @@ const SOURCE_FILE = /\.(?:[cm]?[jt]sx?|json)$/;
  * files in the project — logs, databases, a graph's own output — never trigger a reload; while no code has
  * loaded (or the last load failed) any source file does, so fixing the broken import recovers.
  */
-function watchScope(config: ResolvedConfig, load: LoadConfigOptions, modules: LoadedModules): Pick<WatchOptions, "dirs" | "ignore" | "relevant"> {
+function watchScope(config: ResolvedConfig, load: LoadConfigOptions, modules: LoadedModules): Pick<WatchOptions, "dirs" | "ignore" | "relevant"> & { inPlace: (file: string) => boolean } {
   const cwd = path.resolve(load.cwd ?? process.cwd());
   const graphsDir = graphsBase(config.graphs, config.root);
   const projectFiles = new Set([path.join(cwd, ".env"), path.join(config.root, "package.json"), path.join(config.root, "tsconfig.json"), ...CONFIG_FILES.map((name) => path.join(config.root, name))]);
@@ -114,7 +117,25 @@ function watchScope(config: ResolvedConfig, load: LoadConfigOptions, modules: Lo
     // Static files are read per request: changing them needs no reload.
     ...(config.server.static !== undefined && { ignore: [config.server.static] }),
     relevant: (file) => inside(graphsDir, file) || projectFiles.has(file) || modules.has(file) || (modules.failedOrNone && SOURCE_FILE.test(file)),
+    // Not the config, `.env`, `package.json` or `tsconfig.json`: a worker reads those once, at its start.
+    inPlace: (file) => !projectFiles.has(file) && inside(config.root, file) && ES_MODULE_SOURCE.test(file) && esModuleProject(config.root),
   };
+}
+
+/** Source files that load as ES modules in an ES-module package (`.cjs`, `.cts` and JSON do not). */
+const ES_MODULE_SOURCE = /\.(?:m?[jt]sx?)$/;
+
+/**
+ * Whether the project's package.json says `"type": "module"` (read at each reload: it may change). Only ES
+ * modules load again in place (see generation-hook.ts); CommonJS modules stay in `require`'s cache, so a
+ * change to one needs a new process.
+ */
+function esModuleProject(root: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { type?: unknown }).type === "module";
+  } catch {
+    return false;
+  }
 }
 
 /** The directory a `graphs` setting (a directory or a glob) lives under. */

@@ -62,13 +62,19 @@ export type WorkerMessage =
   | { type: "kaygraph:standby-warm" }
   | { type: "kaygraph:fatal"; message: string }
   | { type: "kaygraph:metrics-request"; id: number }
-  | { type: "kaygraph:metrics-json"; id: number; metrics: unknown[] };
+  | { type: "kaygraph:metrics-json"; id: number; metrics: unknown[] }
+  /** Answers to `kaygraph:swap`: the new graphs serve; they did not load (the old ones serve); a new process is needed. */
+  | { type: "kaygraph:swapped"; graphs: number; modules: string[] }
+  | { type: "kaygraph:swap-failed"; message: string; modules: string[] }
+  | { type: "kaygraph:swap-refused" };
 
 /** Primary → worker. */
 export type PrimaryMessage =
   /** `handover`: a replacement serves the port already; requests that still arrive are passed on to it. */
   | { type: "kaygraph:drain"; deadlineMs: number; handover?: boolean }
   | { type: "kaygraph:load"; index: number; generate: boolean }
+  /** An in-place reload (dev): load the graphs again under `generation` and serve them from this process. */
+  | { type: "kaygraph:swap"; generation: number }
   | { type: "kaygraph:metrics-response"; id: number; text?: string; error?: string }
   | { type: "kaygraph:metrics-collect"; id: number };
 

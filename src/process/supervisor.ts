@@ -90,7 +90,19 @@ interface Managed {
   /** Resolves when the worker has stopped taking new connections (or is gone). */
   drainStarted?: Promise<void>;
   onDraining?: () => void;
+  /** In-place reloads this worker went through (see Supervisor.swap). */
+  generation?: number;
+  /** Waits for the answer to an in-place reload. */
+  onSwap?: (answer: SwapAnswer | undefined) => void;
 }
+
+type SwapAnswer = Extract<WorkerMessage, { type: "kaygraph:swapped" | "kaygraph:swap-failed" | "kaygraph:swap-refused" }>;
+
+/**
+ * In-place reloads a worker takes before the next reload starts a new process: each keeps the modules of
+ * the code it replaced in memory (and whatever they started: timers, connections) until then.
+ */
+const MAX_GENERATIONS = 25;
 
 /** Result of a reload. */
 export type ReloadResult = { ok: true; ms: number } | { ok: false; ms: number; error: WorkerLoadError };
@@ -178,6 +190,46 @@ export class Supervisor {
    */
   reload(): Promise<ReloadResult> {
     return this.serially(() => this.rollingRestart());
+  }
+
+  /**
+   * An in-place reload of the one serving worker (dev, a change of graph code only): it loads the graphs
+   * again under a new generation and serves them itself — no new process, no handover. Undefined when this
+   * needs a {@link reload} instead: not exactly one worker serves, the worker took its share of in-place
+   * reloads (see MAX_GENERATIONS), it refused (the change needs run threads or webhook delivery it did not
+   * start), or it died meanwhile. Runs after any rolling restart in progress, as reloads do.
+   */
+  swap(): Promise<ReloadResult | undefined> {
+    return this.serially(() => this.swapInPlace());
+  }
+
+  private async swapInPlace(): Promise<ReloadResult | undefined> {
+    const serving = [...this.managed].filter((m) => m.phase === "ready");
+    const managed = serving[0];
+    if (serving.length !== 1 || managed === undefined || (managed.generation ?? 0) >= MAX_GENERATIONS || !managed.worker.isConnected()) return undefined;
+    const started = performance.now();
+    traceReload("swap");
+    const generation = (managed.generation ?? 0) + 1;
+    managed.generation = generation;
+    const answer = await new Promise<SwapAnswer | undefined>((resolve) => {
+      const gone = () => resolve(undefined);
+      managed.worker.once("exit", gone);
+      managed.onSwap = (message) => {
+        managed.worker.off("exit", gone);
+        resolve(message);
+      };
+      managed.worker.send({ type: "kaygraph:swap", generation } satisfies PrimaryMessage);
+    });
+    managed.onSwap = undefined;
+    traceReload("swap answered");
+    const ms = performance.now() - started;
+    if (answer === undefined || answer.type === "kaygraph:swap-refused") return undefined;
+    if (answer.type === "kaygraph:swap-failed") {
+      this.options.onLoad?.({ ok: false, modules: answer.modules });
+      return { ok: false, ms, error: new WorkerLoadError(answer.message, 2) };
+    }
+    this.options.onLoad?.({ ok: true, modules: answer.modules });
+    return { ok: true, ms };
   }
 
   /** Tells every worker to drain, waits for them (up to the deadline plus a margin), then kills stragglers. */
@@ -392,6 +444,11 @@ export class Supervisor {
       }
       case "kaygraph:metrics-json":
         this.collector.receive(message.id, message.metrics);
+        return;
+      case "kaygraph:swapped":
+      case "kaygraph:swap-failed":
+      case "kaygraph:swap-refused":
+        managed.onSwap?.(message);
     }
   }
 

@@ -1,4 +1,5 @@
 import { traceReload } from "../reload-trace.js";
+import { statSync } from "node:fs";
 import path from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 
@@ -24,6 +25,11 @@ export interface WatchOptions {
 /**
  * Watches the project's files with chokidar and reports batches of relevant changes (see `relevant`) after a
  * short quiet period, so a save that touches several files reloads once.
+ *
+ * A file's content changes are also taken from chokidar's raw events: its own `change` event is dropped when
+ * the file was read since its last change and is written again within a few tens of milliseconds (an in-place
+ * reload reads a saved file at once, and the next save often comes that soon). Each change is reported once per
+ * modification time, whichever event sees it first.
  */
 export function watchProject(options: WatchOptions): FSWatcher {
   const root = options.dirs[0] as string;
@@ -33,9 +39,37 @@ export function watchProject(options: WatchOptions): FSWatcher {
   const watcher = watch(options.dirs, { ignoreInitial: true, ignored, awaitWriteFinish: false });
   let pending = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
-  watcher.on("all", (event, file) => {
+  /** The modification times of each file's last few reported changes (events about one write come in any order). */
+  const reported = new Map<string, number[]>();
+  const changed = (file: string, mtimeMs: number | undefined): void => {
+    if (mtimeMs !== undefined) {
+      const times = reported.get(file) ?? [];
+      if (times.includes(mtimeMs)) return;
+      reported.set(file, [...times.slice(-3), mtimeMs]);
+    }
+    note(file);
+  };
+  watcher.on("all", (event, file, stats) => {
     traceReload(`watch ${event} ${file}`);
-    if (options.relevant && !options.relevant(path.resolve(file))) return;
+    changed(path.resolve(file), event === "change" ? stats?.mtimeMs : undefined);
+  });
+  watcher.on("raw", (event, name, details) => {
+    const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+    if (event !== "change" || typeof name !== "string" || typeof watched !== "string") return;
+    // A file's own watcher names the file; a folder's names a file in it.
+    const file = path.resolve(path.basename(watched) === name ? watched : path.join(watched, name));
+    if (ignored(file) || (options.relevant && !options.relevant(file))) return;
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(file).mtimeMs;
+    } catch {
+      return;
+    }
+    traceReload(`watch raw change ${file}`);
+    changed(file, mtimeMs);
+  });
+  function note(file: string): void {
+    if (options.relevant && !options.relevant(file)) return;
     pending.add(path.relative(root, file) || file);
     clearTimeout(timer);
     timer = setTimeout(() => {
@@ -44,7 +78,7 @@ export function watchProject(options: WatchOptions): FSWatcher {
       traceReload("debounced");
       options.onChange(batch);
     }, options.debounceMs ?? 60);
-  });
+  }
   watcher.on("ready", () => options.onReady?.());
   watcher.on("error", (error) => options.onError?.(error));
   return watcher;

@@ -124,7 +124,40 @@ async function main(): Promise<void> {
   };
   send({ type: "kaygraph:ready", port: handle.port, graphs: handle.registrySize, modules: importedFiles(), settings });
   startHeartbeat(handle.server, { intervalMs: heartbeatInterval(settings.workerTimeoutMs), send });
+  const served = handle;
+  process.on("message", (message: PrimaryMessage) => {
+    if (message?.type === "kaygraph:swap") void swapGraphs(served, loaded, message.generation, options);
+  });
   if (options.generate) await regenerate(handle, loaded.config, loaded.registry);
+}
+
+/**
+ * An in-place reload (`kaygraph dev`, the primary's `kaygraph:swap`): loads the graphs again under
+ * `generation` and serves them from this process (see ServerHandle.swap), then says how it went — swapped, the
+ * load error (the old graphs keep serving), or refused (the change needs a new process).
+ */
+async function swapGraphs(handle: ServerHandle, loaded: { config: ResolvedConfig; registry: GraphRegistry }, generation: number, options: WorkerOptions): Promise<void> {
+  traceReload("swap order");
+  let swapped: boolean;
+  let registry: GraphRegistry;
+  try {
+    registry = await loadGraphs(loaded.config, { generation });
+    traceReload("graphs");
+    swapped = await handle.swap(registry, generation);
+  } catch (error) {
+    let text = "";
+    reportError(error, { debug: options.debug, color: false, write: (t) => (text += t) });
+    send({ type: "kaygraph:swap-failed", message: text.trimEnd(), modules: importedFiles() });
+    return;
+  }
+  if (!swapped) {
+    send({ type: "kaygraph:swap-refused" });
+    return;
+  }
+  loaded.registry = registry;
+  traceReload("swapped");
+  send({ type: "kaygraph:swapped", graphs: registry.size, modules: importedFiles() });
+  if (options.generate) await regenerate(handle, loaded.config, registry);
 }
 
 /** A quarter of the watchdog timeout, at most 1 s: several beats fit in the timeout even on a loaded machine. */

@@ -124,6 +124,19 @@ export class RunService {
     this.observers = options.observers ?? [];
   }
 
+  /** The thread pool's executor, if runs go to threads. */
+  get threads(): RunExecutor | undefined {
+    return this.options.threads;
+  }
+
+  /**
+   * The same service (observers, threads) for another registry: an in-place reload's. Runs started on this
+   * one go on; closing either closes the shared threads.
+   */
+  withRegistry(registry: GraphRegistry): RunService {
+    return new RunService({ ...this.options, registry });
+  }
+
   /** The graph `name` at `version` (the highest when left out). */
   find(name: string, version?: number): LoadedGraph | undefined {
     return this.registry.find(name, version);

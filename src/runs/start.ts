@@ -53,6 +53,26 @@ export async function startRunService(config: ResolvedConfig, registry: GraphReg
   return createRunService({ config, registry, debug: options.debug, logger: options.logger, observers: options.observers, threads });
 }
 
+/**
+ * An in-place reload (`kaygraph dev`): `registry` (loaded under `generation`) served by the same observers and
+ * threads as `runs`, once every thread has loaded its graph files too. Undefined when the reload needs a new
+ * process instead: the graphs now need run threads and there are none (or the other way round). A thread that
+ * cannot load the graphs is the error thrown; `runs` is then unchanged.
+ */
+export async function reloadRunService(config: ResolvedConfig, runs: RunService, registry: GraphRegistry, generation: number): Promise<RunService | undefined> {
+  const files = threadedFiles(config, registry);
+  const threads = runs.threads;
+  if ((files.length > 0) !== (threads instanceof ThreadExecutor)) return undefined;
+  if (threads instanceof ThreadExecutor) {
+    try {
+      await threads.reload(files, generation);
+    } catch (error) {
+      throw new KaygraphError(Errors.GraphLoad, { message: `A run thread could not load the graphs: ${(error as Error).message}`, cause: error });
+    }
+  }
+  return runs.withRegistry(registry);
+}
+
 function threadOptions(config: ResolvedConfig, files: string[], options: StartRunServiceOptions): ThreadExecutorOptions {
   const { logger } = options;
   return {

@@ -47,6 +47,8 @@ export interface AppOptions {
    * and meters into `metrics` (startServer passes one with the worker-thread pool).
    */
   runs?: RunService;
+  /** When the server started, if before this app was made (an in-place reload's app keeps the uptime). */
+  startedAt?: number;
 }
 
 /**
@@ -70,7 +72,8 @@ export function createApp(config: ResolvedConfig, registry: GraphRegistry, optio
     tasks: options.tasks,
     health: options.health ?? new StoreHealth(),
     runs: options.runs ?? createRunService({ config, registry, debug, logger, observers: [meterObserver(metrics), traceObserver] }),
-    startedAt: Date.now(),
+    startedAt: options.startedAt ?? Date.now(),
+    loadedAt: Date.now(),
   };
   const app = express();
   app.disable("x-powered-by");

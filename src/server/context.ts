@@ -25,5 +25,8 @@ export interface AppContext {
   debug: boolean;
   /** The one way every transport runs a graph (validation, execution, metering, error mapping). */
   runs: RunService;
+  /** When the server started (epoch ms): `/health`'s uptime. */
   startedAt: number;
+  /** When these graphs were loaded (epoch ms; an in-place reload of `kaygraph dev` makes a new app). */
+  loadedAt: number;
 }

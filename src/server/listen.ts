@@ -17,14 +17,14 @@ import { logStoreHealth, watchLimiter } from "./store-watch.js";
 import { abortRunOf, answerShuttingDown, streamEndOf } from "./run-abort.js";
 import { webSocketSecurity, type ProxyTrust } from "./ws-security.js";
 import { createTaskExecutor } from "./task-executor.js";
-import { startRunService } from "../runs/start.js";
+import { reloadRunService, startRunService } from "../runs/start.js";
 import type { RunObserver } from "../runs/service.js";
 import { meterObserver } from "./run-metering.js";
 import { traceObserver } from "../tracing/observer.js";
 import { startTracing, stopTracing } from "../tracing/sdk.js";
 import { attachWebSockets, type WebSocketHooks, type WebSocketServerHandle } from "./ws/index.js";
 import { StoreHealth, TaskRunner, openWatchedTaskStore, type TaskStore } from "../tasks/index.js";
-import { startWebhookDeliverer } from "../webhooks/index.js";
+import { hasWebhooks, startWebhookDeliverer } from "../webhooks/index.js";
 import { publicTask } from "./event-flow.js";
 import { handoverListener, type HandoverTarget } from "./handover.js";
 
@@ -54,6 +54,15 @@ export interface ServerHandle {
    * runs at once.
    */
   close(deadlineMs?: number, onStarted?: () => void, idleCloseMs?: number, handover?: HandoverTarget): Promise<void>;
+  /**
+   * An in-place reload (`kaygraph dev`): serves `registry` — the graphs loaded again in this process under
+   * `generation` — from the next request on, through a new app on the same port, stores, guard, metrics and
+   * run threads (which load the new generation first). Runs, streams and WebSocket operations under way finish
+   * on the code they started with. False, with nothing changed, when the change needs a new process (the
+   * graphs now need run threads or webhook delivery that this process did not start); a thread that cannot
+   * load the graphs is the error thrown, again with nothing changed.
+   */
+  swap(registry: GraphRegistry, generation: number): Promise<boolean>;
 }
 
 /** Options of {@link startServer}. */
@@ -128,14 +137,16 @@ export async function startServer(config: ResolvedConfig, loading: GraphRegistry
           throw error;
         })));
   traceReload("stores open");
-  const runs = await starting.catch(async (error: unknown) => {
+  let runs = await starting.catch(async (error: unknown) => {
     if (ownStore) await store?.close();
     await guard.close();
     throw error;
   });
   traceReload("threads ready");
-  const registry = await loaded;
-  const app = createApp(config, registry, { logger, state, debug: options.debug, metrics, tasks: store, health, guard, runs });
+  let registry = await loaded;
+  const startedAt = Date.now();
+  const appFor = (graphs: GraphRegistry, service: typeof runs) => createApp(config, graphs, { logger, state, debug: options.debug, metrics, tasks: store, health, guard, runs: service, startedAt });
+  const app = appFor(registry, runs);
   // During a handover drain, requests go to the replacement instead of the app (see handover.ts).
   let listener: http.RequestListener = app;
   const server = http.createServer((req, res) => listener(req, res));
@@ -159,6 +170,7 @@ export async function startServer(config: ResolvedConfig, loading: GraphRegistry
     throw new KaygraphError(Errors.ServerListen, { message: `Cannot listen on ${config.server.host}:${config.server.port}: ${(error as Error).message}`, hint, cause: error });
   }
   const port = (server.address() as AddressInfo).port;
+  let executeTask = createTaskExecutor(runs);
   const runner =
     // tasks.concurrency 0: an API-only server (tasks run in `kaygraph worker` processes elsewhere).
     store && options.runTasks !== false && config.tasks.concurrency > 0
@@ -166,13 +178,14 @@ export async function startServer(config: ResolvedConfig, loading: GraphRegistry
           concurrency: config.tasks.concurrency,
           leaseMs: config.tasks.leaseMs,
           pruneEveryMs: config.tasks.pruneIntervalMs,
-          execute: createTaskExecutor(runs),
+          execute: (task, io) => executeTask(task, io),
           onError: (error) => logger.warn({ err: error }, "task runner"),
         })
       : undefined;
   runner?.start();
   // Webhooks are delivered by the processes that run tasks (never by an API-only server).
-  const deliverer = runner && store ? startWebhookDeliverer(config, registry, store, { logger, metrics: metrics.registry, publicTask: (task) => publicTask(task, options.debug ?? false) }) : undefined;
+  const graphsNow = { find: (name: string, version?: number) => registry.find(name, version), list: () => registry.list() };
+  const deliverer = runner && store ? startWebhookDeliverer(config, graphsNow, store, { logger, metrics: metrics.registry, publicTask: (task) => publicTask(task, options.debug ?? false) }) : undefined;
   const shownHost = config.server.host === "0.0.0.0" || config.server.host === "::" ? "localhost" : config.server.host;
   state.phase = "ready";
 
@@ -189,7 +202,34 @@ export async function startServer(config: ResolvedConfig, loading: GraphRegistry
     });
     return closing;
   };
-  return { server, port, url: `http://${shownHost}:${port}`, logger, state, registrySize: registry.size, metrics, webSockets, close };
+  const swap = async (next: GraphRegistry, generation: number): Promise<boolean> => {
+    if (closing) return false;
+    // Webhook delivery starts with the server: graphs that gain (or lose) the only webhooks need a new process.
+    if (runner && store && hasWebhooks(config, next) !== (deliverer !== undefined)) return false;
+    const nextRuns = await reloadRunService(config, runs, next, generation);
+    if (nextRuns === undefined || closing) return false;
+    const nextApp = appFor(next, nextRuns);
+    runs = nextRuns;
+    registry = next;
+    executeTask = createTaskExecutor(nextRuns);
+    listener = nextApp;
+    webSockets.useContext(nextApp.locals.kaygraph);
+    return true;
+  };
+  return {
+    server,
+    port,
+    url: `http://${shownHost}:${port}`,
+    logger,
+    state,
+    get registrySize() {
+      return registry.size;
+    },
+    metrics,
+    webSockets,
+    close,
+    swap,
+  };
 }
 
 /** The guard with its rate-limit store watched (see watchLimiter). */

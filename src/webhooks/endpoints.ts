@@ -31,7 +31,7 @@ export function taskWebhooks(config: WebhookConfig, definition: Pick<GraphDefini
 }
 
 /** True when the config or any graph declares a webhook (the deliverer runs only then). */
-export function hasWebhooks(config: WebhookConfig, registry: GraphRegistry): boolean {
+export function hasWebhooks(config: WebhookConfig, registry: Pick<GraphRegistry, "list">): boolean {
   return config.webhooks.length > 0 || registry.list().some((g) => (g.definition.webhooks?.length ?? 0) > 0);
 }
 
@@ -41,6 +41,6 @@ export function hasWebhooks(config: WebhookConfig, registry: GraphRegistry): boo
  * @example
  * const secretFor = webhookSecrets(config, registry); secretFor(task, "https://example.com/hooks");
  */
-export function webhookSecrets(config: WebhookConfig, registry: GraphRegistry): (task: Pick<TaskRecord, "graph" | "version">, url: string) => string | undefined {
+export function webhookSecrets(config: WebhookConfig, registry: Pick<GraphRegistry, "find">): (task: Pick<TaskRecord, "graph" | "version">, url: string) => string | undefined {
   return (task, url) => endpointsOf(config, registry.find(task.graph, task.version)?.definition).find((e) => e.url === url)?.secret;
 }

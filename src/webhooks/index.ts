@@ -34,7 +34,7 @@ export interface StartWebhookDelivererOptions {
  * @example
  * const deliverer = startWebhookDeliverer(config, registry, store, { logger });
  */
-export function startWebhookDeliverer(config: ResolvedConfig, registry: GraphRegistry, store: TaskStore, options: StartWebhookDelivererOptions = {}): WebhookDeliverer | undefined {
+export function startWebhookDeliverer(config: ResolvedConfig, registry: Pick<GraphRegistry, "find" | "list">, store: TaskStore, options: StartWebhookDelivererOptions = {}): WebhookDeliverer | undefined {
   if (!hasWebhooks(config, registry)) return undefined;
   const counter = options.metrics && new Counter({ name: "kaygraph_webhook_deliveries_total", help: "Webhook delivery attempts by outcome (delivered, retry, failed)", labelNames: ["outcome"] as const, registers: [options.metrics] });
   const deliverer = new WebhookDeliverer(store, {

@@ -120,6 +120,8 @@ describe("kaygraph dev", () => {
     await writeFile(file, `${greetGraph("broken")}\nconst x = ;\n`);
     await dev.waitFor("kaygraph: reload failed", 30_000, mark);
     expect(dev.since(mark)).toMatch(/graphs\/greet\.ts:\d+:\d+/);
+    // Reloaded in place: the generation query of the module's URL is no part of what the user sees.
+    expect(dev.since(mark)).not.toContain("kg-gen");
     expect(dev.since(mark)).toContain("still serving the last good code");
     expect((await ask(base)).text).toBe("v1");
     mark = dev.mark();
@@ -153,15 +155,20 @@ describe("kaygraph dev", () => {
     await until(() => [...pids].every((pid) => !alive(pid)), "every worker to exit");
   });
 
-  it("keeps two warm standbys: a save is served by one of them, another takes its place, none outlives dev", async () => {
-    const { dev, base, file } = await devProject();
+  it("keeps two warm standbys: a settings change is served by one of them, another takes its place, none outlives dev", async () => {
+    const { dev, base, file, cwd } = await devProject();
     const serving = (await ask(base)).pid;
     // The primary's worker processes (Linux): the serving one and the standbys.
     const workers = () => childPids(dev.pid);
     await until(() => workers().length === 3, "the serving worker and two standbys");
     const standbys = workers().filter((pid) => pid !== serving);
+    // A graph save reloads in place; settings (here a new .env) need a new process.
     await writeFile(file, greetGraph("v2"));
-    await until(async () => (await ask(base)).text === "v2", "the save to be served");
+    await writeFile(path.join(cwd, ".env"), "SOME_SETTING=1\n");
+    await until(async () => {
+      const answer = await ask(base);
+      return answer.text === "v2" && answer.pid !== serving;
+    }, "the change to be served by another process");
     const after = await ask(base);
     expect(standbys).toContain(after.pid);
     await until(() => workers().length === 3 && !workers().includes(serving), "the old worker gone and a new standby");
@@ -170,15 +177,19 @@ describe("kaygraph dev", () => {
     await until(() => seen.every((pid) => !alive(pid)), "every worker and standby to exit");
   });
 
-  it("standbys killed with -9 before a save: the save is still served, by a fresh worker", async () => {
-    const { dev, base, file } = await devProject();
+  it("standbys killed with -9 before a settings change: the change is still served, by a fresh worker", async () => {
+    const { dev, base, file, cwd } = await devProject();
     const serving = (await ask(base)).pid;
     await until(() => childPids(dev.pid).length === 3, "the serving worker and two standbys");
     const standbys = childPids(dev.pid).filter((pid) => pid !== serving);
     for (const pid of standbys) process.kill(pid, "SIGKILL");
     await until(() => standbys.every((pid) => !alive(pid)), "the standbys to die");
     await writeFile(file, greetGraph("after-kill"));
-    await until(async () => (await ask(base)).text === "after-kill", "the save to be served", 60_000);
+    await writeFile(path.join(cwd, ".env"), "SOME_SETTING=1\n");
+    await until(async () => {
+      const answer = await ask(base);
+      return answer.text === "after-kill" && answer.pid !== serving;
+    }, "the change to be served by another process", 60_000);
     expect(standbys).not.toContain((await ask(base)).pid);
     // Standbys come back after that reload (the old worker gone: the new one and two standbys).
     await until(() => childPids(dev.pid).length === 3 && !childPids(dev.pid).includes(serving), "two standbys again", 30_000);
@@ -199,6 +210,74 @@ describe("kaygraph dev", () => {
     await dev.waitFor("kaygraph: ready port=", 30_000, mark);
     expect(await where("greet")).toEqual({ text: "v2", main: false });
     expect(await where("inline")).toEqual({ text: "v1", main: true });
+  });
+
+  it("a save of graph code reloads in place: same process, a changed helper module seen in threads and inline", async () => {
+    const cwd = await tmpProject({
+      "package.json": PACKAGE_JSON,
+      "lib/text.ts": `export const text = "lib-1";\n`,
+      "graphs/greet.ts": helperGraph("greet"),
+      "graphs/inline.ts": helperGraph("inline", "inline"),
+    });
+    const dev = startCli(["dev", "--port", "0"], { cwd });
+    const base = `http://127.0.0.1:${await dev.ready()}`;
+    await dev.waitFor("kaygraph: watcher ready");
+    const run = async (graph: string) => ((await (await fetch(`${base}/api/v1/${graph}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { result: { text: string; pid: number; main: boolean } }).result;
+    const before = await run("greet");
+    expect(before).toMatchObject({ text: "lib-1", main: false });
+    expect(await run("inline")).toMatchObject({ text: "lib-1", main: true, pid: before.pid });
+    for (let i = 2; i <= 4; i++) {
+      const mark = dev.mark();
+      await writeFile(path.join(cwd, "lib/text.ts"), `export const text = "lib-${i}";\n`);
+      await dev.waitFor(/kaygraph: reloaded in \d+ ms \(lib\/text\.ts changed\)/, 30_000, mark);
+      expect(await run("greet")).toEqual({ text: `lib-${i}`, main: false, pid: before.pid });
+      expect(await run("inline")).toEqual({ text: `lib-${i}`, main: true, pid: before.pid });
+    }
+    // A new graph file is found by the same in-place reload.
+    const mark = dev.mark();
+    await writeFile(path.join(cwd, "graphs/added.ts"), helperGraph("added"));
+    await dev.waitFor(/kaygraph: reloaded in \d+ ms/, 30_000, mark);
+    expect(await run("added")).toEqual({ text: "lib-4", main: false, pid: before.pid });
+    // The generated client knows it too.
+    await until(() => readFileSync(path.join(cwd, ".kaygraph/generated/client.ts"), "utf8").includes("added"), "the client to be generated again");
+  });
+
+  it("a save that makes a graph need run threads, or a settings change, gets a new process", async () => {
+    const cwd = await tmpProject({ "package.json": PACKAGE_JSON, "lib/text.ts": `export const text = "lib-1";\n`, "graphs/inline.ts": helperGraph("inline", "inline") });
+    const dev = startCli(["dev", "--port", "0"], { cwd });
+    const base = `http://127.0.0.1:${await dev.ready()}`;
+    await dev.waitFor("kaygraph: watcher ready");
+    const run = async (graph: string) => ((await (await fetch(`${base}/api/v1/${graph}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" })).json()) as { result: { text: string; pid: number; main: boolean } }).result;
+    const first = await run("inline");
+    expect(first.main).toBe(true);
+    let mark = dev.mark();
+    await writeFile(path.join(cwd, "graphs/threaded.ts"), helperGraph("threaded"));
+    await dev.waitFor(/kaygraph: reloaded in \d+ ms/, 30_000, mark);
+    const threaded = await run("threaded");
+    expect(threaded).toMatchObject({ text: "lib-1", main: false });
+    expect(threaded.pid).not.toBe(first.pid);
+    mark = dev.mark();
+    await writeFile(path.join(cwd, "package.json"), JSON.stringify(PACKAGE_JSON, null, 4));
+    await dev.waitFor(/kaygraph: reloaded in \d+ ms \(package\.json changed\)/, 30_000, mark);
+    expect((await run("threaded")).pid).not.toBe(threaded.pid);
+  });
+
+  it("reloads in place at most 25 times per process, then starts a new one (old modules do not pile up)", async () => {
+    const { dev, base, file } = await devProject();
+    const first = (await ask(base)).pid;
+    const pids: number[] = [];
+    for (let i = 1; i <= 30; i++) {
+      const mark = dev.mark();
+      await writeFile(file, greetGraph(`gen-${i}`));
+      await dev.waitFor(/kaygraph: reloaded in \d+ ms/, 30_000, mark);
+      const answer = await ask(base);
+      expect(answer.text).toBe(`gen-${i}`);
+      pids.push(answer.pid);
+    }
+    // The first saves reload in place; by the 26th reload at the latest a new process serves.
+    expect(pids.slice(0, 5)).toEqual([first, first, first, first, first]);
+    expect(pids.at(-1)).not.toBe(first);
+    expect(pids.indexOf(pids.at(-1) as number)).toBeGreaterThan(5);
   });
 
   it("an edited .env takes effect on the reload it causes", async () => {
@@ -274,4 +353,16 @@ class Where extends Node {
   post(shared) { shared.output = { text: ${JSON.stringify(text)}, main: isMainThread }; }
 }
 export default defineGraph({ name: ${JSON.stringify(name)},${execution ? ` execution: ${JSON.stringify(execution)},` : ""} input: z.object({}), output: z.object({ text: z.string(), main: z.boolean() }), graph: () => new Graph(new Where()) });
+`;
+
+/** Answers the text of the project's lib/text.ts, its process and whether it ran on the main thread. */
+const helperGraph = (name: string, execution?: "inline") => `
+import { isMainThread } from "node:worker_threads";
+import { Graph, Node, defineGraph } from "kaygraph";
+import { z } from "zod";
+import { text } from "../lib/text.js";
+class Where extends Node {
+  post(shared) { shared.output = { text, pid: process.pid, main: isMainThread }; }
+}
+export default defineGraph({ name: ${JSON.stringify(name)},${execution ? ` execution: ${JSON.stringify(execution)},` : ""} input: z.object({}), output: z.object({ text: z.string(), pid: z.number(), main: z.boolean() }), graph: () => new Graph(new Where()) });
 `;

@@ -74,11 +74,13 @@ export interface ThreadPoolOptions {
   onThreadEnd?(threadId: number, end: ThreadEnd, jobs: number): void;
 }
 
-/** Messages a thread sends: `job` routes it to a job; `ready`/`load-failed` are the thread's own. */
+/** Messages a thread sends: `job` routes it to a job; `ready`/`load-failed`/`control-reply` are the thread's own. */
 interface ThreadMessage {
   type: string;
   job?: number;
   message?: string;
+  control?: number;
+  error?: string;
 }
 
 /** One worker thread and the jobs on it. */
@@ -115,6 +117,7 @@ export class PoolThread {
       this.heardAt = performance.now();
       for (const message of unbatch(received)) {
         if (message.job !== undefined) this.jobs.get(message.job)?.onMessage(message);
+        else if (message.type === "control-reply") this.answered(message.control, message.error);
         else if (message.type === "ready") readyNow();
         else if (message.type === "load-failed") failed(new Error(message.message ?? "the run thread failed to load"));
       }
@@ -128,6 +131,8 @@ export class PoolThread {
       this.ended = true;
       const end = this.end ?? { kind: "crashed", message: `the thread exited with code ${exitCode} (process.exit() in graph code?)`, exitCode };
       failed(new Error(end.kind === "terminated" ? end.reason : end.message));
+      for (const { reject } of this.controls.values()) reject(new Error(`A run thread ended before it answered: ${end.kind === "terminated" ? end.reason : end.message}`));
+      this.controls.clear();
       this.onEnded(this, end);
     });
   }
@@ -139,6 +144,29 @@ export class PoolThread {
    */
   post(message: unknown): void {
     this.queue(message, undefined);
+  }
+
+  private readonly controls = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private nextControl = 0;
+
+  /**
+   * Posts an order the thread answers with `{ type: "control-reply", control, error? }` (as {@link post}; the
+   * order gets its `control` number): resolves on the answer, rejects with its `error` or if the thread ends.
+   */
+  request(order: { type: string }): Promise<void> {
+    const control = ++this.nextControl;
+    return new Promise<void>((resolve, reject) => {
+      this.controls.set(control, { resolve, reject });
+      this.post({ ...order, control });
+    });
+  }
+
+  private answered(control: number | undefined, error: string | undefined): void {
+    const waiter = control === undefined ? undefined : this.controls.get(control);
+    if (waiter === undefined || control === undefined) return;
+    this.controls.delete(control);
+    if (error === undefined) waiter.resolve();
+    else waiter.reject(new Error(error));
   }
 
   /** Posts `job`'s order (as {@link post}): the thread counts it when it takes it in (see {@link PoolWorkerData}). */
@@ -265,6 +293,27 @@ export class ThreadPool {
     this.workerData = data;
     for (const thread of this.threads) thread.post({ type: "pool:data", data });
     await Promise.all(this.threads.map((t) => t.ready));
+  }
+
+  /** What threads started from now on get (replacements included). */
+  get data(): unknown {
+    return this.workerData;
+  }
+
+  /**
+   * Sends every live thread an order it answers (see {@link PoolThread.request}), with `data` as what threads
+   * started from now on get; resolves once all answered, rejects with the first error (`data` is then
+   * taken back).
+   */
+  async broadcast(order: { type: string }, data: unknown): Promise<void> {
+    const before = this.workerData;
+    this.workerData = data;
+    try {
+      await Promise.all(this.threads.filter((t) => !t.ending).map((t) => t.request(order)));
+    } catch (error) {
+      this.workerData = before;
+      throw error;
+    }
   }
 
   /** True once {@link close} was called. */

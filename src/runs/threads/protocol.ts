@@ -21,6 +21,8 @@ export interface ThreadData {
    * took a copy of an older one and replaces it with this.
    */
   env?: Record<string, string | undefined>;
+  /** The in-place reload these files belong to (`kaygraph dev`; see importModule); left out: the first load. */
+  generation?: number;
 }
 
 /** Main → thread: what a deferred thread loads (sent once, to threads started with `deferred`). */
@@ -40,6 +42,25 @@ export interface RunOrder {
   checkpoints: boolean;
   /** Send only events of these types (the caller needs no others); left out: every event. */
   events?: string[];
+  /** The generation the graph was loaded in (an in-place reload): the thread runs that generation's definition. */
+  generation?: number;
+}
+
+/**
+ * Main → thread: load the graphs again under a new generation (an in-place reload of `kaygraph dev`); the
+ * thread keeps the previous generation for runs ordered under it, and answers with a {@link ControlReply}.
+ */
+export interface ReloadOrder {
+  type: "reload";
+  control: number;
+  data: ThreadData;
+}
+
+/** Thread → main: the answer to an order with a `control` number (`error`: it failed, and why). */
+export interface ControlReply {
+  type: "control-reply";
+  control: number;
+  error?: string;
 }
 
 /** Main → thread: the checkpoint `seq` of a run was stored (or failed to be). */
@@ -92,6 +113,6 @@ export interface FailureData {
 export type EndReport = { type: "end"; job: number; events: RunEvent[] } & ({ ok: true; output: unknown } | { ok: false; failure: FailureData });
 
 /** Any message main sends a run thread. */
-export type ToThread = RunOrder | AbortOrder | CheckpointAnswer | LoadOrder;
+export type ToThread = RunOrder | AbortOrder | CheckpointAnswer | LoadOrder | ReloadOrder;
 /** Any message a run thread sends about a job. */
 export type FromThread = EventsReport | EndReport | CheckpointReport;

@@ -19,7 +19,7 @@ import { checkpointHead, checkpointText } from "../../graph/checkpoint.js";
 import { unbatch, type PoolBatch, type PoolWorkerData } from "./pool.js";
 import type { ResolveHookData } from "./resolve-hook.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
-import type { CheckpointAnswer, EndReport, FailureData, FromThread, RunOrder, ThreadData, ToThread } from "./protocol.js";
+import type { CheckpointAnswer, ControlReply, EndReport, FailureData, FromThread, ReloadOrder, RunOrder, ThreadData, ToThread } from "./protocol.js";
 
 const port = parentPort;
 if (port === null) throw new Error("thread-entry.js runs as a worker thread of the run pool");
@@ -123,7 +123,9 @@ class ThreadRun {
 }
 
 const runs = new Map<number, ThreadRun>();
-let registry: GraphRegistry | undefined;
+/** The graphs by generation (see ReloadOrder): the latest, and the one before it for runs ordered under it. */
+const registries = new Map<number, GraphRegistry>();
+let latest = 0;
 let loadError = "";
 let loadOrdered!: (data: ThreadData) => void;
 // A deferred thread's order may come while it still warms up: it is kept until then.
@@ -133,9 +135,9 @@ const loading = (data.deferred ? Promise.all([warmUp(), ordered]).then(([, what]
 function load(what: ThreadData): Promise<void> {
   traceReload("thread load");
   if (what.env !== undefined) replaceEnv(what.env);
-  return loadGraphFiles(what.files, what.root).then(
+  return loadGraphFiles(what.files, what.root, what.generation).then(
     (loaded) => {
-      registry = loaded;
+      keep(what.generation ?? 0, loaded);
       traceReload("thread ready");
       port?.postMessage({ type: "ready" });
     },
@@ -145,6 +147,29 @@ function load(what: ThreadData): Promise<void> {
       port?.postMessage({ type: "load-failed", message: loadError });
     },
   );
+}
+
+/** `loaded` is the latest generation; generations older than the one before it are let go. */
+function keep(generation: number, loaded: GraphRegistry): void {
+  registries.set(generation, loaded);
+  latest = generation;
+  for (const known of registries.keys()) if (known < generation - 1) registries.delete(known);
+}
+
+/** An in-place reload: the graphs again under a new generation; the answer says whether they loaded. */
+async function reload(order: ReloadOrder): Promise<void> {
+  await loading;
+  traceReload("thread reload");
+  let reply: ControlReply;
+  try {
+    keep(order.data.generation ?? 0, await loadGraphFiles(order.data.files, order.data.root, order.data.generation));
+    loadError = "";
+    reply = { type: "control-reply", control: order.control };
+  } catch (error) {
+    reply = { type: "control-reply", control: order.control, error: describeLoadError(error, order.data.root) };
+  }
+  traceReload("thread reloaded");
+  port?.postMessage(reply);
 }
 
 /** The thread's `process.env` (its own copy) becomes `env`. */
@@ -181,6 +206,7 @@ function take(message: ToThread): void {
     void execute(message);
   }
   else if (message.type === "pool:data") loadOrdered(message.data);
+  else if (message.type === "reload") void reload(message);
   else if (message.type === "checkpoint-done") runs.get(message.job)?.checkpointDone(message);
   else if (message.type === "abort") runs.get(message.job)?.controller.abort(message.code === "CANCELLED" ? new CancelledReason(message.message) : abortReason(message.code, message.message));
 }
@@ -189,7 +215,7 @@ async function execute(order: RunOrder): Promise<void> {
   const run = new ThreadRun(order);
   runs.set(order.job, run);
   await loading;
-  const graph = registry?.find(order.graph, order.version);
+  const graph = (registries.get(order.generation ?? 0) ?? registries.get(latest))?.find(order.graph, order.version);
   let report: EndReport;
   try {
     if (graph === undefined) throw new DefinitionRunError("GRAPH_ERROR", `Graph ${order.graph} v${order.version} is not loaded in this run thread${loadError ? `: ${loadError}` : "."}`);

@@ -19,7 +19,7 @@ import { checkpointFromText } from "../../graph/checkpoint.js";
 import type { RunControl, RunExecutor, RunRequest } from "../executor.js";
 import { ThreadPool, type PoolJob, type PoolThread, type ThreadEnd } from "./pool.js";
 import type { Checkpoint } from "../../graph/interrupt.js";
-import type { CheckpointAnswer, FailureData, FromThread, RunOrder, ThreadData } from "./protocol.js";
+import type { CheckpointAnswer, FailureData, FromThread, ReloadOrder, RunOrder, ThreadData } from "./protocol.js";
 import { LazyAbort } from "../../graph/lazy-abort.js";
 import { threadScript } from "../../thread-script.js";
 
@@ -78,11 +78,14 @@ export class ThreadExecutor implements RunExecutor {
   readonly kind = "thread";
   readonly pool: ThreadPool;
   private nextJob = 0;
+  /** The graph files the threads load (an in-place reload may change them). */
+  private files: readonly string[];
 
   constructor(
     private readonly options: ThreadExecutorOptions,
     private readonly prestarted?: PrestartedThreads,
   ) {
+    this.files = options.load.files;
     if (prestarted !== undefined) prestarted.onThreadEnd = options.onThreadEnd;
     this.pool = prestarted?.pool ?? threadPool(threadCount(options.count), options.maxHeapMb, options.load, (info) => options.onThreadEnd?.(info));
   }
@@ -94,7 +97,19 @@ export class ThreadExecutor implements RunExecutor {
 
   /** Threads load graph files: a graph built in code (no such file) runs inline. */
   hosts(graph: LoadedGraph): boolean {
-    return this.options.load.files.includes(graph.file);
+    return this.files.includes(graph.file);
+  }
+
+  /**
+   * An in-place reload: every thread loads `files` under `generation` beside what it has (runs under way and
+   * runs of graphs of the previous generation keep theirs); resolves once all did, rejects with the first
+   * thread's load error. Threads started from now on (replacements) load the new generation.
+   */
+  async reload(files: string[], generation: number): Promise<void> {
+    const data: ThreadData = { ...(this.pool.data as ThreadData), files, root: this.options.load.root, generation, deferred: false };
+    const order: Omit<ReloadOrder, "control"> = { type: "reload", data };
+    await this.pool.broadcast(order, data);
+    this.files = files;
   }
 
   execute(graph: LoadedGraph, request: RunRequest, control: RunControl): Promise<unknown> {
@@ -183,6 +198,7 @@ class ThreadRunJob implements PoolJob {
     }
     const order: RunOrder = { type: "run", job: this.id, graph: graph.name, version: graph.version, request: this.request, checkpoints: this.onCheckpoint !== undefined };
     if (this.eventTypes !== undefined) order.events = [...this.eventTypes];
+    if (graph.generation !== undefined) order.generation = graph.generation;
     this.thread.dispatch(this, order);
     return true;
   }

@@ -123,8 +123,8 @@ export function studioRoutes(ctx: AppContext, router: Router = Router()): Router
   let described: Promise<StudioGraph[]> | undefined;
   router.get(`${STUDIO_PATH}/api/graphs`, async (_req, res) => {
     described ??= Promise.all(sortedGraphs(ctx.registry).map(describe));
-    // `loaded_at` changes when a reload replaced this process: the page redraws then.
-    res.json({ loaded_at: ctx.startedAt, graphs: await described });
+    // `loaded_at` changes on every reload (a new process, or new graphs in this one): the page redraws then.
+    res.json({ loaded_at: ctx.loadedAt, graphs: await described });
   });
   const statics = { index: false, maxAge: 0, fallthrough: true };
   router.get(`${STUDIO_PATH}/assets/mermaid.min.js`, withHeaders, (_req, res) => res.sendFile(require.resolve("mermaid/dist/mermaid.min.js")));

@@ -30,7 +30,6 @@ const FRAME_ERROR_CODES: Record<string, number> = { WS_ERR_UNSUPPORTED_MESSAGE_L
  */
 export class WsConnection implements OperationHost {
   readonly log: Logger;
-  readonly ctx: AppContext;
   private readonly ops = new Map<string, Operation>();
   private runs = 0;
   private alive = true;
@@ -42,12 +41,16 @@ export class WsConnection implements OperationHost {
   private readonly out: { inc(): void };
   private readonly in: { inc(): void };
 
+  /** The app's context now: an in-place reload (`kaygraph dev`) swaps it, and the next operation uses the new graphs. */
+  get ctx(): AppContext {
+    return this.env.ctx;
+  }
+
   constructor(
     private readonly ws: WebSocket,
     readonly info: ConnectionInfo,
     readonly env: ConnectionEnv,
   ) {
-    this.ctx = env.ctx;
     this.log = env.ctx.logger.child({ ws_client: info.clientId, request_id: info.requestId });
     this.tokens = env.ctx.config.ws.messagesPerSecond;
     this.out = env.metrics.messages.labels("out");

@@ -29,6 +29,8 @@ export interface WebSocketServerHandle {
   drain(deadlineMs: number): Promise<void>;
   /** Terminates every socket and stops listening for upgrades. */
   close(): void;
+  /** Serves new messages with `ctx` (an in-place reload's app context); operations under way keep theirs. */
+  useContext(ctx: AppContext): void;
 }
 
 /** A client id: 1–128 of `A-Z a-z 0-9 . _ : -` (as a request id). */
@@ -185,6 +187,9 @@ export function attachWebSockets(server: http.Server, ctx: AppContext, hooks: We
         if (connections.size === 0) done();
         else onEmpty = done;
       });
+    },
+    useContext(next) {
+      env.ctx = next;
     },
     close() {
       draining = true;
