@@ -134,6 +134,8 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
       logger.info({ reason, ms: Math.round(result.ms), in_place: swapped !== undefined }, "reloaded");
       sentinel(`ready port=${port}`);
     } else {
+      // A worker that wedged loading a save in place was killed: the next save starts a new one.
+      serving &&= supervisor.serving;
       say(`kaygraph: reload failed (${reason}); ${serving ? "still serving the last good code" : "no server until the code loads"}:\n${result.error.message}`);
       sentinel("reload failed");
     }

@@ -104,6 +104,12 @@ type SwapAnswer = Extract<WorkerMessage, { type: "kaygraph:swapped" | "kaygraph:
  */
 const MAX_GENERATIONS = 25;
 
+/**
+ * A worker reloading in place that is silent this long (its event loop blocked: a graph module whose top-level
+ * code never returns) is killed, and a new process started instead.
+ */
+const SWAP_SILENCE_MS = 5_000;
+
 /** Result of a reload. */
 export type ReloadResult = { ok: true; ms: number } | { ok: false; ms: number; error: WorkerLoadError };
 
@@ -211,18 +217,32 @@ export class Supervisor {
     traceReload("swap");
     const generation = (managed.generation ?? 0) + 1;
     managed.generation = generation;
+    let wedged: string | undefined;
     const answer = await new Promise<SwapAnswer | undefined>((resolve) => {
-      const gone = () => resolve(undefined);
-      managed.worker.once("exit", gone);
-      managed.onSwap = (message) => {
+      const done = (message: SwapAnswer | undefined) => {
+        clearInterval(watch);
         managed.worker.off("exit", gone);
         resolve(message);
       };
+      const gone = () => done(undefined);
+      // Heartbeats come every second from a worker whose event loop turns, loading or not.
+      const watch = setInterval(() => {
+        const silent = managed.liveness.silentFor();
+        if (silent < SWAP_SILENCE_MS) return;
+        wedged = `Worker ${managed.index} (pid ${managed.worker.process.pid}) stopped answering for ${Math.round(silent / 1000)}s while it loaded the changed graphs (a module whose top-level code never returns?); it was killed (SIGKILL).`;
+        // Not a crash to replace: the next save starts a new worker on the code as it is then.
+        managed.phase = "retiring";
+        managed.worker.process.kill("SIGKILL");
+        done(undefined);
+      }, 250);
+      managed.worker.once("exit", gone);
+      managed.onSwap = done;
       managed.worker.send({ type: "kaygraph:swap", generation } satisfies PrimaryMessage);
     });
     managed.onSwap = undefined;
     traceReload("swap answered");
     const ms = performance.now() - started;
+    if (wedged !== undefined) return { ok: false, ms, error: new WorkerLoadError(wedged, 1) };
     if (answer === undefined || answer.type === "kaygraph:swap-refused") return undefined;
     if (answer.type === "kaygraph:swap-failed") {
       this.options.onLoad?.({ ok: false, modules: answer.modules });
@@ -230,6 +250,11 @@ export class Supervisor {
     }
     this.options.onLoad?.({ ok: true, modules: answer.modules });
     return { ok: true, ms };
+  }
+
+  /** True while a worker serves (dev: false after one wedged loading a save, until the next save starts one). */
+  get serving(): boolean {
+    return [...this.managed].some((m) => m.phase === "ready");
   }
 
   /** Tells every worker to drain, waits for them (up to the deadline plus a margin), then kills stragglers. */

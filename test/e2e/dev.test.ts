@@ -280,6 +280,21 @@ describe("kaygraph dev", () => {
     expect(pids.indexOf(pids.at(-1) as number)).toBeGreaterThan(5);
   });
 
+  it("a save whose module never returns while it loads in place: the wedged worker is killed, dev says so, the next save is served", async () => {
+    const { dev, base, file } = await devProject();
+    const wedged = (await ask(base)).pid;
+    let mark = dev.mark();
+    await writeFile(file, `${greetGraph("never")}\nwhile (true) {}\n`);
+    await dev.waitFor("kaygraph: reload failed", 60_000, mark);
+    expect(dev.since(mark)).toMatch(/stopped answering for \d+s while it loaded the changed graphs/);
+    expect(dev.since(mark)).toContain("no server until the code loads");
+    await until(() => !alive(wedged), "the wedged worker to be gone");
+    mark = dev.mark();
+    await writeFile(file, greetGraph("fixed"));
+    await dev.waitFor("kaygraph: ready port=", 60_000, mark);
+    expect(await ask(base)).toMatchObject({ text: "fixed" });
+  });
+
   it("an edited .env takes effect on the reload it causes", async () => {
     const cwd = await tmpProject({ "package.json": PACKAGE_JSON, ".env": "GREETING=one\n", "graphs/greet.ts": ENV_GRAPH });
     const dev = startCli(["dev", "--port", "0"], { cwd });
