@@ -118,23 +118,25 @@ function watchScope(config: ResolvedConfig, load: LoadConfigOptions, modules: Lo
     ...(config.server.static !== undefined && { ignore: [config.server.static] }),
     relevant: (file) => inside(graphsDir, file) || projectFiles.has(file) || modules.has(file) || (modules.failedOrNone && SOURCE_FILE.test(file)),
     // Not the config, `.env`, `package.json` or `tsconfig.json`: a worker reads those once, at its start.
-    inPlace: (file) => !projectFiles.has(file) && inside(config.root, file) && ES_MODULE_SOURCE.test(file) && esModuleProject(config.root),
+    inPlace: (file) => !projectFiles.has(file) && inside(config.root, file) && esModule(file),
   };
 }
 
-/** Source files that load as ES modules in an ES-module package (`.cjs`, `.cts` and JSON do not). */
-const ES_MODULE_SOURCE = /\.(?:m?[jt]sx?)$/;
-
 /**
- * Whether the project's package.json says `"type": "module"` (read at each reload: it may change). Only ES
- * modules load again in place (see generation-hook.ts); CommonJS modules stay in `require`'s cache, so a
- * change to one needs a new process.
+ * Whether `file` loads as an ES module, by Node's rule: `.mjs`/`.mts` do, `.cjs`/`.cts` do not, other sources
+ * when the nearest package.json says `"type": "module"` (read at each reload: it may change). Only ES modules
+ * load again in place (see generation-hook.ts); CommonJS modules stay in `require`'s cache, so a change to one
+ * needs a new process. JSON and other files: a new process too.
  */
-function esModuleProject(root: string): boolean {
-  try {
-    return (JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { type?: unknown }).type === "module";
-  } catch {
-    return false;
+function esModule(file: string): boolean {
+  if (/\.m[jt]s$/.test(file)) return true;
+  if (!/\.[jt]sx?$/.test(file)) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      return (JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as { type?: unknown }).type === "module";
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT" || path.dirname(dir) === dir) return false;
+    }
   }
 }
 

@@ -262,6 +262,31 @@ describe("kaygraph dev", () => {
     expect((await run("threaded")).pid).not.toBe(threaded.pid);
   });
 
+  it("a change of a CommonJS module the graphs import gets a new process (require's cache keeps the old one)", async () => {
+    const cwd = await tmpProject({
+      "package.json": PACKAGE_JSON,
+      "lib/words.cjs": `module.exports = { word: "cjs-1" };\n`,
+      "graphs/greet.ts": `
+import { Graph, Node, defineGraph } from "kaygraph";
+import { z } from "zod";
+import words from "../lib/words.cjs";
+class Greet extends Node { post(shared) { shared.output = { text: words.word, pid: process.pid }; } }
+export default defineGraph({ input: z.object({}), output: z.object({ text: z.string(), pid: z.number() }), graph: () => new Graph(new Greet()) });
+`,
+    });
+    const dev = startCli(["dev", "--port", "0"], { cwd });
+    const base = `http://127.0.0.1:${await dev.ready()}`;
+    await dev.waitFor("kaygraph: watcher ready");
+    const before = await ask(base);
+    expect(before.text).toBe("cjs-1");
+    const mark = dev.mark();
+    await writeFile(path.join(cwd, "lib/words.cjs"), `module.exports = { word: "cjs-2" };\n`);
+    await dev.waitFor(/kaygraph: reloaded in \d+ ms \(lib\/words\.cjs changed\)/, 30_000, mark);
+    const after = await ask(base);
+    expect(after.text).toBe("cjs-2");
+    expect(after.pid).not.toBe(before.pid);
+  });
+
   it("reloads in place at most 25 times per process, then starts a new one (old modules do not pile up)", async () => {
     const { dev, base, file } = await devProject();
     const first = (await ask(base)).pid;
