@@ -35,6 +35,11 @@ export class GroupCommit {
   private readonly restoreBusyTimeout: string;
   /** Commits so far and writes in them (for tests and diagnostics). */
   readonly stats = { commits: 0, writes: 0 };
+  /**
+   * Called inside each group's transaction after its writes, just before COMMIT (the store reads the doorbell
+   * registrations there); it must not throw.
+   */
+  beforeCommit: (() => void) | undefined;
   /** Called after each committed group (the store's WAL checkpointer counts them). */
   afterCommit: (() => void) | undefined;
   private readonly sql: {
@@ -126,6 +131,7 @@ export class GroupCommit {
         sql.begin.run();
         this.runEachAlone(group, outcomes);
       }
+      this.beforeCommit?.();
       sql.commit.run();
     } catch (error) {
       // SQLite may already have rolled back (disk full, I/O error); only roll back what is still open.

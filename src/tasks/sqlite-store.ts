@@ -105,11 +105,22 @@ export class SqliteTaskStore implements TaskStore {
       this.taskRings++;
     });
     this.offCancelRing = this.bell.on("cancel", (id) => this.leases.cancelRequested(id));
-    if (identity !== undefined) {
-      const wal = new WalCheckpointer(db, settings.file, { onError: this.onError, ...settings.walCheckpointer });
-      this.writes.afterCommit = () => wal.committed();
-      this.wal = wal;
-    }
+    if (identity !== undefined) this.wal = new WalCheckpointer(db, settings.file, { onError: this.onError, ...settings.walCheckpointer });
+    // Every ring follows the commit of what it tells of, so the doorbell sends to the ports read inside the last
+    // group transaction instead of reading them again (see Doorbell.portsCommitted).
+    const readPorts = this.sql.prepare("SELECT port FROM kg_doorbells").pluck();
+    let ports: number[] | undefined;
+    this.writes.beforeCommit = () => {
+      try {
+        ports = readPorts.all() as number[];
+      } catch {
+        ports = undefined; // the doorbell reads them itself
+      }
+    };
+    this.writes.afterCommit = () => {
+      this.bell.portsCommitted(ports);
+      this.wal?.committed();
+    };
   }
 
   /** Opens (creating if needed, unless `mustExist`) the database file and records which file it is. */

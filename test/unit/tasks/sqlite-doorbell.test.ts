@@ -6,7 +6,7 @@ import Database from "better-sqlite3";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { expect, it, onTestFinished } from "vitest";
+import { expect, it, onTestFinished, vi } from "vitest";
 import { Doorbell } from "../../../src/tasks/doorbell.js";
 import { openTaskDatabase, Statements } from "../../../src/tasks/sqlite-schema.js";
 import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
@@ -68,5 +68,31 @@ it("a ring for this process only reaches its own listeners; other processes hear
   await until(() => heardB.includes("event:t2"));
   expect(heardB).toEqual(["event:t1", "task", "event:t2"]);
   expect(heardA).toEqual(["task", "task"]);
+  expect(errors).toEqual([]);
+});
+
+it("a store's rings go to the ports read in its last group transaction, without a read of their own", async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "kaygraph-bell-"));
+  const file = path.join(dir, "kaygraph.db");
+  const store = SqliteTaskStore.open({ ...TEST_SETTINGS, file });
+  const dbB = openTaskDatabase(file);
+  const errors: unknown[] = [];
+  const other = new Doorbell(new Statements(dbB), (e) => errors.push(e));
+  onTestFinished(async () => {
+    await other.close();
+    dbB.close();
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const { task } = await store.submit({ graph: "g", version: 1, input: {} });
+  // Another process registers after the store's last commit; the store's next change reaches it by its ring.
+  const heard: string[] = [];
+  other.on("event", (id) => heard.push(id));
+  await other.ready();
+  const prepare = vi.spyOn(Statements.prototype, "prepare");
+  onTestFinished(() => prepare.mockRestore());
+  await store.cancel(task.id);
+  await until(() => heard.includes(task.id));
+  expect(prepare.mock.calls.filter(([sql]) => sql.includes("kg_doorbells"))).toEqual([]);
   expect(errors).toEqual([]);
 });

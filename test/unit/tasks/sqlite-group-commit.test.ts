@@ -96,6 +96,28 @@ describe("GroupCommit", () => {
     expect(other.prepare("SELECT k FROM t").pluck().all()).toEqual(["next"]);
   });
 
+  it("calls beforeCommit inside each group's transaction after its writes, and afterCommit only once it committed", async () => {
+    const writes = new GroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (k) VALUES (?)");
+    const seen: string[] = [];
+    writes.beforeCommit = () => seen.push(`before: in transaction ${db.inTransaction}, ${(db.prepare("SELECT COUNT(*) FROM t").pluck().get() as number)} rows, ${count()} committed`);
+    writes.afterCommit = () => seen.push(`after: ${count()} committed`);
+    await Promise.all([writes.run(() => insert.run("a")), writes.run(() => insert.run("b"))]);
+    expect(seen).toEqual(["before: in transaction true, 2 rows, 0 committed", "after: 2 committed"]);
+    // A group that cannot commit calls neither.
+    seen.length = 0;
+    const holder = new Database(path.join(dir, "g.db"));
+    holder.exec("BEGIN IMMEDIATE");
+    db.pragma("busy_timeout = 50");
+    const late = new GroupCommit(db);
+    late.beforeCommit = writes.beforeCommit;
+    late.afterCommit = writes.afterCommit;
+    await expect(late.run(() => insert.run("c"))).rejects.toMatchObject({ code: "SQLITE_BUSY" });
+    holder.exec("ROLLBACK");
+    holder.close();
+    expect(seen).toEqual([]);
+  });
+
   it("flush() commits what is queued at once", async () => {
     const writes = new GroupCommit(db);
     const result = writes.run(() => db.prepare("INSERT INTO t (k) VALUES ('now')").run().changes);
