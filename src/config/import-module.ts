@@ -17,12 +17,21 @@ export async function registerTypeScript(): Promise<void> {
         if (url.startsWith("file:") && !url.includes("/node_modules/")) imported.add(fileURLToPath(url));
       },
     });
-    if (import.meta.url.endsWith(".js")) {
+    if (generationsSupported()) {
       const data: GenerationHookData = { own: [new URL("../", import.meta.url).href, new URL("../../src/", import.meta.url).href] };
       registerHooks(new URL("./generation-hook.js", import.meta.url), { data });
     }
   });
   await registered;
+}
+
+/**
+ * True when a new generation of a module also loads the project modules it imports afresh (see
+ * generation-hook.ts): kaygraph runs from its built files. From its TypeScript sources (its own tests) only the
+ * graph file itself would, so `kaygraph dev` reloads those in a new process instead.
+ */
+export function generationsSupported(): boolean {
+  return import.meta.url.endsWith(".js");
 }
 
 /**

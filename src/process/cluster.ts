@@ -118,6 +118,8 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
   }
 
   const reloadOnce = async (reason: string, scope: ReloadScope) => {
+    // Saves that come while dev stops are not reloaded.
+    if (supervisor.stopped) return;
     const swapped = serving && scope === "graphs" ? await supervisor.swap() : undefined;
     const result = swapped
       ? swapped
@@ -127,6 +129,7 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
           () => ({ ok: true as const, ms: 0 }),
           (error: unknown) => ({ ok: false as const, ms: 0, error: error instanceof WorkerLoadError ? error : new WorkerLoadError(String(error), 1) }),
         );
+    if (supervisor.stopped) return;
     if (result.ok) {
       if (!serving) announce();
       serving = true;
@@ -134,7 +137,7 @@ export async function startCluster(config: ResolvedConfig, options: ClusterOptio
       logger.info({ reason, ms: Math.round(result.ms), in_place: swapped !== undefined }, "reloaded");
       sentinel(`ready port=${port}`);
     } else {
-      // A worker that wedged loading a save in place was killed: the next save starts a new one.
+      // A worker that died or wedged loading a save in place is gone: the next save starts a new one.
       serving &&= supervisor.serving;
       say(`kaygraph: reload failed (${reason}); ${serving ? "still serving the last good code" : "no server until the code loads"}:\n${result.error.message}`);
       sentinel("reload failed");

@@ -23,17 +23,27 @@ export type DevServerHandle = Pick<ClusterHandle, "port" | "close" | "kill" | "g
  */
 class LoadedModules {
   private files = new Set<string>();
+  private settingsFiles = new Set<string>();
   private failed = false;
 
-  /** A load finished: a good one replaces the set; a failed one adds its files (fixing them should recover). */
-  record(outcome: { ok: boolean; modules: string[] }): void {
+  /**
+   * A load finished: a good one replaces the set; a failed one adds its files (fixing them should recover).
+   * A worker's start also says which of them the config file imported (`settingsModules`).
+   */
+  record(outcome: { ok: boolean; modules: string[]; settingsModules?: string[] }): void {
     if (outcome.ok) this.files = new Set(outcome.modules);
     else for (const file of outcome.modules) this.files.add(file);
+    if (outcome.settingsModules) this.settingsFiles = new Set(outcome.settingsModules);
     this.failed = !outcome.ok;
   }
 
   has(file: string): boolean {
     return this.files.has(file);
+  }
+
+  /** A module the config file imports: read once at a worker's start, like the config itself. */
+  settings(file: string): boolean {
+    return this.settingsFiles.has(file);
   }
 
   get all(): string[] {
@@ -117,8 +127,8 @@ function watchScope(config: ResolvedConfig, load: LoadConfigOptions, modules: Lo
     // Static files are read per request: changing them needs no reload.
     ...(config.server.static !== undefined && { ignore: [config.server.static] }),
     relevant: (file) => inside(graphsDir, file) || projectFiles.has(file) || modules.has(file) || (modules.failedOrNone && SOURCE_FILE.test(file)),
-    // Not the config, `.env`, `package.json` or `tsconfig.json`: a worker reads those once, at its start.
-    inPlace: (file) => !projectFiles.has(file) && inside(config.root, file) && esModule(file),
+    // Not the config (or a module it imports), `.env`, `package.json` or `tsconfig.json`: a worker reads those once, at its start.
+    inPlace: (file) => !projectFiles.has(file) && !modules.settings(file) && inside(config.root, file) && esModule(file),
   };
 }
 

@@ -52,7 +52,8 @@ export const WORKER_ENV = "KAYGRAPH_WORKER_OPTIONS";
 
 /** Worker → primary. */
 export type WorkerMessage =
-  | { type: "kaygraph:ready"; port: number; graphs: number; modules: string[]; settings: WorkerSettings }
+  /** `settingsModules`: what the config file imported (a change there needs a new process). */
+  | { type: "kaygraph:ready"; port: number; graphs: number; modules: string[]; settingsModules: string[]; settings: WorkerSettings }
   /** From the main event loop, every second or so: proof of life, and what recycling looks at. */
   | { type: "kaygraph:heartbeat"; requests: number; rssMb: number }
   | { type: "kaygraph:load-failed"; message: string; exitCode: number; modules: string[] }

@@ -47,7 +47,7 @@ export interface SupervisorOptions {
    */
   joinStores?: boolean;
   /** Each load attempt's outcome and the user modules it imported (dev watches them). */
-  onLoad?: (outcome: { ok: boolean; modules: string[] }) => void;
+  onLoad?: (outcome: { ok: boolean; modules: string[]; settingsModules?: string[] }) => void;
   logger: Logger;
   /** Human lines (stderr): startup, reloads, crashes. */
   say: (line: string) => void;
@@ -94,6 +94,8 @@ interface Managed {
   generation?: number;
   /** Waits for the answer to an in-place reload. */
   onSwap?: (answer: SwapAnswer | undefined) => void;
+  /** Set while it reloads in place (see Supervisor.swap): its death then is that reload's failure, not a crash. */
+  swapping?: boolean;
 }
 
 type SwapAnswer = Extract<WorkerMessage, { type: "kaygraph:swapped" | "kaygraph:swap-failed" | "kaygraph:swap-refused" }>;
@@ -109,6 +111,8 @@ const MAX_GENERATIONS = 25;
  * code never returns) is killed, and a new process started instead.
  */
 const SWAP_SILENCE_MS = 5_000;
+/** A worker that has not answered an in-place reload after this long (its event loop turning) is killed too. */
+const SWAP_TIMEOUT_MS = 30_000;
 
 /** Result of a reload. */
 export type ReloadResult = { ok: true; ms: number } | { ok: false; ms: number; error: WorkerLoadError };
@@ -212,37 +216,50 @@ export class Supervisor {
   private async swapInPlace(): Promise<ReloadResult | undefined> {
     const serving = [...this.managed].filter((m) => m.phase === "ready");
     const managed = serving[0];
-    if (serving.length !== 1 || managed === undefined || (managed.generation ?? 0) >= MAX_GENERATIONS || !managed.worker.isConnected()) return undefined;
+    if (this.stopping || serving.length !== 1 || managed === undefined || (managed.generation ?? 0) >= MAX_GENERATIONS || !managed.worker.isConnected()) return undefined;
     const started = performance.now();
     traceReload("swap");
     const generation = (managed.generation ?? 0) + 1;
     managed.generation = generation;
-    let wedged: string | undefined;
+    // A worker that dies or is killed while it loads is not replaced as a crash: the next save starts one on
+    // the code as it is then (a replacement now would load the code that just killed it).
+    managed.swapping = true;
+    let lost: string | undefined;
+    const pid = managed.worker.process.pid;
     const answer = await new Promise<SwapAnswer | undefined>((resolve) => {
       const done = (message: SwapAnswer | undefined) => {
         clearInterval(watch);
         managed.worker.off("exit", gone);
         resolve(message);
       };
-      const gone = () => done(undefined);
-      // Heartbeats come every second from a worker whose event loop turns, loading or not.
-      const watch = setInterval(() => {
-        const silent = managed.liveness.silentFor();
-        if (silent < SWAP_SILENCE_MS) return;
-        wedged = `Worker ${managed.index} (pid ${managed.worker.process.pid}) stopped answering for ${Math.round(silent / 1000)}s while it loaded the changed graphs (a module whose top-level code never returns?); it was killed (SIGKILL).`;
-        // Not a crash to replace: the next save starts a new worker on the code as it is then.
-        managed.phase = "retiring";
-        managed.worker.process.kill("SIGKILL");
+      const gone = (code: number | null, signal: string | null) => {
+        lost ??= `Worker ${managed.index} (pid ${pid}) exited (${signal ?? `exit code ${code}`}) while it loaded the changed graphs.`;
         done(undefined);
+      };
+      const kill = (why: string) => {
+        lost = `Worker ${managed.index} (pid ${pid}) ${why}; it was killed (SIGKILL).`;
+        managed.worker.process.kill("SIGKILL");
+      };
+      // Heartbeats come every second from a worker whose event loop turns, loading or not. Not under a debugger:
+      // a breakpoint in a graph module's top-level code must not get the worker killed.
+      const watch = setInterval(() => {
+        if (this.debugging) return;
+        const silent = managed.liveness.silentFor();
+        if (silent >= SWAP_SILENCE_MS) kill(`stopped answering for ${Math.round(silent / 1000)}s while it loaded the changed graphs (a module whose top-level code never returns?)`);
+        else if (performance.now() - started >= SWAP_TIMEOUT_MS) kill(`had not loaded the changed graphs after ${SWAP_TIMEOUT_MS / 1000}s (a module whose top-level await never settles?)`);
       }, 250);
       managed.worker.once("exit", gone);
       managed.onSwap = done;
       managed.worker.send({ type: "kaygraph:swap", generation } satisfies PrimaryMessage);
     });
     managed.onSwap = undefined;
+    managed.swapping = false;
     traceReload("swap answered");
     const ms = performance.now() - started;
-    if (wedged !== undefined) return { ok: false, ms, error: new WorkerLoadError(wedged, 1) };
+    if (lost !== undefined) {
+      managed.phase = "retiring";
+      return { ok: false, ms, error: new WorkerLoadError(lost, 1) };
+    }
     if (answer === undefined || answer.type === "kaygraph:swap-refused") return undefined;
     if (answer.type === "kaygraph:swap-failed") {
       this.options.onLoad?.({ ok: false, modules: answer.modules });
@@ -250,6 +267,14 @@ export class Supervisor {
     }
     this.options.onLoad?.({ ok: true, modules: answer.modules });
     return { ok: true, ms };
+  }
+
+  /** The primary runs under an inspector (`node --inspect`): workers do too, and may sit at a breakpoint. */
+  private readonly debugging = process.execArgv.some((arg) => arg.startsWith("--inspect")) || /--inspect/.test(process.env.NODE_OPTIONS ?? "");
+
+  /** True once {@link shutdown} (or {@link killAll}) began. */
+  get stopped(): boolean {
+    return this.stopping;
   }
 
   /** True while a worker serves (dev: false after one wedged loading a save, until the next save starts one). */
@@ -410,7 +435,7 @@ export class Supervisor {
           reject(loadError ?? new WorkerLoadError(`Worker ${managed.index} (pid ${worker.process.pid}) exited (${how}) before it was ready: it failed to boot.`, 1, false));
           return;
         }
-        if (managed.phase === "ready") this.onDeath(managed, code, signal);
+        if (managed.phase === "ready" && !managed.swapping) this.onDeath(managed, code, signal);
         this.runRecords.discard(runFile);
       });
     });
@@ -428,7 +453,7 @@ export class Supervisor {
           this.shutdownTimeoutMs = message.settings.shutdownTimeoutMs;
           this.limits = message.settings;
         }
-        this.options.onLoad?.({ ok: true, modules: message.modules });
+        this.options.onLoad?.({ ok: true, modules: message.modules, settingsModules: message.settingsModules });
         this.crashes.recordReady();
         if (this.options.joinStores) this.storesOpened = true;
         managed.phase = "ready";

@@ -1,5 +1,6 @@
 import { traceReload } from "../reload-trace.js";
-import { statSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { watch, type FSWatcher } from "chokidar";
 
@@ -26,10 +27,10 @@ export interface WatchOptions {
  * Watches the project's files with chokidar and reports batches of relevant changes (see `relevant`) after a
  * short quiet period, so a save that touches several files reloads once.
  *
- * A file's content changes are also taken from chokidar's raw events: its own `change` event is dropped when
- * the file was read since its last change and is written again within a few tens of milliseconds (an in-place
- * reload reads a saved file at once, and the next save often comes that soon). Each change is reported once per
- * modification time, whichever event sees it first.
+ * A file's content changes are also taken from chokidar's raw events: chokidar drops its own `change` event
+ * for about one save in two when saves come tens of milliseconds apart (its per-file throttle and its access-time
+ * check; in-place reloads make such saves common). After the quiet period, a file whose content is what was
+ * last reported for it is left out of the batch (other events about a write already reported).
  */
 export function watchProject(options: WatchOptions): FSWatcher {
   const root = options.dirs[0] as string;
@@ -37,49 +38,73 @@ export function watchProject(options: WatchOptions): FSWatcher {
   const ignored = (file: string) =>
     path.relative(root, file).split(path.sep).some((part) => IGNORED.has(part)) || skip.some((dir) => file === dir || file.startsWith(`${dir}${path.sep}`));
   const watcher = watch(options.dirs, { ignoreInitial: true, ignored, awaitWriteFinish: false });
-  let pending = new Set<string>();
+  /** Changed files (absolute) waiting for the quiet period: true when only their content changed. */
+  let pending = new Map<string, boolean>();
   let timer: NodeJS.Timeout | undefined;
-  /** The modification times of each file's last few reported changes (events about one write come in any order). */
-  const reported = new Map<string, number[]>();
-  const changed = (file: string, mtimeMs: number | undefined): void => {
-    if (mtimeMs !== undefined) {
-      const times = reported.get(file) ?? [];
-      if (times.includes(mtimeMs)) return;
-      reported.set(file, [...times.slice(-3), mtimeMs]);
-    }
-    note(file);
+  /** A digest of each file's content as last reported. */
+  const reported = new Map<string, string>();
+  const note = (file: string, contentOnly: boolean): void => {
+    if (options.relevant && !options.relevant(file)) return;
+    pending.set(file, contentOnly && (pending.get(file) ?? true));
+    clearTimeout(timer);
+    timer = setTimeout(flush, options.debounceMs ?? 60);
   };
-  watcher.on("all", (event, file, stats) => {
+  // After the quiet period a file whose content is what was last reported is left out: other events about a
+  // write already reported (chokidar's own, seconds late on a busy machine), or a save of the same text.
+  let deferred = 0;
+  const flush = (): void => {
+    // A file just emptied is most likely being written (truncated, its text not in yet): one more quiet period.
+    if (deferred < 3 && [...pending.keys()].some((file) => emptied(file))) {
+      deferred++;
+      timer = setTimeout(flush, options.debounceMs ?? 60);
+      return;
+    }
+    deferred = 0;
+    const batch: string[] = [];
+    for (const [file, contentOnly] of pending) {
+      const digest = contentDigest(file);
+      if (contentOnly && digest !== undefined && reported.get(file) === digest) continue;
+      if (digest === undefined) reported.delete(file);
+      else reported.set(file, digest);
+      batch.push(path.relative(root, file) || file);
+    }
+    pending = new Map();
+    traceReload("debounced");
+    if (batch.length > 0) options.onChange(batch.sort());
+  };
+  watcher.on("all", (event, file) => {
     traceReload(`watch ${event} ${file}`);
-    changed(path.resolve(file), event === "change" ? stats?.mtimeMs : undefined);
+    note(path.resolve(file), event === "change");
   });
   watcher.on("raw", (event, name, details) => {
     const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
     if (event !== "change" || typeof name !== "string" || typeof watched !== "string") return;
     // A file's own watcher names the file; a folder's names a file in it.
     const file = path.resolve(path.basename(watched) === name ? watched : path.join(watched, name));
-    if (ignored(file) || (options.relevant && !options.relevant(file))) return;
-    let mtimeMs: number;
-    try {
-      mtimeMs = statSync(file).mtimeMs;
-    } catch {
-      return;
-    }
+    if (ignored(file)) return;
     traceReload(`watch raw change ${file}`);
-    changed(file, mtimeMs);
+    note(file, true);
   });
-  function note(file: string): void {
-    if (options.relevant && !options.relevant(file)) return;
-    pending.add(path.relative(root, file) || file);
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      const batch = [...pending].sort();
-      pending = new Set();
-      traceReload("debounced");
-      options.onChange(batch);
-    }, options.debounceMs ?? 60);
-  }
   watcher.on("ready", () => options.onReady?.());
   watcher.on("error", (error) => options.onError?.(error));
   return watcher;
+}
+
+/** True for an empty file (not a folder, not gone). */
+function emptied(file: string): boolean {
+  try {
+    const stats = statSync(file);
+    return stats.isFile() && stats.size === 0;
+  } catch {
+    return false;
+  }
+}
+
+/** A digest of a file's content; undefined when it cannot be read (gone, or a folder). */
+function contentDigest(file: string): string | undefined {
+  try {
+    return createHash("sha1").update(readFileSync(file)).digest("base64");
+  } catch {
+    return undefined;
+  }
 }

@@ -6,7 +6,7 @@
 import { traceReload } from "../reload-trace.js";
 import { generate } from "../codegen/generate.js";
 import { applyDotenv, loadConfig } from "../config/load.js";
-import { importedFiles, registerTypeScript } from "../config/import-module.js";
+import { generationsSupported, importedFiles, registerTypeScript } from "../config/import-module.js";
 import type { ResolvedConfig } from "../config/schema.js";
 import { loadGraphs } from "../definition/load.js";
 import type { GraphRegistry } from "../definition/registry.js";
@@ -91,10 +91,13 @@ async function main(): Promise<void> {
   });
 
   let loaded: { config: ResolvedConfig; registry: GraphRegistry };
+  let settingsModules: string[] = [];
   try {
     const flags = { ...options.load.flags, "--port": String(options.port) };
     const { config, dotenv } = await loadConfig({ ...options.load, flags });
     applyDotenv(dotenv);
+    // What the config file imported: a change there is a settings change (a new process), not graph code.
+    settingsModules = importedFiles();
     traceReload("config");
     // The stores open while the graphs load (see startServer).
     const loading = loadGraphs(config).then((registry) => (traceReload("graphs"), registry));
@@ -122,13 +125,22 @@ async function main(): Promise<void> {
     maxMemoryMb: server.maxMemoryMb,
     threads: threadShape(loaded.config, loaded.registry),
   };
-  send({ type: "kaygraph:ready", port: handle.port, graphs: handle.registrySize, modules: importedFiles(), settings });
+  send({ type: "kaygraph:ready", port: handle.port, graphs: handle.registrySize, modules: importedFiles(), settingsModules, settings });
   startHeartbeat(handle.server, { intervalMs: heartbeatInterval(settings.workerTimeoutMs), send });
   const served = handle;
+  // Regenerations run one after another: the last one written is the latest graphs'.
+  let generating = Promise.resolve();
+  const regenerateLater = (registry: GraphRegistry) => {
+    if (options.generate) generating = generating.then(() => regenerate(served, loaded.config, registry));
+  };
   process.on("message", (message: PrimaryMessage) => {
-    if (message?.type === "kaygraph:swap") void swapGraphs(served, loaded, message.generation, options);
+    if (message?.type !== "kaygraph:swap") return;
+    // Draining, or module generations unavailable (kaygraph run from its sources): the primary starts a process.
+    if (draining || !generationsSupported()) send({ type: "kaygraph:swap-refused" });
+    else void swapGraphs(served, loaded, message.generation, options).then((registry) => registry && regenerateLater(registry));
   });
-  if (options.generate) await regenerate(handle, loaded.config, loaded.registry);
+  regenerateLater(loaded.registry);
+  await generating;
 }
 
 /**
@@ -136,7 +148,7 @@ async function main(): Promise<void> {
  * `generation` and serves them from this process (see ServerHandle.swap), then says how it went — swapped, the
  * load error (the old graphs keep serving), or refused (the change needs a new process).
  */
-async function swapGraphs(handle: ServerHandle, loaded: { config: ResolvedConfig; registry: GraphRegistry }, generation: number, options: WorkerOptions): Promise<void> {
+async function swapGraphs(handle: ServerHandle, loaded: { config: ResolvedConfig; registry: GraphRegistry }, generation: number, options: WorkerOptions): Promise<GraphRegistry | undefined> {
   traceReload("swap order");
   let swapped: boolean;
   let registry: GraphRegistry;
@@ -148,16 +160,16 @@ async function swapGraphs(handle: ServerHandle, loaded: { config: ResolvedConfig
     let text = "";
     reportError(error, { debug: options.debug, color: false, write: (t) => (text += t) });
     send({ type: "kaygraph:swap-failed", message: text.trimEnd(), modules: importedFiles() });
-    return;
+    return undefined;
   }
   if (!swapped) {
     send({ type: "kaygraph:swap-refused" });
-    return;
+    return undefined;
   }
   loaded.registry = registry;
   traceReload("swapped");
   send({ type: "kaygraph:swapped", graphs: registry.size, modules: importedFiles() });
-  if (options.generate) await regenerate(handle, loaded.config, registry);
+  return registry;
 }
 
 /** A quarter of the watchdog timeout, at most 1 s: several beats fit in the timeout even on a loaded machine. */

@@ -43,6 +43,11 @@ export interface PoolWorkerData<T = unknown> {
   taken: Int32Array;
 }
 
+/** A thread ended before it answered a {@link PoolThread.request} (not an answer of the thread's). */
+export class ThreadEndedError extends Error {
+  override name = "ThreadEndedError";
+}
+
 /** A thread busy this long without a word is passed over while another thread is free to take work. */
 const STALL_MS = 100;
 
@@ -131,7 +136,7 @@ export class PoolThread {
       this.ended = true;
       const end = this.end ?? { kind: "crashed", message: `the thread exited with code ${exitCode} (process.exit() in graph code?)`, exitCode };
       failed(new Error(end.kind === "terminated" ? end.reason : end.message));
-      for (const { reject } of this.controls.values()) reject(new Error(`A run thread ended before it answered: ${end.kind === "terminated" ? end.reason : end.message}`));
+      for (const { reject } of this.controls.values()) reject(new ThreadEndedError(`A run thread ended before it answered: ${end.kind === "terminated" ? end.reason : end.message}`));
       this.controls.clear();
       this.onEnded(this, end);
     });
@@ -153,7 +158,7 @@ export class PoolThread {
    * Posts an order the thread answers with `{ type: "control-reply", control, error? }` (as {@link post}; the
    * order gets its `control` number): resolves on the answer, rejects with its `error` or if the thread ends.
    */
-  request(order: { type: string }): Promise<void> {
+  request(order: { type: string; [key: string]: unknown }): Promise<void> {
     const control = ++this.nextControl;
     return new Promise<void>((resolve, reject) => {
       this.controls.set(control, { resolve, reject });
@@ -302,16 +307,21 @@ export class ThreadPool {
 
   /**
    * Sends every live thread an order it answers (see {@link PoolThread.request}), with `data` as what threads
-   * started from now on get; resolves once all answered, rejects with the first error (`data` is then
-   * taken back).
+   * started from now on get; resolves once all answered, rejects with the first thread's error. A thread that
+   * ends meanwhile counts as done: its replacement starts with `data`. On an error `data` is taken back, and
+   * threads started with it meanwhile are replaced again.
    */
-  async broadcast(order: { type: string }, data: unknown): Promise<void> {
+  async broadcast(order: { type: string; [key: string]: unknown }, data: unknown): Promise<void> {
     const before = this.workerData;
+    const earlier = new Set(this.threads);
     this.workerData = data;
     try {
-      await Promise.all(this.threads.filter((t) => !t.ending).map((t) => t.request(order)));
+      await Promise.all(this.threads.filter((t) => !t.ending).map((t) => t.request(order).catch((error: unknown) => {
+        if (!(error instanceof ThreadEndedError)) throw error;
+      })));
     } catch (error) {
       this.workerData = before;
+      for (const thread of this.threads) if (!earlier.has(thread)) thread.terminate("a reload was undone");
       throw error;
     }
   }

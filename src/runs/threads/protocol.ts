@@ -54,6 +54,8 @@ export interface ReloadOrder {
   type: "reload";
   control: number;
   data: ThreadData;
+  /** The generation the main thread serves until the reload is done: kept beside the new one (others are let go). */
+  serving: number;
 }
 
 /** Thread → main: the answer to an order with a `control` number (`error`: it failed, and why). */

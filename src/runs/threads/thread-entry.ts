@@ -123,9 +123,8 @@ class ThreadRun {
 }
 
 const runs = new Map<number, ThreadRun>();
-/** The graphs by generation (see ReloadOrder): the latest, and the one before it for runs ordered under it. */
+/** The graphs by generation (see ReloadOrder): the latest, and the one runs are ordered under until it swaps. */
 const registries = new Map<number, GraphRegistry>();
-let latest = 0;
 let loadError = "";
 let loadOrdered!: (data: ThreadData) => void;
 // A deferred thread's order may come while it still warms up: it is kept until then.
@@ -149,11 +148,10 @@ function load(what: ThreadData): Promise<void> {
   );
 }
 
-/** `loaded` is the latest generation; generations older than the one before it are let go. */
-function keep(generation: number, loaded: GraphRegistry): void {
+/** `loaded` is the latest generation; generations but it and `serving` (the one runs are ordered under now) are let go. */
+function keep(generation: number, loaded: GraphRegistry, serving = generation): void {
   registries.set(generation, loaded);
-  latest = generation;
-  for (const known of registries.keys()) if (known < generation - 1) registries.delete(known);
+  for (const known of registries.keys()) if (known !== generation && known !== serving) registries.delete(known);
 }
 
 /** An in-place reload: the graphs again under a new generation; the answer says whether they loaded. */
@@ -162,7 +160,7 @@ async function reload(order: ReloadOrder): Promise<void> {
   traceReload("thread reload");
   let reply: ControlReply;
   try {
-    keep(order.data.generation ?? 0, await loadGraphFiles(order.data.files, order.data.root, order.data.generation));
+    keep(order.data.generation ?? 0, await loadGraphFiles(order.data.files, order.data.root, order.data.generation), order.serving);
     loadError = "";
     reply = { type: "control-reply", control: order.control };
   } catch (error) {
@@ -215,9 +213,12 @@ async function execute(order: RunOrder): Promise<void> {
   const run = new ThreadRun(order);
   runs.set(order.job, run);
   await loading;
-  const graph = (registries.get(order.generation ?? 0) ?? registries.get(latest))?.find(order.graph, order.version);
+  const generation = registries.get(order.generation ?? 0);
+  const graph = generation?.find(order.graph, order.version);
   let report: EndReport;
   try {
+    // A thread started on newer code than the run was ordered under (a replacement during a reload) runs nothing else.
+    if (generation === undefined && registries.size > 0) throw new DefinitionRunError("ABORTED", `Graph ${order.graph} v${order.version} was ordered under code this run thread no longer has (it was reloaded); try again.`, { rerunnable: true });
     if (graph === undefined) throw new DefinitionRunError("GRAPH_ERROR", `Graph ${order.graph} v${order.version} is not loaded in this run thread${loadError ? `: ${loadError}` : "."}`);
     const { request } = order;
     const output = await runDefinition(graph, request.input, {

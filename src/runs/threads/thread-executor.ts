@@ -80,12 +80,15 @@ export class ThreadExecutor implements RunExecutor {
   private nextJob = 0;
   /** The graph files the threads load (an in-place reload may change them). */
   private files: readonly string[];
+  /** The generation runs are ordered under (see {@link reload}). */
+  private generation: number;
 
   constructor(
     private readonly options: ThreadExecutorOptions,
     private readonly prestarted?: PrestartedThreads,
   ) {
     this.files = options.load.files;
+    this.generation = options.load.generation ?? 0;
     if (prestarted !== undefined) prestarted.onThreadEnd = options.onThreadEnd;
     this.pool = prestarted?.pool ?? threadPool(threadCount(options.count), options.maxHeapMb, options.load, (info) => options.onThreadEnd?.(info));
   }
@@ -107,9 +110,10 @@ export class ThreadExecutor implements RunExecutor {
    */
   async reload(files: string[], generation: number): Promise<void> {
     const data: ThreadData = { ...(this.pool.data as ThreadData), files, root: this.options.load.root, generation, deferred: false };
-    const order: Omit<ReloadOrder, "control"> = { type: "reload", data };
+    const order: Omit<ReloadOrder, "control"> = { type: "reload", data, serving: this.generation };
     await this.pool.broadcast(order, data);
     this.files = files;
+    this.generation = generation;
   }
 
   execute(graph: LoadedGraph, request: RunRequest, control: RunControl): Promise<unknown> {

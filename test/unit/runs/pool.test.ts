@@ -135,6 +135,22 @@ describe("run thread pool", () => {
     expect([before, after].map((j) => thread.received(j!.job))).toEqual([true, true]);
   });
 
+  it("broadcast: every thread answers; a thread's error rejects and the data is taken back; a thread that ends meanwhile counts as done, its replacement starting on the new data", async () => {
+    const { pool } = await startPool(2, { workerData: { generation: 0 } });
+    await pool.broadcast({ type: "control", do: "control" }, { generation: 1 });
+    expect(pool.data).toEqual({ generation: 1 });
+    await expect(pool.broadcast({ type: "control", do: "control", fail: true }, { generation: 2 })).rejects.toThrow("cannot reload");
+    expect(pool.data).toEqual({ generation: 1 });
+
+    const { pool: hanging } = await startPool(2, { workerData: { hang: true } });
+    const broadcast = hanging.broadcast({ type: "control", do: "control" }, { hang: false });
+    // Both threads never answer; each is terminated (as for a run's timeout) and replaced on the new data.
+    const threads = () => (hanging as unknown as { threads: Array<{ terminate(reason: string): void }> }).threads;
+    for (const thread of [...threads()]) thread.terminate("a run timed out");
+    await expect(broadcast).resolves.toBeUndefined();
+    expect(hanging.data).toEqual({ hang: false });
+  });
+
   it("start rejects when a thread cannot load; close ends every thread and refuses new work", async () => {
     const broken = new ThreadPool({ size: 1, script: SCRIPT, workerData: { failLoad: true } });
     await expect(broken.start()).rejects.toThrow("cannot load");
