@@ -9,6 +9,7 @@
 // Plus a raw BullMQ row (Queue.add from keep-alive loops, N processes with a no-op Worker, same concurrency).
 // Rates count the timestamps inside the steady window (the first second of load is warm-up, left out).
 //   node bench/tasks.mjs [--duration 5] [--connections 20] [--concurrency 32] [--workers 1,2] [--stores sqlite,redis]
+//                        [--half-rate N]   (the half-load row at N tasks/s instead of half the e2e rate: for A/B runs)
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { randomUUID } from "node:crypto";
@@ -31,6 +32,8 @@ const CONNECTIONS = opt("connections", 20);
 const CONCURRENCY = opt("concurrency", 32);
 const WORKERS = list("workers", ["1", "2"]).map(Number);
 const STORES = list("stores", ["sqlite", "redis"]);
+/** The half-load row's rate (tasks/s); default half the e2e rate just measured (which varies run to run). */
+const HALF_RATE = opt("half-rate", 0);
 const WARMUP_MS = 1000;
 const REDIS_URL = process.env.KAYGRAPH_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PROJECT = path.join(benchDir, "project");
@@ -219,11 +222,12 @@ async function endToEnd(store, workers) {
     const records = await recordsSince(base, e2e.start);
     if (records.some((r) => r.status !== "completed")) throw new Error(`${store}: e2e tasks not completed`);
     const e2eRate = perSecond(stamp(records, "completed_at"), e2e.start + WARMUP_MS, e2e.end);
-    const half = await pacedLoad(server.port, "/api/v1/echo/async", e2eRate / 2);
+    const halfRate = HALF_RATE > 0 ? HALF_RATE : e2eRate / 2;
+    const half = await pacedLoad(server.port, "/api/v1/echo/async", halfRate);
     await waitIdle(base);
     const halfRecords = (await recordsSince(base, half.start)).filter((r) => Date.parse(r.created_at) >= half.start + WARMUP_MS);
     const latency = halfRecords.map((r) => Date.parse(r.completed_at) - Date.parse(r.created_at));
-    return { stages: stages(halfRecords, half.sends), syncRate: sync.requests.average, syncCpuMs: (cpu1 - cpu0) / sync.requests.total, e2eCpuMs: (cpu2 - cpu1) / records.length, e2eRate, halfRate: e2eRate / 2, p50: percentile(latency, 50), p99: percentile(latency, 99) };
+    return { stages: stages(halfRecords, half.sends), syncRate: sync.requests.average, syncCpuMs: (cpu1 - cpu0) / sync.requests.total, e2eCpuMs: (cpu2 - cpu1) / records.length, e2eRate, halfRate, p50: percentile(latency, 50), p99: percentile(latency, 99) };
   } finally {
     await server.stop();
     await cleanup();
