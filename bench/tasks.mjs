@@ -9,6 +9,7 @@
 // Plus a raw BullMQ row (Queue.add from keep-alive loops, N processes with a no-op Worker, same concurrency).
 // Rates count the timestamps inside the steady window (the first second of load is warm-up, left out).
 //   node bench/tasks.mjs [--duration 5] [--connections 20] [--concurrency 32] [--workers 1,2] [--stores sqlite,redis]
+//                        [--half-rate N]   (the half-load row at N tasks/s instead of half the e2e rate: for A/B runs)
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
 import { randomUUID } from "node:crypto";
@@ -31,6 +32,8 @@ const CONNECTIONS = opt("connections", 20);
 const CONCURRENCY = opt("concurrency", 32);
 const WORKERS = list("workers", ["1", "2"]).map(Number);
 const STORES = list("stores", ["sqlite", "redis"]);
+/** The half-load row's rate (tasks/s); default half the e2e rate just measured (which varies run to run). */
+const HALF_RATE = opt("half-rate", 0);
 const WARMUP_MS = 1000;
 const REDIS_URL = process.env.KAYGRAPH_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PROJECT = path.join(benchDir, "project");
@@ -65,11 +68,22 @@ async function timedLoad(port, urlPath, rate) {
  */
 async function pacedLoad(port, urlPath, rate) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  // Per task id: when its request was sent and when its 202 came back (ms since epoch, sub-ms precision).
+  const sends = new Map();
   const post = () =>
     new Promise((resolve, reject) => {
+      const sentAt = wallNow();
       const req = http.request({ host: "127.0.0.1", port, path: urlPath, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) } }, (res) => {
-        res.resume();
-        res.on("end", () => (res.statusCode >= 200 && res.statusCode < 300 ? resolve() : reject(new Error(`${urlPath}: answered ${res.statusCode}`))));
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => {
+          if (res.statusCode < 200 || res.statusCode >= 300) return reject(new Error(`${urlPath}: answered ${res.statusCode}`));
+          const answer = JSON.parse(text);
+          const id = answer.task_id ?? answer.id;
+          if (id) sends.set(id, { sentAt, answeredAt: wallNow() });
+          resolve();
+        });
       });
       req.on("error", reject);
       req.end(BODY);
@@ -85,7 +99,27 @@ async function pacedLoad(port, urlPath, rate) {
   await Promise.all(sent);
   const end = Date.now();
   agent.destroy();
-  return { start, end };
+  return { start, end, sends };
+}
+
+/** The wall clock with sub-millisecond precision (the stored timestamps are whole ms of the same clock). */
+const wallNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Where a half-load task's time goes, from the client's send/answer times and the task's stored stamps (whole
+ * ms, so each stage is ±1 ms): request→created (HTTP, validation), created→answered (the submit's group commit
+ * and the 202), created→started (commit, wake-up, claim query), started→completed (claim commit, hand-off to the
+ * run, the run, the ending's write). p50 of each, in ms.
+ */
+function stages(records, sends) {
+  const rows = records.flatMap((r) => {
+    const sent = sends.get(r.id);
+    if (!sent) return [];
+    const created = Date.parse(r.created_at), started = Date.parse(r.started_at), completed = Date.parse(r.completed_at);
+    return [{ toCreated: created - sent.sentAt, toAnswer: sent.answeredAt - created, toStart: started - created, run: completed - started }];
+  });
+  const p50 = (key) => percentile(rows.map((row) => row[key]), 50);
+  return { count: rows.length, toCreated: p50("toCreated"), toAnswer: p50("toAnswer"), toStart: p50("toStart"), run: p50("run") };
 }
 
 const getJson = async (url) => (await fetch(url)).json();
@@ -188,11 +222,12 @@ async function endToEnd(store, workers) {
     const records = await recordsSince(base, e2e.start);
     if (records.some((r) => r.status !== "completed")) throw new Error(`${store}: e2e tasks not completed`);
     const e2eRate = perSecond(stamp(records, "completed_at"), e2e.start + WARMUP_MS, e2e.end);
-    const half = await pacedLoad(server.port, "/api/v1/echo/async", e2eRate / 2);
+    const halfRate = HALF_RATE > 0 ? HALF_RATE : e2eRate / 2;
+    const half = await pacedLoad(server.port, "/api/v1/echo/async", halfRate);
     await waitIdle(base);
     const halfRecords = (await recordsSince(base, half.start)).filter((r) => Date.parse(r.created_at) >= half.start + WARMUP_MS);
     const latency = halfRecords.map((r) => Date.parse(r.completed_at) - Date.parse(r.created_at));
-    return { syncRate: sync.requests.average, syncCpuMs: (cpu1 - cpu0) / sync.requests.total, e2eCpuMs: (cpu2 - cpu1) / records.length, e2eRate, halfRate: e2eRate / 2, p50: percentile(latency, 50), p99: percentile(latency, 99) };
+    return { stages: stages(halfRecords, half.sends), syncRate: sync.requests.average, syncCpuMs: (cpu1 - cpu0) / sync.requests.total, e2eCpuMs: (cpu2 - cpu1) / records.length, e2eRate, halfRate, p50: percentile(latency, 50), p99: percentile(latency, 99) };
   } finally {
     await server.stop();
     await cleanup();
@@ -269,6 +304,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const result = await runTasksBench();
   const { headers, cells } = tasksTable(result);
   printTable(headers, cells);
+  console.log();
+  printTable(
+    ["half load, p50 ms per stage", "request→created", "created→202", "created→started", "started→completed", "tasks"],
+    result.rows.map((r) => [r.name, fmt(r.stages.toCreated, 2), fmt(r.stages.toAnswer, 2), fmt(r.stages.toStart, 2), fmt(r.stages.run, 2), fmt(r.stages.count)]),
+  );
   if (result.raw.length) {
     console.log();
     printTable(["raw BullMQ (no-op processor)", "jobs/s", "add→finish p50 ms"], result.raw.map((r) => [r.name, fmt(r.rate), fmt(percentile(r.latency, 50))]));

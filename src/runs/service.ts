@@ -178,6 +178,7 @@ export class RunService {
     const gate = options.onEventJson && new JsonEventGate(options.onEventJson, options, this.debug);
     const abort = gate ? { controller: gate.controller } : { signal: options.signal, controller: options.controller };
     const control: RunControl = { ...abort, onEvent: this.listener(watches, options, gate), onCheckpoint: options.onCheckpoint };
+    if (options.startCheckpointHeld === true && options.from === undefined) control.startCheckpointHeld = true;
     const eventTypes = gate || options.onEvent ? undefined : wantedEvents(watches);
     if (eventTypes !== undefined) control.eventTypes = eventTypes;
     try {

@@ -10,7 +10,7 @@ import type { TaskExecute } from "../tasks/index.js";
  * stores the events and decides between retry and fail from the error's `code`.
  */
 export function createTaskExecutor(runs: RunService): TaskExecute {
-  return async (task, { signal, emit, checkpoint }) => {
+  return async (task, { signal, emit, checkpoint, startCheckpointHeld }) => {
     const graph = runs.find(task.graph, task.version);
     if (!graph) throw new DefinitionRunError("GRAPH_ERROR", `Graph ${task.graph} v${task.version} is not served by this process any more.`);
     // The attempt runs in the submitting request's trace (stored with the task), whichever process claims it.
@@ -26,6 +26,7 @@ export function createTaskExecutor(runs: RunService): TaskExecute {
       // A task continues from its latest checkpoint (after an interrupt, a crash or a failed attempt).
       ...(task.checkpoint !== null && { from: task.checkpoint, resume: task.checkpoint.resume }),
       onCheckpoint: checkpoint,
+      startCheckpointHeld,
       onEvent: emit,
     }));
   };

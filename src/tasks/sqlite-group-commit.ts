@@ -26,6 +26,8 @@ interface Pending {
  */
 export class GroupCommit {
   private queue: Pending[] = [];
+  /** Writes that run after every other write of their group (see {@link runLast}). */
+  private tail: Pending[] = [];
   private scheduled: { cancel: () => void } | undefined;
   /** When the write lock was first found taken by another process (this wait), or undefined. */
   private busySince: number | undefined;
@@ -74,6 +76,18 @@ export class GroupCommit {
   }
 
   /**
+   * As {@link run}, but `write` runs after every write {@link run} queues for the same group, even those queued
+   * after it (writes queued with `runLast` keep their order among themselves): it sees what they changed (a
+   * claim that takes the tasks the group's submits insert).
+   */
+  runLast<T>(write: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.tail.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule(false);
+    });
+  }
+
+  /**
    * Commits what is queued now. If another process holds the write lock, the group is tried again on a later
    * turn instead of sleeping in SQLite's busy handler, which would block this process's event loop (HTTP,
    * lease renewals, other runs) for milliseconds each time; past the database's busy timeout the group fails
@@ -82,8 +96,10 @@ export class GroupCommit {
   flush(options: { wait?: boolean } = {}): void {
     this.scheduled?.cancel();
     this.scheduled = undefined;
-    const group = this.queue;
+    const first = this.queue.length;
+    const group = this.tail.length === 0 ? this.queue : [...this.queue, ...this.tail];
     this.queue = [];
+    this.tail = [];
     if (group.length === 0) return;
     const outcomes: { ok: boolean; value: unknown }[] = [];
     try {
@@ -91,7 +107,8 @@ export class GroupCommit {
       const waited = this.busySince !== undefined && Date.now() - this.busySince >= this.busyTimeoutMs;
       if (!this.begin(options.wait === true || waited)) {
         // Not begun, so no write of the group ran: they go first again, with what was queued meanwhile.
-        this.queue = [...group, ...this.queue];
+        this.queue = [...group.slice(0, first), ...this.queue];
+        this.tail = [...group.slice(first), ...this.tail];
         this.busySince ??= Date.now();
         this.schedule(true);
         return;

@@ -41,6 +41,16 @@ export interface SqliteTaskStoreOptions extends TaskStoreSettings {
 const visible = (row: TaskRow | undefined, scope: OwnerScope | undefined): row is TaskRow =>
   row !== undefined && (scope?.owner === undefined || row.owner === scope.owner);
 
+/** A claimer waiting for a ring (see SqliteTaskStore.waitingClaim). */
+interface WaitingClaim {
+  readonly leaseMs: number;
+  readonly max: number;
+  /** Set once a submit queued the claim: the wait then ends with its rows, and nothing else ends it. */
+  claim: Promise<TaskRow[]> | undefined;
+  /** Ends the wait; with rows when the queued claim committed. */
+  readonly done: (rows?: TaskRow[]) => void;
+}
+
 /** A lease's row and the last event seq it has written (undefined: not known, read it from the row). */
 interface RunCursor {
   readonly pos: number;
@@ -79,6 +89,11 @@ export class SqliteTaskStore implements TaskStore {
    * processes do not all wake and race for a task this one claims anyway (see {@link ringTask}).
    */
   private claimRoom = 0;
+  /**
+   * This process's claimer while it waits for a ring: a submit made here then queues the claim itself, last in
+   * the submit's group commit (see {@link claimWithSubmits}), and the claimer gets that claim's rows.
+   */
+  private waitingClaim: WaitingClaim | undefined;
   private readonly offTaskRing: () => void;
   /** Live subscriptions, ended by close(). */
   private readonly feeds = new Set<EventFeed>();
@@ -145,7 +160,7 @@ export class SqliteTaskStore implements TaskStore {
   async submit(raw: SubmitTaskInput): Promise<SubmitResult> {
     const s = resolveSubmit(raw);
     const scope = s.owner ?? "";
-    const result = await this.writes.run((): SubmitResult => {
+    const submitted = this.writes.run((): SubmitResult => {
       const now = Date.now();
       if (s.idempotencyKey !== undefined) {
         const key = this.sql.prepare("SELECT fingerprint, task_id FROM kg_idempotency WHERE scope = ? AND key = ? AND expires_at > ?").get(scope, s.idempotencyKey, now) as { fingerprint: string; task_id: string } | undefined;
@@ -174,7 +189,10 @@ export class SqliteTaskStore implements TaskStore {
       }
       return { task: rowToRecord(row), replayed: false };
     });
-    if (!result.replayed && result.task.status === "pending") this.ringTask();
+    // Queued after the submit's write (same tick): a waiting claimer here takes the task in the same commit.
+    const claimed = s.interrupted === undefined && this.claimWithSubmits();
+    const result = await submitted;
+    if (!result.replayed && result.task.status === "pending" && !claimed) this.ringTask();
     this.ringWebhooks();
     return result;
   }
@@ -299,7 +317,10 @@ export class SqliteTaskStore implements TaskStore {
         continue; // another process won those tasks; look again
       }
       const waitMs = next === null ? this.pollMs : Math.min(this.pollMs, next - now);
-      if (this.taskRings === seen) await this.waitForRing(waitMs, signal, max);
+      if (this.taskRings === seen) {
+        const rows = await this.waitForRing(waitMs, signal, max, options.leaseMs);
+        if (rows.length > 0) return rows.map((row) => this.hold(row));
+      }
     }
     return [];
   }
@@ -548,22 +569,55 @@ export class SqliteTaskStore implements TaskStore {
     } else this.bell.ring("task");
   }
 
-  /** Waits for a "task" ring or `ms`; `room`: the claim's free slots meanwhile (see {@link claimRoom}). */
-  private waitForRing(ms: number, signal: AbortSignal | undefined, room: number): Promise<void> {
+  /**
+   * Called as a submit's write is queued: if this process's claimer waits with room, the claim goes into the
+   * same group commit, after every write of the group (so after this submit's insert, and after the other
+   * submits of the group). The task is then created and claimed in one transaction: no ring, no second commit,
+   * no turns of the event loop in between. Each submit takes one slot of the claimer's room, as a ring here
+   * would ({@link ringTask}); true when this submit's task is covered by the claim (it needs no ring).
+   */
+  private claimWithSubmits(): boolean {
+    const waiting = this.waitingClaim;
+    if (waiting === undefined || this.claimRoom <= 0) return false;
+    this.claimRoom--;
+    if (waiting.claim !== undefined) return true;
+    const claim = this.writes.runLast(() => this.claimRows(waiting.leaseMs, waiting.max));
+    waiting.claim = claim;
+    // A failed claim ends the wait empty: the claimer looks again (as after a ring) and meets the error itself.
+    claim.then(
+      (rows) => waiting.done(rows),
+      () => waiting.done(),
+    );
+    return true;
+  }
+
+  /**
+   * Waits for a "task" ring or `ms`; `room`: the claim's free slots meanwhile (see {@link claimRoom}). Resolves
+   * with the rows of a claim a submit made meanwhile (see {@link claimWithSubmits}), else with none.
+   */
+  private waitForRing(ms: number, signal: AbortSignal | undefined, room: number, leaseMs: number): Promise<TaskRow[]> {
     this.claimRoom = room;
     return new Promise((resolve) => {
-      const done = (): void => {
+      const end = (rows: TaskRow[] = []): void => {
         this.claimRoom = 0;
+        this.waitingClaim = undefined;
         clearTimeout(timer);
         off();
-        signal?.removeEventListener("abort", done);
-        this.closing.signal.removeEventListener("abort", done);
-        resolve();
+        signal?.removeEventListener("abort", wake);
+        this.closing.signal.removeEventListener("abort", wake);
+        resolve(rows);
       };
-      const timer = setTimeout(done, ms);
-      const off = this.bell.on("task", done);
-      signal?.addEventListener("abort", done, { once: true });
-      this.closing.signal.addEventListener("abort", done, { once: true });
+      const waiting: WaitingClaim = { leaseMs, max: room, claim: undefined, done: end };
+      // Once a submit queued the claim, only its outcome ends the wait (it commits on the next turn, or at close):
+      // the claimer must not claim again meanwhile, and a stopping runner hands the claimed leases back.
+      const wake = (): void => {
+        if (waiting.claim === undefined) end();
+      };
+      this.waitingClaim = waiting;
+      const timer = setTimeout(wake, ms);
+      const off = this.bell.on("task", wake);
+      signal?.addEventListener("abort", wake, { once: true });
+      this.closing.signal.addEventListener("abort", wake, { once: true });
     });
   }
 

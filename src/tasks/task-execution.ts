@@ -16,6 +16,12 @@ export interface TaskExecuteContext {
   emit: (event: RunEvent) => void;
   /** Stores the run's latest checkpoint; resolves once stored (rejects when the lease is lost). */
   checkpoint: (checkpoint: Checkpoint) => Promise<void>;
+  /**
+   * True for a fresh task (no checkpoint, never resumed): `checkpoint` resolves its start checkpoint (the
+   * run's first, at step 0) at once and never rejects it (it is held, see TaskExecution), so the run need
+   * not wait for it.
+   */
+  startCheckpointHeld: boolean;
 }
 
 /** Runs a task's graph; resolves to its output, rejects with an error whose `code` names the failure. */
@@ -146,7 +152,8 @@ export class TaskExecution {
       const { signal } = this.controller;
       // Stopping does not wait for `execute` to notice: a graph that ignores its signal cannot hold a task.
       signal.addEventListener("abort", () => resolve({ kind: "stopped", reason: signal.reason as AttemptStopped }), { once: true });
-      const context: TaskExecuteContext = { signal, emit: (event) => this.emit(event), checkpoint: (cp) => this.checkpoint(cp) };
+      const { task } = this.lease;
+      const context: TaskExecuteContext = { signal, emit: (event) => this.emit(event), checkpoint: (cp) => this.checkpoint(cp), startCheckpointHeld: task.checkpoint === null && task.resumes === 0 };
       Promise.resolve()
         .then(() => this.settings.execute(this.lease.task, context))
         .then(

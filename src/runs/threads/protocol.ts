@@ -40,6 +40,11 @@ export interface RunOrder {
   request: RunRequest;
   /** The caller stores checkpoints: the thread sends each one and waits for its answer. */
   checkpoints: boolean;
+  /**
+   * The run's start checkpoint (its first, at step 0) is sent without waiting for the answer (see
+   * `RunControl.startCheckpointHeld`); an answer with an error still stops the run.
+   */
+  startHeld?: true;
   /** Send only events of these types (the caller needs no others); left out: every event. */
   events?: string[];
   /** The generation the graph was loaded in (an in-place reload): the thread runs that generation's definition. */
@@ -84,6 +89,8 @@ export interface CheckpointReport {
   head: CheckpointHead;
   /** Events of the run so far (they go out before the checkpoint is stored). */
   events: RunEvent[];
+  /** The thread does not wait for this one (a held start checkpoint): answer only if storing it failed. */
+  unwaited?: true;
 }
 
 /** Main → thread: stop a run through its signal (a `code: "CANCELLED"` reason ends it CANCELLED). */

@@ -85,9 +85,16 @@ class ThreadRun {
   private checkpoints = 0;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
-  /** Sends a checkpoint (with the events before it) and waits until the caller has stored it. */
+  /**
+   * Sends a checkpoint (with the events before it) and waits until the caller has stored it; a held start
+   * checkpoint (see `RunOrder.startHeld`) is sent and not waited for.
+   */
   checkpoint(checkpoint: Checkpoint): Promise<void> {
     const seq = ++this.checkpoints;
+    if (seq === 1 && this.order.startHeld === true && checkpoint.step === 0) {
+      if (send({ type: "checkpoint", job: this.order.job, seq, checkpoint: checkpointText(checkpoint), head: checkpointHead(checkpoint), events: this.take(), unwaited: true })) return Promise.resolve();
+      return Promise.reject(new Error("The checkpoint cannot be sent to the main thread."));
+    }
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(seq, { resolve, reject });
       if (!send({ type: "checkpoint", job: this.order.job, seq, checkpoint: checkpointText(checkpoint), head: checkpointHead(checkpoint), events: this.take() })) {
@@ -101,7 +108,9 @@ class ThreadRun {
     const waiter = this.waiting.get(answer.seq);
     this.waiting.delete(answer.seq);
     if (answer.error === undefined) waiter?.resolve();
-    else waiter?.reject(abortReason(answer.error.code, answer.error.message));
+    else if (waiter !== undefined) waiter.reject(abortReason(answer.error.code, answer.error.message));
+    // A checkpoint the run did not wait for failed: the run stops with that error, as it would have there.
+    else this.controller.abort(abortReason(answer.error.code, answer.error.message));
   }
 
   take(): RunEvent[] {

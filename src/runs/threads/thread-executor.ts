@@ -153,6 +153,7 @@ class ThreadRunJob implements PoolJob {
   private readonly onEvent: RunEventListener | undefined;
   private readonly eventTypes: ReadonlySet<string> | undefined;
   private readonly onCheckpoint: ((checkpoint: Checkpoint) => unknown) | undefined;
+  private readonly startCheckpointHeld: boolean;
 
   constructor(
     readonly id: number,
@@ -166,6 +167,7 @@ class ThreadRunJob implements PoolJob {
     this.onEvent = control.onEvent;
     this.eventTypes = control.eventTypes;
     this.onCheckpoint = control.onCheckpoint;
+    this.startCheckpointHeld = control.startCheckpointHeld === true && request.from === undefined;
   }
 
   start(pool: ThreadPool, graph: LoadedGraph): void {
@@ -203,6 +205,7 @@ class ThreadRunJob implements PoolJob {
     const order: RunOrder = { type: "run", job: this.id, graph: graph.name, version: graph.version, request: this.request, checkpoints: this.onCheckpoint !== undefined };
     if (this.eventTypes !== undefined) order.events = [...this.eventTypes];
     if (graph.generation !== undefined) order.generation = graph.generation;
+    if (this.startCheckpointHeld && order.checkpoints) order.startHeld = true;
     this.thread.dispatch(this, order);
     return true;
   }
@@ -216,7 +219,7 @@ class ThreadRunJob implements PoolJob {
     const report = message as FromThread;
     for (const event of report.events) this.forward(event);
     if (report.type === "checkpoint") {
-      this.storeCheckpoint(report.seq, checkpointFromText(report.checkpoint, report.head));
+      this.storeCheckpoint(report.seq, checkpointFromText(report.checkpoint, report.head), report.unwaited === true);
       return;
     }
     if (report.type !== "end") return;
@@ -242,12 +245,17 @@ class ThreadRunJob implements PoolJob {
     }
   }
 
-  /** Stores a checkpoint through the caller, then lets the thread's run go on (or fail with the store's error). */
-  private storeCheckpoint(seq: number, checkpoint: Checkpoint): void {
+  /**
+   * Stores a checkpoint through the caller, then lets the thread's run go on (or fail with the store's error).
+   * `unwaited`: the run went on already (a held start checkpoint); it hears only of a failure.
+   */
+  private storeCheckpoint(seq: number, checkpoint: Checkpoint, unwaited: boolean): void {
     Promise.resolve()
       .then(() => this.onCheckpoint?.(checkpoint))
       .then(
-        () => this.answer({ type: "checkpoint-done", job: this.id, seq }),
+        () => {
+          if (!unwaited) this.answer({ type: "checkpoint-done", job: this.id, seq });
+        },
         (error: unknown) => {
           const code = (error as { code?: unknown } | null)?.code;
           this.answer({ type: "checkpoint-done", job: this.id, seq, error: { message: messageOf(error), ...(typeof code === "string" && { code }) } });

@@ -132,6 +132,23 @@ export function runnerCases(fresh: Fresh): void {
     checkEventLog(await store.events(task.id));
   });
 
+  it("tells execute a fresh task's start checkpoint is held, and an attempt continuing from a checkpoint that it is not", async () => {
+    const store = await (await fresh()).open();
+    const next = { next_node: "b", step: 1, shared: { n: 2 }, params: {}, resume: [] };
+    const told: boolean[] = [];
+    const task = await submit(store, {}, { maxAttempts: 2, backoffMs: 0 });
+    startRunner(store, {
+      execute: async (_task, { checkpoint, startCheckpointHeld }) => {
+        told.push(startCheckpointHeld);
+        if (told.length > 1) return "done";
+        await checkpoint(next);
+        throw new Error("first attempt fails after its checkpoint");
+      },
+    });
+    expect(await settled(store, task.id)).toMatchObject({ status: "completed", attempts: 2 });
+    expect(told).toEqual([true, false]);
+  });
+
   it("ends a fresh task only after its start checkpoint is stored, even when the run is done before", async () => {
     const store = await (await fresh()).open();
     const start = { next_node: "a", step: 0, shared: { n: 1 }, params: {}, resume: [] };

@@ -118,6 +118,38 @@ describe("GroupCommit", () => {
     expect(seen).toEqual([]);
   });
 
+  it("runLast(): the write runs after every run() write of its group, even those queued after it, in the same commit", async () => {
+    const writes = new GroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (k) VALUES (?)");
+    const seen = (): number => (db.prepare("SELECT COUNT(*) AS n FROM t").get() as { n: number }).n;
+    const order: string[] = [];
+    const done = Promise.all([
+      writes.run(() => order.push(`a:${insert.run("a").changes}`)),
+      writes.runLast(() => order.push(`last1 sees ${seen()}`)),
+      writes.run(() => order.push(`b:${insert.run("b").changes}`)),
+      writes.runLast(() => order.push(`last2 sees ${seen()}`)),
+      writes.run(() => order.push(`c:${insert.run("c").changes}`)),
+    ]);
+    await done;
+    expect(order).toEqual(["a:1", "b:1", "c:1", "last1 sees 3", "last2 sees 3"]);
+    expect(writes.stats).toEqual({ commits: 1, writes: 5 });
+  });
+
+  it("runLast(): while another process holds the lock, the group waits and its last writes still run last", async () => {
+    const writes = new GroupCommit(db);
+    const holder = new Database(path.join(dir, "g.db"));
+    holder.exec("BEGIN IMMEDIATE");
+    const order: string[] = [];
+    const first = [writes.run(() => order.push("a")), writes.runLast(() => order.push("last"))];
+    // The group could not begin; what is queued meanwhile joins it, before its last write.
+    await new Promise((resolve) => setImmediate(resolve));
+    const later = writes.run(() => order.push("b"));
+    holder.exec("COMMIT");
+    holder.close();
+    await Promise.all([...first, later]);
+    expect(order).toEqual(["a", "b", "last"]);
+  });
+
   it("flush() commits what is queued at once", async () => {
     const writes = new GroupCommit(db);
     const result = writes.run(() => db.prepare("INSERT INTO t (k) VALUES ('now')").run().changes);

@@ -40,6 +40,59 @@ async function storeForThisTest(prefix: string): Promise<SqliteTaskStore> {
   return store;
 }
 
+describe("sqlite: a submit while this process's claimer waits", () => {
+  /** Resolves once the store's claimer has found nothing and waits for a ring. */
+  const claimerWaits = (store: SqliteTaskStore) =>
+    vi.waitFor(() => {
+      if ((store as unknown as { waitingClaim?: unknown }).waitingClaim === undefined) throw new Error("the claimer does not wait yet");
+    });
+  const commits = (store: SqliteTaskStore) => (store as unknown as { writes: { stats: { commits: number } } }).writes.stats.commits;
+
+  it("is claimed in the submit's own commit, up to the claimer's room; the rest stay pending for the next claim", async () => {
+    const store = await storeForThisTest("kaygraph-tasks-claim-submit-");
+    const claiming = store.claimBatch({ leaseMs: 5000, signal: AbortSignal.timeout(5000) }, 2);
+    await claimerWaits(store);
+    const before = commits(store);
+    const submitted = await Promise.all([1, 2, 3].map((n) => store.submit({ graph: "g", version: 1, input: { n } })));
+    // One transaction created the three tasks and claimed two: running as soon as their submits resolved.
+    expect(commits(store) - before).toBe(1);
+    const statuses = await Promise.all(submitted.map(({ task }) => store.get(task.id).then((t) => t?.status)));
+    expect(statuses).toEqual(["running", "running", "pending"]);
+    const leases = await claiming;
+    expect(leases.map((l) => l.task.id)).toEqual(submitted.slice(0, 2).map(({ task }) => task.id));
+    expect(leases.every((l) => l.task.attempts === 1)).toBe(true);
+    // The third is claimed by the next claim, as any pending task.
+    const next = await store.claimBatch({ leaseMs: 5000, signal: AbortSignal.timeout(5000) }, 2);
+    expect(next.map((l) => l.task.id)).toEqual([submitted[2]?.task.id]);
+    for (const lease of [...leases, ...next]) expect(await store.complete(lease, { ok: true })).toBe("ok");
+  });
+
+  it("hands the claimed leases over even when the claimer is stopped while that commit is queued", async () => {
+    const store = await storeForThisTest("kaygraph-tasks-claim-stop-");
+    const stop = new AbortController();
+    const claiming = store.claimBatch({ leaseMs: 5000, signal: stop.signal }, 4);
+    await claimerWaits(store);
+    const submitted = store.submit({ graph: "g", version: 1, input: {} });
+    stop.abort();
+    const { task } = await submitted;
+    // The claim committed with the submit: its lease comes back (the runner releases it), never lost.
+    const leases = await claiming;
+    expect(leases.map((l) => l.task.id)).toEqual([task.id]);
+    expect(await store.release(leases[0]!)).toBe("ok");
+    expect(await store.get(task.id)).toMatchObject({ status: "pending", attempts: 0 });
+  });
+
+  it("an idle claimer without a submit of its own still wakes on another process's ring", async () => {
+    const store = await storeForThisTest("kaygraph-tasks-claim-ring-");
+    const other = SqliteTaskStore.open({ ...TEST_SETTINGS, pollMs: 60_000, onError: () => undefined, file: (store as unknown as { settings: { file: string } }).settings.file });
+    onTestFinished(() => other.close());
+    const claiming = other.claimBatch({ leaseMs: 5000, signal: AbortSignal.timeout(5000) }, 2);
+    await claimerWaits(other);
+    const { task } = await store.submit({ graph: "g", version: 1, input: {} });
+    expect((await claiming).map((l) => l.task.id)).toEqual([task.id]);
+  });
+});
+
 describe("sqlite: fenced writes", () => {
   it("events and checkpoints during a run read no task row (one fencing UPDATE); a transition reads the whole row", async () => {
     const store = await storeForThisTest("kaygraph-tasks-fence-");
