@@ -208,12 +208,17 @@ export const TOKEN_EXPIRED = 4401;
 function closeAtTokenExpiry(ws: WebSocket, connection: WsConnection, info: ConnectionInfo): void {
   const exp = info.identity?.claims.exp;
   if (typeof exp !== "number") return;
-  // setTimeout takes at most ~24.8 days; a token living longer is re-checked then.
-  const delay = Math.min(exp * 1000 - Date.now(), 2 ** 31 - 1);
-  const timer = setTimeout(() => {
-    if (exp * 1000 <= Date.now()) connection.close(TOKEN_EXPIRED, "token expired");
-  }, Math.max(0, delay));
-  timer.unref();
+  let timer: NodeJS.Timeout | undefined;
+  // Re-armed until the wall clock says expired: a timer may fire a little before Date.now() reaches `exp`, and
+  // setTimeout takes at most ~24.8 days (a token living longer is re-checked then).
+  const arm = (): void => {
+    timer = setTimeout(() => {
+      if (exp * 1000 <= Date.now()) connection.close(TOKEN_EXPIRED, "token expired");
+      else arm();
+    }, Math.max(0, Math.min(exp * 1000 - Date.now(), 2 ** 31 - 1)));
+    timer.unref();
+  };
+  arm();
   ws.once("close", () => clearTimeout(timer));
 }
 
