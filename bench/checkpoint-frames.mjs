@@ -8,9 +8,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { z } from "zod";
-import { Graph, Node, TaskRunner, defineGraph, runDefinition } from "../dist/index.js";
+import { TaskRunner, runDefinition } from "../dist/index.js";
 import { SqliteTaskStore } from "../dist/tasks/sqlite-store.js";
+import { tenNodeGraph } from "./ten-node-graph.mjs";
 import { fmt, machineLine, numberFlag, printTable } from "./lib.mjs";
 
 const args = process.argv.slice(2);
@@ -20,35 +20,7 @@ const PAGE = 4096;
 const FRAME_HEADER = 24;
 const WAL_HEADER = 32;
 
-class Step extends Node {
-  post(shared) {
-    shared.log.push(this.nodeId);
-    shared.count += 1;
-  }
-}
-
-function tenNodes() {
-  const first = new Step({ nodeId: "n1" });
-  let last = first;
-  for (let i = 2; i <= 10; i++) last = last.next(new Step({ nodeId: `n${i}` }));
-  return new Graph(first);
-}
-
-const loaded = (name, extra) => ({
-  name,
-  version: 1,
-  file: "bench",
-  exportName: "default",
-  definition: defineGraph({
-    name,
-    input: z.object({ text: z.string() }),
-    output: z.object({ count: z.number() }),
-    shared: (input) => ({ input, log: [], count: 0 }),
-    result: (shared) => ({ count: shared.count }),
-    graph: tenNodes,
-    ...extra,
-  }),
-});
+const loaded = tenNodeGraph;
 
 /** Page numbers of the WAL frames written from byte `from` on. */
 function framePages(wal, from) {

@@ -11,6 +11,7 @@ import path from "node:path";
 import { z } from "zod";
 import { Graph, Node, TaskRunner, defineGraph, runDefinition } from "../dist/index.js";
 import { SqliteTaskStore } from "../dist/tasks/sqlite-store.js";
+import { Step, tenNodeGraph } from "./ten-node-graph.mjs";
 import { fmt, machineLine, median, numberFlag, percentile, printTable } from "./lib.mjs";
 
 const args = process.argv.slice(2);
@@ -20,35 +21,7 @@ const RESUMES = numberFlag(args, "resumes", 200);
 const CONCURRENCY = numberFlag(args, "concurrency", 32);
 const WARMUP = numberFlag(args, "warmup", 300);
 
-class Step extends Node {
-  post(shared) {
-    shared.log.push(this.nodeId);
-    shared.count += 1;
-  }
-}
-
-function tenNodes() {
-  const first = new Step({ nodeId: "n1" });
-  let last = first;
-  for (let i = 2; i <= 10; i++) last = last.next(new Step({ nodeId: `n${i}` }));
-  return new Graph(first);
-}
-
-const loaded = (name, extra) => ({
-  name,
-  version: 1,
-  file: "bench",
-  exportName: "default",
-  definition: defineGraph({
-    name,
-    input: z.object({ text: z.string() }),
-    output: z.object({ count: z.number() }),
-    shared: (input) => ({ input, log: [], count: 0 }),
-    result: (shared) => ({ count: shared.count }),
-    graph: tenNodes,
-    ...extra,
-  }),
-});
+const loaded = tenNodeGraph;
 
 /** The task executor of a server, reduced to the run: from/resume/onCheckpoint as createTaskExecutor passes them. */
 const executor = (graphs, onRun) => (task, { signal, emit, checkpoint }) => {
