@@ -324,6 +324,24 @@ export default defineGraph({ input: z.object({}), output: z.object({ text: z.str
     expect(dev.output().stdout).toContain('"in_place":false');
   });
 
+  it("a save whose module crashes the worker while it loads in place: reported once, not also replaced as a crash; the next save is served", async () => {
+    const { dev, base, file } = await devProject();
+    const crashed = (await ask(base)).pid;
+    let mark = dev.mark();
+    // An uncaught error from a timer the module starts, while its top-level await still holds the load.
+    await writeFile(file, `${greetGraph("crash")}\nsetTimeout(() => { throw new Error("boom at load"); }, 10);\nawait new Promise((r) => setTimeout(r, 500));\n`);
+    await dev.waitFor("kaygraph: reload failed", 60_000, mark);
+    expect(dev.since(mark)).toMatch(/exited \(exit code 1\) while it loaded the changed graphs/);
+    expect(dev.since(mark)).toContain("no server until the code loads");
+    await until(() => !alive(crashed), "the crashed worker to be gone");
+    mark = dev.mark();
+    await writeFile(file, greetGraph("fixed"));
+    await dev.waitFor("kaygraph: ready port=", 60_000, mark);
+    expect(await ask(base)).toMatchObject({ text: "fixed" });
+    // One new worker for the save; the supervisor never replaced the crashed one on its own.
+    expect(dev.output().stderr).not.toContain("replacing it in");
+  });
+
   it("an edited .env takes effect on the reload it causes", async () => {
     const cwd = await tmpProject({ "package.json": PACKAGE_JSON, ".env": "GREETING=one\n", "graphs/greet.ts": ENV_GRAPH });
     const dev = startCli(["dev", "--port", "0"], { cwd });
