@@ -7,8 +7,11 @@
 //   half load  the e2e server at half its e2e rate, requests evenly paced (open loop): submit→complete p50/p99
 //              (completed_at - created_at).
 // Plus a raw BullMQ row (Queue.add from keep-alive loops, N processes with a no-op Worker, same concurrency).
-// Rates count the timestamps inside the steady window (the first second of load is warm-up, left out).
-//   node bench/tasks.mjs [--duration 5] [--connections 20] [--concurrency 32] [--workers 1,2] [--stores sqlite,redis]
+// Rates count the timestamps inside the steady window (the first second of load is warm-up, left out). Before its
+// sync, e2e and half-load rows the server is warmed, untimed, by `--warmup` seconds of each route's load (the JIT
+// of a fresh process otherwise dominates a few seconds' rows: a served process has been up for a while).
+//   node bench/tasks.mjs [--duration 5] [--warmup 5] [--connections 20] [--concurrency 32] [--workers 1,2]
+//                        [--stores sqlite,redis]
 //                        [--half-rate N]   (the half-load row at N tasks/s instead of half the e2e rate: for A/B runs)
 import autocannon from "autocannon";
 import { Queue } from "bullmq";
@@ -34,16 +37,18 @@ const WORKERS = list("workers", ["1", "2"]).map(Number);
 const STORES = list("stores", ["sqlite", "redis"]);
 /** The half-load row's rate (tasks/s); default half the e2e rate just measured (which varies run to run). */
 const HALF_RATE = opt("half-rate", 0);
+/** Untimed load on each route before the e2e server's measured rows, seconds (0: none). */
+const WARMUP_S = opt("warmup", 5);
 const WARMUP_MS = 1000;
 const REDIS_URL = process.env.KAYGRAPH_BENCH_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PROJECT = path.join(benchDir, "project");
 const BODY = JSON.stringify({ text: "hello graph", n: 41 });
 
-/** autocannon against one path for DURATION seconds; `rate` caps the total requests per second. */
-function load(port, urlPath, rate) {
+/** autocannon against one path for `duration` seconds (DURATION by default); `rate` caps the total requests per second. */
+function load(port, urlPath, rate, duration = DURATION) {
   return new Promise((resolve, reject) => {
     autocannon(
-      { url: `http://127.0.0.1:${port}${urlPath}`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: CONNECTIONS, duration: DURATION, ...(rate && { overallRate: Math.max(1, Math.round(rate)) }) },
+      { url: `http://127.0.0.1:${port}${urlPath}`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: CONNECTIONS, duration, ...(rate && { overallRate: Math.max(1, Math.round(rate)) }) },
       (error, result) => {
         if (error) return reject(error);
         if (result.non2xx > 0 || result.errors > 0) return reject(new Error(`${urlPath}: ${result.non2xx} non-2xx answers, ${result.errors} errors`));
@@ -213,6 +218,11 @@ async function endToEnd(store, workers) {
   try {
     const base = `http://127.0.0.1:${server.port}`;
     const cpu = () => treeCpuMs(server.child.pid);
+    if (WARMUP_S > 0) {
+      await load(server.port, "/api/v1/echo", 0, WARMUP_S);
+      await load(server.port, "/api/v1/echo/async", 0, WARMUP_S);
+      await waitIdle(base);
+    }
     const cpu0 = cpu();
     const sync = await load(server.port, "/api/v1/echo");
     const cpu1 = cpu();

@@ -17,7 +17,7 @@ import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow }
 import { appendEvents, finish, insertEvents, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
 import { claimOutbox, enqueueWebhooks, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
-import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
+import { encodeCursor, pendingRecord, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import { checkpointText } from "../graph/checkpoint.js";
 import type {
@@ -171,23 +171,26 @@ export class SqliteTaskStore implements TaskStore {
         }
       }
       const id = randomUUID();
-      let row = this.sql
-        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at, trace_context, webhooks) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *")
-        .get(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now, s.traceJson, s.webhooksJson) as TaskRow;
+      // No RETURNING: the new row's record is known without reading it back (the copy of its input would be garbage).
+      const pos = this.sql
+        .prepare("INSERT INTO kg_tasks (id, graph, version, status, input, request_id, owner, created_at, max_attempts, backoff_ms, timeout_ms, available_at, trace_context, webhooks) VALUES (?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(id, s.graph, s.version, s.inputJson, s.requestId, s.owner, now, s.maxAttempts, s.backoffMs, s.timeoutMs, now, s.traceJson, s.webhooksJson).lastInsertRowid;
+      let task: TaskRecord = pendingRecord(id, s, now);
       if (s.interrupted !== undefined) {
         // A sync or streaming run that interrupted: stored as its first attempt, already interrupted.
-        row = this.sql
+        const row = this.sql
           .prepare("UPDATE kg_tasks SET status = 'interrupted', attempts = 1, started_at = ?, interrupt = ?, checkpoint = ?, interrupted_at = ? WHERE pos = ? RETURNING *")
-          .get(now, s.interrupted.interruptJson, s.interrupted.checkpointJson, now, row.pos) as TaskRow;
+          .get(now, s.interrupted.interruptJson, s.interrupted.checkpointJson, now, pos) as TaskRow;
         appendEvents(this.sql, row, [{ type: "interrupt", ts: now, node: s.interrupted.node, value: s.interrupted.value, task_id: id }]);
         enqueueWebhooks(this.sql, row, "task.interrupted", now);
+        task = rowToRecord(row);
       }
       if (s.idempotencyKey !== undefined) {
         this.sql
           .prepare("INSERT INTO kg_idempotency (scope, key, fingerprint, task_id, expires_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (scope, key) DO UPDATE SET fingerprint = excluded.fingerprint, task_id = excluded.task_id, expires_at = excluded.expires_at")
           .run(scope, s.idempotencyKey, s.fingerprint, id, now + this.settings.idempotencyTtlMs);
       }
-      return { task: rowToRecord(row), replayed: false };
+      return { task, replayed: false };
     });
     // Queued after the submit's write (same tick): a waiting claimer here takes the task in the same commit.
     const claimed = s.interrupted === undefined && this.claimWithSubmits();

@@ -5,7 +5,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { InvalidCursorError } from "./errors.js";
-import type { ListTasksQuery, SubmitTaskInput, TaskStatus } from "./types.js";
+import type { ListTasksQuery, SubmitTaskInput, TaskRecord, TaskStatus } from "./types.js";
 import { TASK_STATUSES } from "./types.js";
 import { WEBHOOK_EVENTS } from "../config/webhooks.js";
 
@@ -80,6 +80,31 @@ export function resolveSubmit(raw: SubmitTaskInput): ResolvedSubmit {
       checkpointJson: JSON.stringify(s.interrupted.checkpoint),
     },
     webhooksJson: s.webhooks && s.webhooks.length > 0 ? JSON.stringify(s.webhooks.map((w) => ({ url: w.url, events: w.events }))) : null,
+  };
+}
+
+/**
+ * The record of a task just stored from `s` at `now` (ms): pending, never claimed. What a store answers a
+ * submit with, without reading the new row back.
+ *
+ * @example
+ * const task = pendingRecord(randomUUID(), resolveSubmit(raw), Date.now()); // task.status === "pending"
+ */
+export function pendingRecord(id: string, s: ResolvedSubmit, now: number): TaskRecord {
+  return {
+    id,
+    graph: s.graph,
+    version: s.version,
+    status: "pending",
+    created_at: new Date(now).toISOString(),
+    started_at: null,
+    completed_at: null,
+    attempts: 0,
+    result: null,
+    error: null,
+    request_id: s.requestId,
+    owner: s.owner,
+    interrupt: null,
   };
 }
 
