@@ -39,7 +39,7 @@ interface OutboxRow {
  * Writes the messages of `type` for every endpoint of the task that wants it, inside the caller's
  * transaction, right after the transition (and its event) was written. `row` is the row before the change.
  */
-export function enqueueWebhooks(sql: Statements, row: TaskRow, type: WebhookEventType, now: number): void {
+export function enqueueWebhooks(sql: Statements, row: Pick<TaskRow, "id" | "webhooks">, type: WebhookEventType, now: number): void {
   if (row.webhooks === null || row.webhooks === undefined) return;
   const targets = (JSON.parse(row.webhooks) as TaskWebhook[]).filter((t) => t.events.includes(type));
   if (targets.length === 0) return;

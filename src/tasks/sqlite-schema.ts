@@ -227,6 +227,12 @@ export interface TaskRow {
   webhooks: string | null;
 }
 
+/** The columns a lease's ending reads and changes (not the growing ones: input, result, checkpoint). */
+export type FenceRow = Pick<TaskRow, "pos" | "id" | "status" | "lease_token" | "cancel_requested" | "event_seq" | "attempts" | "lost" | "webhooks">;
+
+/** Selects a {@link FenceRow} by task id. */
+export const SELECT_FENCE_ROW = "SELECT pos, id, status, lease_token, cancel_requested, event_seq, attempts, lost, webhooks FROM kg_tasks WHERE id = ?";
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /** The public record of a row. */

@@ -13,7 +13,7 @@ import { EventFeed } from "./event-feed.js";
 import { IdempotencyMismatchError, TaskConflictError } from "./errors.js";
 import { LeaseRegistry } from "./lease-registry.js";
 import { fileIdentity, identityChange, StoreIdentityError, type FileIdentity } from "./sqlite-identity.js";
-import { openTaskDatabase, rowToClaimed, rowToRecord, Statements, type TaskRow } from "./sqlite-schema.js";
+import { openTaskDatabase, rowToClaimed, rowToRecord, SELECT_FENCE_ROW, Statements, type FenceRow, type TaskRow } from "./sqlite-schema.js";
 import { appendEvents, finish, insertEvents, finishCancelled, recoverLost, toInterrupted, toPending, toResumed } from "./sqlite-transitions.js";
 import { RELEASED } from "./task-messages.js";
 import { claimOutbox, enqueueWebhooks, nextOutboxDueIn, outboxOf, pruneOutbox, settleOutbox, takeOutboxWrites } from "./sqlite-outbox.js";
@@ -474,12 +474,12 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   /**
-   * A transition: runs `change` on the whole task row in a (group) transaction if the lease still holds;
-   * "fenced" otherwise. Writes during a run (events, checkpoints) use {@link runWrite}, which reads no row.
+   * A transition: runs `change` on the task's {@link FenceRow} in a (group) transaction if the lease still
+   * holds; "fenced" otherwise. Writes during a run (events, checkpoints) use {@link runWrite}, which reads no row.
    */
-  private fenced<T>(lease: Lease, change: (row: TaskRow, now: number) => T): Promise<T | "fenced"> {
+  private fenced<T>(lease: Lease, change: (row: FenceRow, now: number) => T): Promise<T | "fenced"> {
     return this.writes.run(() => {
-      const row = this.sql.task(lease.task.id);
+      const row = this.sql.prepare(SELECT_FENCE_ROW).get(lease.task.id) as FenceRow | undefined;
       if (row === undefined || row.status !== "running" || row.lease_token !== lease.token) return "fenced" as const;
       return change(row, Date.now());
     });
@@ -542,7 +542,7 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   /** A transition that ends the lease; a requested cancel turns it into `cancelled`. `requeues`: it may go back to pending. */
-  private async end(lease: Lease, requeues: boolean, change: (row: TaskRow, now: number) => void): Promise<TransitionOutcome> {
+  private async end(lease: Lease, requeues: boolean, change: (row: FenceRow, now: number) => void): Promise<TransitionOutcome> {
     const outcome = await this.fenced(lease, (row, now): TransitionOutcome => {
       if (row.cancel_requested) {
         finishCancelled(this.sql, row, now);

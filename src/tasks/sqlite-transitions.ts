@@ -2,7 +2,7 @@
  * The state changes of the embedded store, as synchronous steps meant to run inside one SQLite transaction
  * each, so a status change and its event are written together or not at all.
  */
-import type { Statements, TaskRow } from "./sqlite-schema.js";
+import type { FenceRow, Statements, TaskRow } from "./sqlite-schema.js";
 import { CANCELLED_ERROR, WORKER_LOST_MESSAGE } from "./task-messages.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import type { TaskError, TaskEventInput, TaskInterrupt } from "./types.js";
@@ -31,7 +31,7 @@ export function appendEvents(sql: Statements, row: Pick<TaskRow, "id" | "pos" | 
  * Ends a task: terminal status, result or error, and its one terminal event. `resultJson`: the result as JSON
  * text, when the caller has it (else it is serialised here).
  */
-export function finish(sql: Statements, row: TaskRow, now: number, end: { status: "completed"; result: unknown; resultJson?: string } | { status: "failed" | "cancelled"; error: TaskError; node?: string }): void {
+export function finish(sql: Statements, row: Pick<FenceRow, "id" | "pos" | "event_seq" | "webhooks">, now: number, end: { status: "completed"; result: unknown; resultJson?: string } | { status: "failed" | "cancelled"; error: TaskError; node?: string }): void {
   const resultJson = end.status === "completed" ? (end.resultJson ?? JSON.stringify(end.result ?? null)) : null;
   const errorJson = end.status === "completed" ? null : JSON.stringify(end.error);
   // The terminal event's seq is taken by the same UPDATE.
@@ -50,12 +50,12 @@ export function finish(sql: Statements, row: TaskRow, now: number, end: { status
 }
 
 /** Ends a task as cancelled. */
-export function finishCancelled(sql: Statements, row: TaskRow, now: number): void {
+export function finishCancelled(sql: Statements, row: Pick<FenceRow, "id" | "pos" | "event_seq" | "webhooks">, now: number): void {
   finish(sql, row, now, { status: "cancelled", error: CANCELLED_ERROR });
 }
 
 /** Back to pending, lease cleared; available again at `availableAt`. */
-export function toPending(sql: Statements, row: TaskRow, changes: { availableAt: number; attempts?: number; lost?: number }): void {
+export function toPending(sql: Statements, row: Pick<FenceRow, "pos" | "attempts" | "lost">, changes: { availableAt: number; attempts?: number; lost?: number }): void {
   sql
     .prepare("UPDATE kg_tasks SET status = 'pending', lease_token = NULL, lease_expires_at = NULL, available_at = ?, attempts = ?, lost = ? WHERE pos = ?")
     .run(changes.availableAt, changes.attempts ?? row.attempts, changes.lost ?? row.lost, row.pos);
@@ -65,7 +65,7 @@ export function toPending(sql: Statements, row: TaskRow, changes: { availableAt:
  * A running task whose lease expired: cancelled if a cancel is pending, failed with WORKER_LOST once lost
  * more than `maxLost` times, otherwise pending again with a `retry` event (the lost attempt counts).
  */
-export function recoverLost(sql: Statements, row: TaskRow, now: number, maxLost: number): "requeued" | "ended" {
+export function recoverLost(sql: Statements, row: FenceRow, now: number, maxLost: number): "requeued" | "ended" {
   if (row.cancel_requested) {
     finishCancelled(sql, row, now);
     return "ended";
@@ -82,7 +82,7 @@ export function recoverLost(sql: Statements, row: TaskRow, now: number, maxLost:
 }
 
 /** Running → interrupted: the lease ends, the interrupt and its checkpoint are stored with an `interrupt` event. */
-export function toInterrupted(sql: Statements, row: TaskRow, now: number, stop: TaskInterrupt & { checkpoint: Checkpoint }): void {
+export function toInterrupted(sql: Statements, row: Pick<FenceRow, "id" | "pos" | "event_seq" | "webhooks">, now: number, stop: TaskInterrupt & { checkpoint: Checkpoint }): void {
   sql
     .prepare("UPDATE kg_tasks SET status = 'interrupted', interrupt = ?, checkpoint = ?, interrupted_at = ?, lease_token = NULL, lease_expires_at = NULL WHERE pos = ?")
     .run(JSON.stringify({ node: stop.node, value: stop.value ?? null }), JSON.stringify(stop.checkpoint), now, row.pos);

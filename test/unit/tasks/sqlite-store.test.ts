@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it, onTestFinished, vi } from "vitest";
 import type { Checkpoint } from "../../../src/graph/interrupt.js";
-import { Statements } from "../../../src/tasks/sqlite-schema.js";
+import { SELECT_FENCE_ROW, Statements } from "../../../src/tasks/sqlite-schema.js";
 import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
 import type { TaskEventInput, TaskStore } from "../../../src/tasks/index.js";
 import { describeTaskStore } from "./conformance.js";
@@ -94,20 +94,26 @@ describe("sqlite: a submit while this process's claimer waits", () => {
 });
 
 describe("sqlite: fenced writes", () => {
-  it("events and checkpoints during a run read no task row (one fencing UPDATE); a transition reads the whole row", async () => {
+  it("events and checkpoints during a run read no task row (one fencing UPDATE); a transition reads the fence columns, not the whole row", async () => {
     const store = await storeForThisTest("kaygraph-tasks-fence-");
     await store.submit({ graph: "g", version: 1, input: { big: "x".repeat(1000) } });
     const lease = await store.claim({ leaseMs: 5000 });
     expect(lease).toBeDefined();
     const whole = vi.spyOn(Statements.prototype, "task");
+    const prepared = vi.spyOn(Statements.prototype, "prepare");
     onTestFinished(() => {
       vi.restoreAllMocks();
     });
+    const reads = () => prepared.mock.calls.map(([sql]) => sql).filter((sql) => /^SELECT .* FROM kg_tasks/.test(sql));
     expect(await store.appendEvents(lease!, [{ type: "data", ts: 1, node: "n", chunk: 1 } as TaskEventInput])).toBe(true);
     expect(await store.checkpoint(lease!, { shared: {}, next_node: "n", step: 1, resume: [] } as unknown as Checkpoint)).toBe(true);
     expect(whole).not.toHaveBeenCalled();
+    expect(reads()).toEqual([]);
     expect(await store.complete(lease!, { ok: true })).toBe("ok");
-    expect(whole).toHaveBeenCalled();
+    expect(whole).not.toHaveBeenCalled();
+    expect(reads()).toEqual([SELECT_FENCE_ROW]);
+    expect(SELECT_FENCE_ROW).not.toMatch(/input|checkpoint|result/);
+    expect((await store.get(lease!.task.id))?.status).toBe("completed");
     // A write under a lease that ended is fenced off.
     expect(await store.appendEvents(lease!, [{ type: "data", ts: 2, node: "n", chunk: 2 } as TaskEventInput])).toBe(false);
   });
