@@ -61,9 +61,10 @@ local function append_args(id, first, last)
   return n
 end
 
-local function append(id, body)
+-- Appends one event; \`last\` (optional) is the task's last seq when the caller knows it (no LLEN).
+local function append(id, body, last)
   local evkey = tkey(id) .. ':ev'
-  local n = redis.call('LLEN', evkey) + 1
+  local n = (last or redis.call('LLEN', evkey)) + 1
   local event = '{"seq":' .. n .. ',' .. string.sub(body, 2)
   redis.call('RPUSH', evkey, event)
   redis.call('PUBLISH', P .. ':ch:ev:' .. id, event)
@@ -109,7 +110,7 @@ local function clear_lease(h, id)
   redis.call('ZREM', P .. ':idx:leases', id)
 end
 
-local function finish(h, id, status, now, result, err, body)
+local function finish(h, id, status, now, result, err, body, last)
   local f = redis.call('HMGET', h, 'status', 'pos')
   local from, pos = f[1], f[2]
   move_index(id, from, status, pos)
@@ -118,12 +119,12 @@ local function finish(h, id, status, now, result, err, body)
   if from == 'interrupted' then redis.call('ZREM', P .. ':idx:interrupted', id) end
   redis.call('ZREM', P .. ':idx:leases', id)
   redis.call('ZADD', P .. ':idx:terminal', now, string.format('%015d', tonumber(pos)) .. ':' .. id)
-  outbox(h, id, 'task.' .. status, now, append(id, body))
+  outbox(h, id, 'task.' .. status, now, append(id, body, last))
 end
 
-local function finish_cancelled(h, id, now)
+local function finish_cancelled(h, id, now, last)
   finish(h, id, 'cancelled', now, nil, '{"error_code":"CANCELLED","message":"${text(CANCELLED_ERROR.message)}"}',
-    '{"type":"error","ts":' .. now .. ',"error":"${text(CANCELLED_ERROR.message)}","error_code":"CANCELLED"}')
+    '{"type":"error","ts":' .. now .. ',"error":"${text(CANCELLED_ERROR.message)}","error_code":"CANCELLED"}', last)
 end
 
 local function to_pending(h, id)
@@ -147,12 +148,12 @@ local function recover_lost(h, id, now, max_lost)
 end
 
 -- Interrupted: no lease, no BullMQ job; the interrupt, its checkpoint and the interrupt event are stored.
-local function park(h, id, now, interrupt, checkpoint, body)
+local function park(h, id, now, interrupt, checkpoint, body, last)
   move_status(h, id, 'interrupted')
   redis.call('HSET', h, 'interrupt', interrupt, 'checkpoint', checkpoint, 'interrupted_at', now)
   clear_lease(h, id)
   redis.call('ZADD', P .. ':idx:interrupted', now, id)
-  outbox(h, id, 'task.interrupted', now, append(id, body))
+  outbox(h, id, 'task.interrupted', now, append(id, body, last))
 end
 
 local function holds(h, token)
@@ -165,6 +166,7 @@ end
  * KEYS: task, idempotency key. ARGV: P id now graph version input owner|'' hasOwner requestId|'' hasRequestId
  * maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey traceContext|'' webhooks|'' [interrupt checkpoint event]:
  * with the last three, the task is stored already interrupted (a sync or streaming run that interrupted).
+ * Returns { 'created', id[, HGETALL when stored interrupted] }, { 'replay', id, HGETALL } or { 'mismatch', id }.
  */
 const SUBMIT = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[3]
@@ -199,9 +201,11 @@ redis.call('ZADD', P .. ':idx:all', pos, id)
 redis.call('ZADD', P .. ':idx:status:pending', pos, id)
 if ARGV[19] then
   redis.call('HSET', h, 'attempts', 1, 'started_at', now)
-  park(h, id, now, ARGV[19], ARGV[20], ARGV[21])
+  park(h, id, now, ARGV[19], ARGV[20], ARGV[21], 0)
 end
 if ARGV[16] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[14], 'PX', ARGV[15]) end
+-- A pending task's record is what the caller sent (it builds it): only a parked one is read back.
+if not ARGV[19] then return { 'created', id } end
 return { 'created', id, redis.call('HGETALL', h) }
 `;
 
@@ -268,14 +272,16 @@ if not (f[1] == 'running' and f[2] == ARGV[3]) then
   if f[1] == 'cancelled' and f[4] == ARGV[3] then return { 'cancelled', 0 } end
   return { 'fenced', 0 }
 end
-if #ARGV >= 9 then append_args(id, 9, #ARGV) end
+-- The last seq once the held events are stored (nil without any: the ending's append reads it).
+local last
+if #ARGV >= 9 then last = append_args(id, 9, #ARGV) end
 if ARGV[8] ~= '' and mode ~= 'interrupt' then redis.call('HSET', h, 'checkpoint', ARGV[8]) end
-if f[3] == '1' then finish_cancelled(h, id, now) return { 'cancelled', 1 } end
-if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7])
-elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7])
-elseif mode == 'interrupt' then park(h, id, now, ARGV[6], ARGV[8], ARGV[7])
+if f[3] == '1' then finish_cancelled(h, id, now, last) return { 'cancelled', 1 } end
+if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7], last)
+elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7], last)
+elseif mode == 'interrupt' then park(h, id, now, ARGV[6], ARGV[8], ARGV[7], last)
 else
-  append(id, ARGV[7])
+  append(id, ARGV[7], last)
   if mode == 'release' then redis.call('HINCRBY', h, 'attempts', -1) end
   to_pending(h, id)
 end
