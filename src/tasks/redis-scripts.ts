@@ -110,11 +110,19 @@ local function clear_lease(h, id)
   redis.call('ZREM', P .. ':idx:leases', id)
 end
 
-local function finish(h, id, status, now, result, err, body, last)
-  local f = redis.call('HMGET', h, 'status', 'pos')
-  local from, pos = f[1], f[2]
+-- \`from\` and \`pos\` (optional): the status and pos fields when the caller read them already. \`checkpoint\`
+-- (optional): stored in the same write.
+local function finish(h, id, status, now, result, err, body, last, from, pos, checkpoint)
+  if not from then
+    local f = redis.call('HMGET', h, 'status', 'pos')
+    from, pos = f[1], f[2]
+  end
   move_index(id, from, status, pos)
-  redis.call('HSET', h, 'status', status, 'completed_at', now, result and 'result' or 'error', result or err)
+  if checkpoint then
+    redis.call('HSET', h, 'status', status, 'completed_at', now, result and 'result' or 'error', result or err, 'checkpoint', checkpoint)
+  else
+    redis.call('HSET', h, 'status', status, 'completed_at', now, result and 'result' or 'error', result or err)
+  end
   redis.call('HDEL', h, 'interrupt', 'interrupted_at', 'token', 'lease_until')
   if from == 'interrupted' then redis.call('ZREM', P .. ':idx:interrupted', id) end
   redis.call('ZREM', P .. ':idx:leases', id)
@@ -212,7 +220,7 @@ return { 'created', id, redis.call('HGETALL', h) }
 /** KEYS: task. ARGV: P id token now leaseMs maxLost. A job BullMQ handed out becomes a claim, or is discarded. */
 const CLAIM = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[4]
-local f = redis.call('HMGET', h, 'status', 'cancel', 'pos')
+local f = redis.call('HMGET', h, 'status', 'cancel', 'pos', 'attempts', 'started_at')
 local status = f[1]
 if not status then return { 'gone' } end
 if TERMINAL[status] then return { 'terminal' } end
@@ -225,9 +233,13 @@ if status == 'running' then
   status = 'pending'
 end
 local lease_until = server_ms() + tonumber(ARGV[5])
-redis.call('HINCRBY', h, 'attempts', 1)
-redis.call('HSETNX', h, 'started_at', now)
-redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until, 'status', 'running')
+-- attempts + 1 and started_at if unset, in the one write (recover_lost above changes neither).
+local attempts = tonumber(f[4]) + 1
+if f[5] then
+  redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until, 'status', 'running', 'attempts', attempts)
+else
+  redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until, 'status', 'running', 'attempts', attempts, 'started_at', now)
+end
 move_index(id, status, 'running', f[3])
 redis.call('ZADD', P .. ':idx:leases', lease_until, id)
 return { 'claimed', redis.call('HGETALL', h) }
@@ -267,7 +279,7 @@ return n
  */
 const TRANSITION = `
 local h, id, now, mode = KEYS[1], ARGV[2], ARGV[4], ARGV[5]
-local f = redis.call('HMGET', h, 'status', 'token', 'cancel', 'cancelled_token')
+local f = redis.call('HMGET', h, 'status', 'token', 'cancel', 'cancelled_token', 'pos')
 if not (f[1] == 'running' and f[2] == ARGV[3]) then
   if f[1] == 'cancelled' and f[4] == ARGV[3] then return { 'cancelled', 0 } end
   return { 'fenced', 0 }
@@ -275,10 +287,13 @@ end
 -- The last seq once the held events are stored (nil without any: the ending's append reads it).
 local last
 if #ARGV >= 9 then last = append_args(id, 9, #ARGV) end
-if ARGV[8] ~= '' and mode ~= 'interrupt' then redis.call('HSET', h, 'checkpoint', ARGV[8]) end
+local ends = f[3] ~= '1' and (mode == 'complete' or mode == 'fail')
+-- The held checkpoint; an ending stores it in its own write.
+if ARGV[8] ~= '' and mode ~= 'interrupt' and not ends then redis.call('HSET', h, 'checkpoint', ARGV[8]) end
+local checkpoint = ARGV[8] ~= '' and ARGV[8] or nil
 if f[3] == '1' then finish_cancelled(h, id, now, last) return { 'cancelled', 1 } end
-if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7], last)
-elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7], last)
+if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7], last, 'running', f[5], checkpoint)
+elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7], last, 'running', f[5], checkpoint)
 elseif mode == 'interrupt' then park(h, id, now, ARGV[6], ARGV[8], ARGV[7], last)
 else
   append(id, ARGV[7], last)
