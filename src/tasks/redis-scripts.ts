@@ -234,7 +234,7 @@ if status == 'running' then
 end
 local lease_until = server_ms() + tonumber(ARGV[5])
 -- attempts + 1 and started_at if unset, in the one write (recover_lost above changes neither).
-local attempts = tonumber(f[4]) + 1
+local attempts = (tonumber(f[4]) or 0) + 1
 if f[5] then
   redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until, 'status', 'running', 'attempts', attempts)
 else
