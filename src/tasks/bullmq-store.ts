@@ -160,14 +160,15 @@ export class BullmqTaskStore implements TaskStore {
       s.owner ?? "", s.owner === null ? 0 : 1, s.requestId ?? "", s.requestId === null ? 0 : 1,
       s.maxAttempts, s.backoffMs, s.timeoutMs ?? "", s.fingerprint, this.settings.idempotencyTtlMs, hasKey ? 1 : 0, s.traceJson ?? "",
       s.webhooksJson ?? "", ...(parked ?? []),
-    ) as Promise<[string, string, string[]]>;
+    ) as Promise<[string, string, string[]?]>;
     // Without a key the script always creates, so the job goes out right behind it on the same connection (one
     // round trip; Redis runs a connection's commands in order, so a worker never fetches it before its record
     // exists — and if it did, the claim would discard it and the orphan sweep would enqueue the task again).
     const early = !hasKey && parked === undefined;
     const [[kind, taskId, flat]] = await Promise.all([stored, early && this.enqueue(id)]);
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
-    const task = hashToRecord(fromFlat(flat));
+    // Created pending: the record is what was sent (the script returns no hash to decode).
+    const task = flat === undefined ? pendingRecord(id, now, s) : hashToRecord(fromFlat(flat));
     if (kind === "created" && parked === undefined && !early) await this.enqueue(id);
     // A retry of a submit whose answer was lost (it timed out after Redis stored it, before the job was added):
     // make sure the late-stored task has its job now instead of waiting for the orphan sweep. Adding a job id
@@ -255,6 +256,14 @@ export class BullmqTaskStore implements TaskStore {
   // #region worker side
 
   async claim(options: ClaimOptions): Promise<Lease | undefined> {
+    return this.claimFirst(options);
+  }
+
+  /**
+   * {@link claim}, with `alongside` sent in the same turn as each claim script (so on the same socket write:
+   * no round trip of its own).
+   */
+  private async claimFirst(options: ClaimOptions, alongside?: () => void): Promise<Lease | undefined> {
     const { signal, leaseMs } = options;
     // A subscription that failed is tried again on the next claim (cancels still arrive with lease renewals).
     this.cancelChannel ??= this.pubsub.on(this.keys.cancelChannel, (id) => this.leases.cancelRequested(id)).catch((error: unknown) => {
@@ -264,7 +273,7 @@ export class BullmqTaskStore implements TaskStore {
     await this.cancelChannel;
     while (!signal?.aborted && !this.closing) {
       const token = randomUUID();
-      const lease = await this.take(await this.fetcher.next(token, leaseMs, signal), token, options);
+      const lease = await this.take(await this.fetcher.next(token, leaseMs, signal), token, options, alongside);
       if (lease !== undefined) return lease;
     }
     return undefined;
@@ -273,13 +282,16 @@ export class BullmqTaskStore implements TaskStore {
   /**
    * Waits for one task like {@link claim}, then takes up to `max - 1` more that are already waiting without
    * blocking: their fetches are sent together (pipelined on one connection), and so are their claims, so a
-   * backlog costs a few round trips per batch instead of two per task.
+   * backlog costs a few round trips per batch instead of two per task. How many are waiting is asked in the
+   * first task's claim turn (a plain LLEN of BullMQ's wait list: this store never pauses its queue nor uses
+   * priorities), so it costs no round trip of its own.
    */
   async claimBatch(options: ClaimOptions, max: number): Promise<Lease[]> {
-    const first = await this.claim(options);
+    let count: Promise<number> | undefined;
+    const first = await this.claimFirst(options, max <= 1 ? undefined : () => void (count = this.redis.llen(this.queue.keys.wait).catch(() => 0)));
     if (first === undefined) return [];
     if (max <= 1 || options.signal?.aborted) return [first];
-    const waiting = Math.min(max - 1, await this.queue.getWaitingCount().catch(() => 0));
+    const waiting = Math.min(max - 1, (await count) ?? 0);
     if (waiting === 0) return [first];
     const tokens = Array.from({ length: waiting }, () => randomUUID());
     const fetched = await Promise.all(tokens.map((token) => this.fetcher.nextNow(token, options.leaseMs).catch((error: unknown) => (this.onError(error), undefined))));
@@ -288,14 +300,16 @@ export class BullmqTaskStore implements TaskStore {
   }
 
   /** Turns a fetched job into a lease (the record decides), or discards it; undefined when nothing was taken. */
-  private async take(job: Job | undefined, token: string, { signal, leaseMs }: ClaimOptions): Promise<Lease | undefined> {
+  private async take(job: Job | undefined, token: string, { signal, leaseMs }: ClaimOptions, alongside?: () => void): Promise<Lease | undefined> {
     if (job?.id === undefined) return undefined;
     if (signal?.aborted) {
       // Fetched while being stopped: hand it straight back (if this fails, its lock expires and it stalls back).
       await job.moveToWait(token).catch(this.onError);
       return undefined;
     }
-    const [kind, flat] = (await this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, Date.now(), leaseMs, this.settings.maxLost)) as [string, string[]];
+    const claimed = this.scripts.claim(this.keys.task(job.id as string), this.keys.prefix, job.id as string, token, Date.now(), leaseMs, this.settings.maxLost);
+    alongside?.();
+    const [kind, flat] = (await claimed) as [string, string[]];
     if (kind === "claimed") {
       this.jobs.set(token, job);
       return this.leases.hold(hashToClaimed(fromFlat(flat)), token);
@@ -563,6 +577,14 @@ export class BullmqTaskStore implements TaskStore {
   }
 
   // #endregion
+}
+
+/** The record of a task just stored pending from `s` (the fields the submit script wrote). */
+function pendingRecord(id: string, now: number, s: ReturnType<typeof resolveSubmit>): TaskRecord {
+  return {
+    id, graph: s.graph, version: s.version, status: "pending", created_at: new Date(now).toISOString(), started_at: null, completed_at: null,
+    attempts: 0, result: null, error: null, request_id: s.requestId, owner: s.owner, interrupt: null,
+  };
 }
 
 function visible(hash: TaskHash, scope: OwnerScope | undefined): boolean {

@@ -61,9 +61,10 @@ local function append_args(id, first, last)
   return n
 end
 
-local function append(id, body)
+-- Appends one event; \`last\` (optional) is the task's last seq when the caller knows it (no LLEN).
+local function append(id, body, last)
   local evkey = tkey(id) .. ':ev'
-  local n = redis.call('LLEN', evkey) + 1
+  local n = (last or redis.call('LLEN', evkey)) + 1
   local event = '{"seq":' .. n .. ',' .. string.sub(body, 2)
   redis.call('RPUSH', evkey, event)
   redis.call('PUBLISH', P .. ':ch:ev:' .. id, event)
@@ -109,21 +110,29 @@ local function clear_lease(h, id)
   redis.call('ZREM', P .. ':idx:leases', id)
 end
 
-local function finish(h, id, status, now, result, err, body)
-  local f = redis.call('HMGET', h, 'status', 'pos')
-  local from, pos = f[1], f[2]
+-- \`from\` and \`pos\` (optional): the status and pos fields when the caller read them already. \`checkpoint\`
+-- (optional): stored in the same write.
+local function finish(h, id, status, now, result, err, body, last, from, pos, checkpoint)
+  if not from then
+    local f = redis.call('HMGET', h, 'status', 'pos')
+    from, pos = f[1], f[2]
+  end
   move_index(id, from, status, pos)
-  redis.call('HSET', h, 'status', status, 'completed_at', now, result and 'result' or 'error', result or err)
+  if checkpoint then
+    redis.call('HSET', h, 'status', status, 'completed_at', now, result and 'result' or 'error', result or err, 'checkpoint', checkpoint)
+  else
+    redis.call('HSET', h, 'status', status, 'completed_at', now, result and 'result' or 'error', result or err)
+  end
   redis.call('HDEL', h, 'interrupt', 'interrupted_at', 'token', 'lease_until')
   if from == 'interrupted' then redis.call('ZREM', P .. ':idx:interrupted', id) end
   redis.call('ZREM', P .. ':idx:leases', id)
   redis.call('ZADD', P .. ':idx:terminal', now, string.format('%015d', tonumber(pos)) .. ':' .. id)
-  outbox(h, id, 'task.' .. status, now, append(id, body))
+  outbox(h, id, 'task.' .. status, now, append(id, body, last))
 end
 
-local function finish_cancelled(h, id, now)
+local function finish_cancelled(h, id, now, last)
   finish(h, id, 'cancelled', now, nil, '{"error_code":"CANCELLED","message":"${text(CANCELLED_ERROR.message)}"}',
-    '{"type":"error","ts":' .. now .. ',"error":"${text(CANCELLED_ERROR.message)}","error_code":"CANCELLED"}')
+    '{"type":"error","ts":' .. now .. ',"error":"${text(CANCELLED_ERROR.message)}","error_code":"CANCELLED"}', last)
 end
 
 local function to_pending(h, id)
@@ -147,12 +156,12 @@ local function recover_lost(h, id, now, max_lost)
 end
 
 -- Interrupted: no lease, no BullMQ job; the interrupt, its checkpoint and the interrupt event are stored.
-local function park(h, id, now, interrupt, checkpoint, body)
+local function park(h, id, now, interrupt, checkpoint, body, last)
   move_status(h, id, 'interrupted')
   redis.call('HSET', h, 'interrupt', interrupt, 'checkpoint', checkpoint, 'interrupted_at', now)
   clear_lease(h, id)
   redis.call('ZADD', P .. ':idx:interrupted', now, id)
-  outbox(h, id, 'task.interrupted', now, append(id, body))
+  outbox(h, id, 'task.interrupted', now, append(id, body, last))
 end
 
 local function holds(h, token)
@@ -165,6 +174,7 @@ end
  * KEYS: task, idempotency key. ARGV: P id now graph version input owner|'' hasOwner requestId|'' hasRequestId
  * maxAttempts backoffMs timeoutMs|'' fingerprint ttlMs hasKey traceContext|'' webhooks|'' [interrupt checkpoint event]:
  * with the last three, the task is stored already interrupted (a sync or streaming run that interrupted).
+ * Returns { 'created', id[, HGETALL when stored interrupted] }, { 'replay', id, HGETALL } or { 'mismatch', id }.
  */
 const SUBMIT = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[3]
@@ -199,16 +209,18 @@ redis.call('ZADD', P .. ':idx:all', pos, id)
 redis.call('ZADD', P .. ':idx:status:pending', pos, id)
 if ARGV[19] then
   redis.call('HSET', h, 'attempts', 1, 'started_at', now)
-  park(h, id, now, ARGV[19], ARGV[20], ARGV[21])
+  park(h, id, now, ARGV[19], ARGV[20], ARGV[21], 0)
 end
 if ARGV[16] == '1' then redis.call('SET', KEYS[2], id .. ' ' .. ARGV[14], 'PX', ARGV[15]) end
+-- A pending task's record is what the caller sent (it builds it): only a parked one is read back.
+if not ARGV[19] then return { 'created', id } end
 return { 'created', id, redis.call('HGETALL', h) }
 `;
 
 /** KEYS: task. ARGV: P id token now leaseMs maxLost. A job BullMQ handed out becomes a claim, or is discarded. */
 const CLAIM = `
 local h, id, now = KEYS[1], ARGV[2], ARGV[4]
-local f = redis.call('HMGET', h, 'status', 'cancel', 'pos')
+local f = redis.call('HMGET', h, 'status', 'cancel', 'pos', 'attempts', 'started_at')
 local status = f[1]
 if not status then return { 'gone' } end
 if TERMINAL[status] then return { 'terminal' } end
@@ -221,9 +233,13 @@ if status == 'running' then
   status = 'pending'
 end
 local lease_until = server_ms() + tonumber(ARGV[5])
-redis.call('HINCRBY', h, 'attempts', 1)
-redis.call('HSETNX', h, 'started_at', now)
-redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until, 'status', 'running')
+-- attempts + 1 and started_at if unset, in the one write (recover_lost above changes neither).
+local attempts = (tonumber(f[4]) or 0) + 1
+if f[5] then
+  redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until, 'status', 'running', 'attempts', attempts)
+else
+  redis.call('HSET', h, 'token', ARGV[3], 'lease_until', lease_until, 'status', 'running', 'attempts', attempts, 'started_at', now)
+end
 move_index(id, status, 'running', f[3])
 redis.call('ZADD', P .. ':idx:leases', lease_until, id)
 return { 'claimed', redis.call('HGETALL', h) }
@@ -263,19 +279,24 @@ return n
  */
 const TRANSITION = `
 local h, id, now, mode = KEYS[1], ARGV[2], ARGV[4], ARGV[5]
-local f = redis.call('HMGET', h, 'status', 'token', 'cancel', 'cancelled_token')
+local f = redis.call('HMGET', h, 'status', 'token', 'cancel', 'cancelled_token', 'pos')
 if not (f[1] == 'running' and f[2] == ARGV[3]) then
   if f[1] == 'cancelled' and f[4] == ARGV[3] then return { 'cancelled', 0 } end
   return { 'fenced', 0 }
 end
-if #ARGV >= 9 then append_args(id, 9, #ARGV) end
-if ARGV[8] ~= '' and mode ~= 'interrupt' then redis.call('HSET', h, 'checkpoint', ARGV[8]) end
-if f[3] == '1' then finish_cancelled(h, id, now) return { 'cancelled', 1 } end
-if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7])
-elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7])
-elseif mode == 'interrupt' then park(h, id, now, ARGV[6], ARGV[8], ARGV[7])
+-- The last seq once the held events are stored (nil without any: the ending's append reads it).
+local last
+if #ARGV >= 9 then last = append_args(id, 9, #ARGV) end
+local ends = f[3] ~= '1' and (mode == 'complete' or mode == 'fail')
+-- The held checkpoint; an ending stores it in its own write.
+if ARGV[8] ~= '' and mode ~= 'interrupt' and not ends then redis.call('HSET', h, 'checkpoint', ARGV[8]) end
+local checkpoint = ARGV[8] ~= '' and ARGV[8] or nil
+if f[3] == '1' then finish_cancelled(h, id, now, last) return { 'cancelled', 1 } end
+if mode == 'complete' then finish(h, id, 'completed', now, ARGV[6], nil, ARGV[7], last, 'running', f[5], checkpoint)
+elseif mode == 'fail' then finish(h, id, 'failed', now, nil, ARGV[6], ARGV[7], last, 'running', f[5], checkpoint)
+elseif mode == 'interrupt' then park(h, id, now, ARGV[6], ARGV[8], ARGV[7], last)
 else
-  append(id, ARGV[7])
+  append(id, ARGV[7], last)
   if mode == 'release' then redis.call('HINCRBY', h, 'attempts', -1) end
   to_pending(h, id)
 end
