@@ -9,7 +9,7 @@ import Database from "better-sqlite3";
 import { Errors, KaygraphError } from "../errors.js";
 import type { ClaimedTask, TaskRecord, TaskStatus } from "./types.js";
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const DDL = `
 CREATE TABLE IF NOT EXISTS kg_tasks (
@@ -179,6 +179,20 @@ ALTER TABLE kg_task_events_5 RENAME TO kg_task_events;
 CREATE UNIQUE INDEX kg_task_events_seq ON kg_task_events (task_pos, seq);
 `;
 
+/**
+ * Version 6: the claim and lease indexes hold only the rows they are for: pending tasks by `available_at` (the
+ * claim's order, `pos` being the rowid every index ends with), running tasks by `lease_expires_at` (the sweep).
+ * Keyed by (status, …) every task sat in both for its whole life, so each submit, claim and ending moved entries
+ * in both; now a submit adds one, a claim moves one from the first to the second, an ending removes one
+ * (six index writes per task fewer, and their pages in each group commit).
+ */
+const DDL_6 = `
+DROP INDEX IF EXISTS kg_tasks_claim;
+DROP INDEX IF EXISTS kg_tasks_lease;
+CREATE INDEX IF NOT EXISTS kg_tasks_pending ON kg_tasks (available_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS kg_tasks_running ON kg_tasks (lease_expires_at) WHERE status = 'running';
+`;
+
 function migrate(db: Database.Database): void {
   // IMMEDIATE: several processes may start at once on a fresh file; one creates, the others see it done.
   db.transaction(() => {
@@ -189,6 +203,7 @@ function migrate(db: Database.Database): void {
     if (version < 3) migrate3(db);
     if (version < 4) db.exec(DDL_4);
     if (version < 5) db.exec(DDL_5);
+    if (version < 6) db.exec(DDL_6);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }

@@ -311,7 +311,7 @@ export class SqliteTaskStore implements TaskStore {
     while (!signal?.aborted && this.db.open) {
       const seen = this.taskRings;
       // A plain read first: idle runners must not take the write lock every poll.
-      const next = (this.sql.prepare("SELECT MIN(available_at) AS at FROM kg_tasks WHERE status = 'pending'").get() as { at: number | null }).at;
+      const next = (this.sql.prepare("SELECT MIN(available_at) AS at FROM kg_tasks INDEXED BY kg_tasks_pending WHERE status = 'pending'").get() as { at: number | null }).at;
       const now = Date.now();
       if (next !== null && next <= now) {
         const rows = await this.writes.run(() => this.claimRows(options.leaseMs, max));
@@ -396,7 +396,7 @@ export class SqliteTaskStore implements TaskStore {
   async sweep(): Promise<SweepReport> {
     const report = await this.writes.run((): SweepReport & { ids: string[] } => {
       const now = Date.now();
-      const rows = this.sql.prepare("SELECT * FROM kg_tasks WHERE status = 'running' AND lease_expires_at < ?").all(now) as TaskRow[];
+      const rows = this.sql.prepare("SELECT * FROM kg_tasks INDEXED BY kg_tasks_running WHERE status = 'running' AND lease_expires_at < ?").all(now) as TaskRow[];
       const out = { requeued: 0, ended: 0, ids: rows.map((r) => r.id) };
       for (const row of rows) out[recoverLost(this.sql, row, now, this.settings.maxLost)]++;
       return out;
@@ -468,7 +468,7 @@ export class SqliteTaskStore implements TaskStore {
   /** Claims up to `max` runnable tasks, oldest first (inside a group transaction); returns their rows. */
   private claimRows(leaseMs: number, max: number): TaskRow[] {
     const now = Date.now();
-    const positions = this.sql.prepare("SELECT pos FROM kg_tasks WHERE status = 'pending' AND available_at <= ? ORDER BY available_at, pos LIMIT ?").pluck().all(now, max) as number[];
+    const positions = this.sql.prepare("SELECT pos FROM kg_tasks INDEXED BY kg_tasks_pending WHERE status = 'pending' AND available_at <= ? ORDER BY available_at, pos LIMIT ?").pluck().all(now, max) as number[];
     const claim = this.sql.prepare("UPDATE kg_tasks SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, ?), lease_token = ?, lease_expires_at = ? WHERE pos = ? RETURNING *");
     return positions.map((pos) => claim.get(now, randomUUID(), now + leaseMs, pos) as TaskRow);
   }

@@ -53,14 +53,14 @@ function shape(file: string) {
 }
 
 describe("sqlite schema migration", () => {
-  it("a version-2 file without the outbox and the trace/webhook columns gets them, keeps its tasks, and is version 5", async () => {
+  it("a version-2 file without the outbox and the trace/webhook columns gets them, keeps its tasks, and is version 6", async () => {
     const { file, taskId } = await versionTwoFile((db) => {
       db.exec("DROP TABLE kg_webhook_outbox; ALTER TABLE kg_tasks DROP COLUMN trace_context; ALTER TABLE kg_tasks DROP COLUMN webhooks;");
     });
     expect(shape(file)).toMatchObject({ version: 2, outbox: undefined });
     const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
     onTestFinished(() => store.close());
-    expect(shape(file)).toMatchObject({ version: 5, outbox: "kg_webhook_outbox", columns: expect.arrayContaining(["trace_context", "webhooks"]) });
+    expect(shape(file)).toMatchObject({ version: 6, outbox: "kg_webhook_outbox", columns: expect.arrayContaining(["trace_context", "webhooks"]) });
     expect(await store.get(taskId)).toMatchObject({ id: taskId, graph: "g", status: "pending" });
     // The outbox works: a task with an endpoint announces its end there.
     const { task } = await store.submit({ graph: "g", version: 1, input: {}, webhooks: [{ url: "http://127.0.0.1:1/hook", events: ["task.cancelled"] }] });
@@ -88,7 +88,7 @@ describe("sqlite schema migration", () => {
     await store.close();
     const db = new Database(file);
     onTestFinished(() => void db.close());
-    expect(db.pragma("user_version", { simple: true })).toBe(5);
+    expect(db.pragma("user_version", { simple: true })).toBe(6);
     // Deleting a task still deletes its events (the new table's foreign key, as retention relies on).
     db.pragma("foreign_keys = ON");
     const count = () => (db.prepare("SELECT COUNT(*) AS n FROM kg_task_events").get() as { n: number }).n;
@@ -119,7 +119,7 @@ describe("sqlite schema migration", () => {
     db.close();
     const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
     onTestFinished(() => store.close());
-    expect(shape(file)).toMatchObject({ version: 5 });
+    expect(shape(file)).toMatchObject({ version: 6 });
     for (const id of ids) expect((await store.events(id)).map((e) => [e.seq, e.type])).toEqual([[1, "node_start"], [2, "node_end"], [3, "result"]]);
     const check = new Database(file);
     onTestFinished(() => void check.close());
@@ -133,7 +133,48 @@ describe("sqlite schema migration", () => {
     const { file, taskId } = await versionTwoFile(() => undefined);
     const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
     onTestFinished(() => store.close());
-    expect(shape(file)).toMatchObject({ version: 5, outbox: "kg_webhook_outbox" });
+    expect(shape(file)).toMatchObject({ version: 6, outbox: "kg_webhook_outbox" });
     expect(await store.get(taskId)).toMatchObject({ id: taskId, status: "pending" });
+  });
+
+  it("a version-5 file's claim and lease indexes become partial (pending / running rows only); its tasks are claimed in order and swept", async () => {
+    const file = await tempFile();
+    const old = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await old.submit({ graph: "g", version: 1, input: { i } })).task.id);
+    const running = await old.claim({ leaseMs: 1, signal: AbortSignal.timeout(5_000) });
+    expect(running?.task.id).toBe(ids[0]);
+    await old.close();
+    const db = new Database(file);
+    db.exec(`
+      DROP INDEX kg_tasks_pending; DROP INDEX kg_tasks_running;
+      CREATE INDEX kg_tasks_claim ON kg_tasks (status, available_at);
+      CREATE INDEX kg_tasks_lease ON kg_tasks (status, lease_expires_at);
+    `);
+    db.pragma("user_version = 5");
+    db.close();
+    const store = SqliteTaskStore.open({ ...TEST_SETTINGS, onError: () => undefined, file });
+    onTestFinished(() => store.close());
+    const check = new Database(file, { readonly: true });
+    onTestFinished(() => void check.close());
+    expect(check.pragma("user_version", { simple: true })).toBe(6);
+    const indexes = check.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'kg_tasks' AND name LIKE 'kg_tasks_%'").all() as Array<{ name: string; sql: string }>;
+    const names = indexes.map((i) => i.name);
+    expect(names).not.toContain("kg_tasks_claim");
+    expect(names).not.toContain("kg_tasks_lease");
+    expect(indexes.find((i) => i.name === "kg_tasks_pending")?.sql).toMatch(/WHERE status = 'pending'/);
+    expect(indexes.find((i) => i.name === "kg_tasks_running")?.sql).toMatch(/WHERE status = 'running'/);
+    const count = (name: string) => (check.prepare(`SELECT COUNT(*) AS n FROM kg_tasks INDEXED BY ${name} WHERE status = '${name === "kg_tasks_pending" ? "pending" : "running"}'`).get() as { n: number }).n;
+    expect([count("kg_tasks_pending"), count("kg_tasks_running")]).toEqual([2, 1]);
+    // The claim takes the task available longest first; the old file's expired lease is swept back (available
+    // from then on, so after the task still pending).
+    const claim = () => store.claim({ leaseMs: 10_000, signal: AbortSignal.timeout(5_000) });
+    const next = await claim();
+    expect(next?.task.id).toBe(ids[1]);
+    expect((await store.sweep()).requeued).toBe(1);
+    expect((await claim())?.task.id).toBe(ids[2]);
+    expect((await claim())?.task.id).toBe(ids[0]);
+    expect(await store.complete(next!, { ok: 1 })).toBe("ok");
+    expect([count("kg_tasks_pending"), count("kg_tasks_running")]).toEqual([0, 2]);
   });
 });
