@@ -25,7 +25,7 @@ import { RedisPubSub } from "./redis-pubsub.js";
 import { batchWrites } from "./redis-write-batching.js";
 import { fromFlat, hashToClaimed, hashToDelivery, hashToRecord, RedisKeys, type TaskHash } from "./redis-records.js";
 import { defineTaskScripts, type TaskScripts } from "./redis-scripts.js";
-import { encodeCursor, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
+import { encodeCursor, pendingRecord, resolveListQuery, resolveSubmit, resumeFingerprint } from "./submit-input.js";
 import { RELEASED } from "./task-messages.js";
 import type { Checkpoint } from "../graph/interrupt.js";
 import { checkpointText } from "../graph/checkpoint.js";
@@ -168,7 +168,7 @@ export class BullmqTaskStore implements TaskStore {
     const [[kind, taskId, flat]] = await Promise.all([stored, early && this.enqueue(id)]);
     if (kind === "mismatch") throw new IdempotencyMismatchError(taskId);
     // Created pending: the record is what was sent (the script returns no hash to decode).
-    const task = flat === undefined ? pendingRecord(id, now, s) : hashToRecord(fromFlat(flat));
+    const task = flat === undefined ? pendingRecord(id, s, now) : hashToRecord(fromFlat(flat));
     if (kind === "created" && parked === undefined && !early) await this.enqueue(id);
     // A retry of a submit whose answer was lost (it timed out after Redis stored it, before the job was added):
     // make sure the late-stored task has its job now instead of waiting for the orphan sweep. Adding a job id
@@ -577,14 +577,6 @@ export class BullmqTaskStore implements TaskStore {
   }
 
   // #endregion
-}
-
-/** The record of a task just stored pending from `s` (the fields the submit script wrote). */
-function pendingRecord(id: string, now: number, s: ReturnType<typeof resolveSubmit>): TaskRecord {
-  return {
-    id, graph: s.graph, version: s.version, status: "pending", created_at: new Date(now).toISOString(), started_at: null, completed_at: null,
-    attempts: 0, result: null, error: null, request_id: s.requestId, owner: s.owner, interrupt: null,
-  };
 }
 
 function visible(hash: TaskHash, scope: OwnerScope | undefined): boolean {

@@ -9,6 +9,12 @@ import Database from "better-sqlite3";
 import { Errors, KaygraphError } from "../errors.js";
 import type { ClaimedTask, TaskRecord, TaskStatus } from "./types.js";
 
+/**
+ * The file format's version (PRAGMA user_version), upgraded in place by {@link migrate}. The store's claim and sweep
+ * queries name `kg_tasks_pending` and `kg_tasks_running` (INDEXED BY: without it SQLite's planner takes
+ * `kg_tasks_status` and sorts every pending row), so a later version must keep those two indexes under those names:
+ * a process of this version still running on an upgraded file would otherwise fail every claim and sweep.
+ */
 const SCHEMA_VERSION = 6;
 
 const DDL = `
