@@ -51,15 +51,18 @@ export function watchProject(options: WatchOptions): FSWatcher {
   };
   // After the quiet period a file whose content is what was last reported is left out: other events about a
   // write already reported (chokidar's own, seconds late on a busy machine), or a save of the same text.
-  let deferred = 0;
+  let deferredSince: number | undefined;
   const flush = (): void => {
-    // A file just emptied is most likely being written (truncated, its text not in yet): one more quiet period.
-    if (deferred < 3 && [...pending.keys()].some((file) => emptied(file))) {
-      deferred++;
+    // A file just emptied is most likely being written (truncated, its text not in yet): more quiet periods, for
+    // up to EMPTIED_WAIT_MS (on a busy machine the text can follow the truncation by hundreds of ms; a reload of
+    // the empty file would fail, then the text would reload again). A file left empty is reported after that.
+    const now = Date.now();
+    if (now - (deferredSince ?? now) < EMPTIED_WAIT_MS && [...pending.keys()].some((file) => emptied(file))) {
+      deferredSince ??= now;
       timer = setTimeout(flush, options.debounceMs ?? 60);
       return;
     }
-    deferred = 0;
+    deferredSince = undefined;
     const batch: string[] = [];
     for (const [file, contentOnly] of pending) {
       const digest = contentDigest(file);
@@ -89,6 +92,9 @@ export function watchProject(options: WatchOptions): FSWatcher {
   watcher.on("error", (error) => options.onError?.(error));
   return watcher;
 }
+
+/** How long a batch with a file just emptied waits for its text (see the flush in {@link watchProject}). */
+const EMPTIED_WAIT_MS = 1_500;
 
 /** True for an empty file (not a folder, not gone). */
 function emptied(file: string): boolean {
