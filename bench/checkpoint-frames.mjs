@@ -8,7 +8,8 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { TaskRunner, runDefinition } from "../dist/index.js";
+import { runDefinition } from "../dist/index.js";
+import { runnerUntilDone } from "./task-runner-until-done.mjs";
 import { SqliteTaskStore } from "../dist/tasks/sqlite-store.js";
 import { tenNodeGraph } from "./ten-node-graph.mjs";
 import { fmt, machineLine, numberFlag, printTable } from "./lib.mjs";
@@ -39,20 +40,13 @@ async function measure(dir, graph) {
   for (let i = 0; i < TASKS; i++) await store.submit({ graph: graph.name, version: 1, input: { text: `t${i}` } });
   const walFrom = statSync(`${file}-wal`).size;
   const commitsFrom = writes.stats.commits;
-  let done = 0;
-  let finished;
-  const all = new Promise((resolve) => (finished = resolve));
-  const runner = new TaskRunner(store, {
+  const { runner, done } = runnerUntilDone(store, {
+    tasks: TASKS,
     concurrency: CONCURRENCY,
-    leaseMs: 30_000,
-    execute: async (task, { signal, emit, checkpoint }) => {
-      const output = await runDefinition(graph, task.input, { signal, onEvent: emit, taskId: task.id, onCheckpoint: checkpoint });
-      if (++done === TASKS) finished();
-      return output;
-    },
+    execute: (task, { signal, emit, checkpoint }) => runDefinition(graph, task.input, { signal, onEvent: emit, taskId: task.id, onCheckpoint: checkpoint }),
   });
   runner.start();
-  await all;
+  await done;
   await runner.stop({ deadlineMs: 5_000 });
   const commits = writes.stats.commits - commitsFrom;
   const owners = new Map(db.prepare("SELECT pageno, name, pagetype FROM dbstat").all().map((r) => [r.pageno, r.pageno === 1 ? "page 1 (header, schema)" : `${r.name} ${r.pagetype}`]));

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { Graph, Node, TaskRunner, defineGraph, runDefinition } from "../dist/index.js";
 import { SqliteTaskStore } from "../dist/tasks/sqlite-store.js";
 import { Step, tenNodeGraph } from "./ten-node-graph.mjs";
+import { runnerUntilDone } from "./task-runner-until-done.mjs";
 import { fmt, machineLine, median, numberFlag, percentile, printTable } from "./lib.mjs";
 
 const args = process.argv.slice(2);
@@ -46,19 +47,7 @@ async function throughput(dir, graph, round, tasks = TASKS, timed = true) {
   const store = openStore(dir, `${graph.name}-${round}`);
   const graphs = new Map([[graph.name, graph]]);
   for (let i = 0; i < tasks; i++) await store.submit({ graph: graph.name, version: 1, input: { text: `t${i}` } });
-  let done = 0;
-  let finished;
-  const all = new Promise((resolve) => (finished = resolve));
-  const run = executor(graphs);
-  const runner = new TaskRunner(store, {
-    concurrency: CONCURRENCY,
-    leaseMs: 30_000,
-    execute: async (task, ctx) => {
-      const output = await run(task, ctx);
-      if (++done === tasks) finished();
-      return output;
-    },
-  });
+  const { runner, done: all } = runnerUntilDone(store, { tasks, concurrency: CONCURRENCY, execute: executor(graphs) });
   const started = performance.now();
   const cpu = process.cpuUsage();
   runner.start();

@@ -13,6 +13,7 @@ import path from "node:path";
 import { TaskRunner } from "../dist/index.js";
 import { SqliteTaskStore } from "../dist/tasks/sqlite-store.js";
 import { WebhookDeliverer } from "../dist/webhooks/deliverer.js";
+import { runnerUntilDone } from "./task-runner-until-done.mjs";
 import { fmt, machineLine, median, numberFlag, percentile, printTable } from "./lib.mjs";
 
 const args = process.argv.slice(2);
@@ -53,17 +54,7 @@ async function round(dir, name, hook) {
   const store = await openStore(dir, name);
   const webhooks = hook ? [{ url: hook.url, events: ["task.completed"] }] : null;
   for (let i = 0; i < TASKS; i++) await store.submit({ graph: "g", version: 1, input: { i }, webhooks });
-  let done = 0;
-  let finished;
-  const all = new Promise((resolve) => (finished = resolve));
-  const runner = new TaskRunner(store, {
-    concurrency: CONCURRENCY,
-    leaseMs: 30_000,
-    execute: async (task) => {
-      if (++done === TASKS) finished();
-      return { ok: task.id };
-    },
-  });
+  const { runner, done: all } = runnerUntilDone(store, { tasks: TASKS, concurrency: CONCURRENCY, execute: async (task) => ({ ok: task.id }) });
   const deliverer = hook && new WebhookDeliverer(store, { settings: { timeoutMs: 10_000, backoffMs: 1_000, maxBackoffMs: 60_000, maxAgeMs: 3_600_000, concurrency: DELIVERIES }, secretFor: () => SECRET, pollMs: 50 });
   deliverer?.start();
   const started = Date.now();
