@@ -11,6 +11,7 @@ import { checkUrl, storeInterruptedRun } from "../interrupted-run.js";
 import { HttpError } from "../http-error.js";
 import { jsonText } from "../../graph/json-text.js";
 import { UNSERIALISABLE } from "../../runs/public.js";
+import { sendJsonText } from "../json-response.js";
 
 /** `POST /api/v{V}/{G}` for every graph version: run through the run service with the request's signal, answer. */
 export function graphRoutes<M extends Mount = Router>(ctx: AppContext, router: M = Router() as unknown as M): M {
@@ -28,10 +29,7 @@ function runHandler(ctx: AppContext, graph: LoadedGraph) {
       const body = jsonText({ result, metadata: { request_id: requestId, graph: graph.name, version: graph.version, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 } });
       // A result JSON cannot carry (BigInt, cycle, too deep, a throwing toJSON): 500, the reason in the log.
       if (!body.ok) throw new HttpError(500, "INTERNAL_ERROR", UNSERIALISABLE, { cause: new TypeError(`The result of ${graph.name} v${graph.version} cannot be serialised as JSON (${messageOf(body.error)}).`, { cause: body.error }) });
-      // What Express's res.type("json").send(text) sends for a POST, without its content-type and charset lookups.
-      res.setHeader("Content-Type", "application/json; charset=utf-8");
-      res.setHeader("Content-Length", Buffer.byteLength(body.text));
-      res.end(body.text);
+      sendJsonText(res, 200, body.text);
     } catch (error) {
       if (!(error instanceof DefinitionRunError) || error.code !== "INTERRUPTED") throw error;
       // The run stopped to ask something: it became a durable task, answered 202 like /async.

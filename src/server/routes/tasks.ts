@@ -15,6 +15,7 @@ import { endStreamAtDeadline } from "../run-abort.js";
 import { currentTraceCarrier } from "../../tracing/propagation.js";
 import { jsonBody } from "../middleware/body.js";
 import { taskWebhooks } from "../../webhooks/endpoints.js";
+import { sendJsonText } from "../json-response.js";
 
 /** An Idempotency-Key: 1–255 visible ASCII characters. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -74,12 +75,7 @@ function submitHandler(ctx: AppContext, graph: LoadedGraph) {
     const checkUrl = `/tasks/${task.id}`;
     if (replayed) res.setHeader("Idempotent-Replayed", "true");
     res.setHeader("Location", checkUrl);
-    // What res.status(202).json(…) sends, without Express's content-type and charset look-ups (the hot path).
-    const body = JSON.stringify({ task_id: task.id, status: replayed ? task.status : "pending", check_url: checkUrl });
-    res.statusCode = 202;
-    res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Content-Length", Buffer.byteLength(body));
-    res.end(body);
+    sendJsonText(res, 202, JSON.stringify({ task_id: task.id, status: replayed ? task.status : "pending", check_url: checkUrl }));
   };
 }
 
