@@ -9,13 +9,33 @@ import type { TaskError, TaskEventInput, TaskInterrupt } from "./types.js";
 import { enqueueWebhooks } from "./sqlite-outbox.js";
 
 
-const INSERT_EVENT = "INSERT INTO kg_task_events (task_pos, seq, body) VALUES (?, ?, ?)";
+/** Events per INSERT statement: one statement run (bind, step, result object) serves up to this many rows. */
+const ROWS_PER_INSERT = 8;
+/** `INSERT … VALUES (?, ?, ?)` repeated for 1 … ROWS_PER_INSERT rows (index = rows). */
+const INSERT_EVENTS = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, rows) => `INSERT INTO kg_task_events (task_pos, seq, body) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?)").join(", ")}`);
+
+/**
+ * An event's stored body: its JSON with `seq` last, the text `JSON.stringify({ ...event, seq })` gives (an
+ * input event has no `seq` of its own) without building that object.
+ */
+export function eventBody(event: TaskEventInput, seq: number): string {
+  const json = JSON.stringify(event);
+  return json.length === 2 ? `{"seq":${seq}}` : `${json.slice(0, -1)},"seq":${seq}}`;
+}
 
 /** Inserts the events of the task at `taskPos`, numbered from `afterSeq + 1` (the caller moves its `event_seq`); returns the last seq. */
 export function insertEvents(sql: Statements, taskPos: number, afterSeq: number, events: readonly TaskEventInput[]): number {
   let seq = afterSeq;
-  const insert = sql.prepare(INSERT_EVENT);
-  for (const event of events) insert.run(taskPos, ++seq, JSON.stringify({ ...event, seq }));
+  for (let at = 0; at < events.length; at += ROWS_PER_INSERT) {
+    const rows = Math.min(ROWS_PER_INSERT, events.length - at);
+    const values: Array<number | string> = new Array(rows * 3);
+    for (let i = 0; i < rows; i++) {
+      values[i * 3] = taskPos;
+      values[i * 3 + 1] = ++seq;
+      values[i * 3 + 2] = eventBody(events[at + i] as TaskEventInput, seq);
+    }
+    sql.prepare(INSERT_EVENTS[rows] as string).run(values);
+  }
   return seq;
 }
 
@@ -41,7 +61,7 @@ export function finish(sql: Statements, row: Pick<FenceRow, "id" | "pos" | "even
     .run(end.status, resultJson, errorJson, now, seq, row.pos);
   if (end.status === "completed") {
     // The text JSON.stringify({ type, ts, result, seq }) gives, around the result's text.
-    sql.prepare(INSERT_EVENT).run(row.pos, seq, `{"type":"result","ts":${now},"result":${resultJson as string},"seq":${seq}}`);
+    sql.prepare(INSERT_EVENTS[1] as string).run(row.pos, seq, `{"type":"result","ts":${now},"result":${resultJson as string},"seq":${seq}}`);
   } else {
     insertEvents(sql, row.pos, row.event_seq, [{ type: "error", ts: now, error: end.error.message, error_code: end.error.error_code, ...(end.node !== undefined && { node: end.node }) }]);
   }

@@ -6,6 +6,7 @@ import { describe, expect, it, onTestFinished, vi } from "vitest";
 import type { Checkpoint } from "../../../src/graph/interrupt.js";
 import { SELECT_FENCE_ROW, Statements } from "../../../src/tasks/sqlite-schema.js";
 import { SqliteTaskStore } from "../../../src/tasks/sqlite-store.js";
+import { eventBody } from "../../../src/tasks/sqlite-transitions.js";
 import type { TaskEventInput, TaskStore } from "../../../src/tasks/index.js";
 import { describeTaskStore } from "./conformance.js";
 import { TEST_SETTINGS, type Backend } from "./helpers.js";
@@ -142,5 +143,35 @@ describe("sqlite: event seqs of a lease", () => {
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(events.map((e) => (e as { chunk?: unknown }).chunk)).toEqual([1, 3, 4, 5, 6, undefined]);
     expect((await store.state(task.id))?.next_node).toBe("n");
+  });
+});
+
+describe("sqlite: stored events", () => {
+  it("an event's body is the text of the event with its seq last (as a spread would give), built without one", () => {
+    const events = [
+      { type: "node_start", ts: 5, node: "n1" },
+      { type: "data", ts: 6, node: "n", chunk: { text: 'q"uote\u2028', list: [1, null, "é"] } },
+      { type: "node_end", ts: 7, node: "n", action: "default", duration_ms: 0.25 },
+      {},
+    ] as unknown as TaskEventInput[];
+    for (const [i, event] of events.entries()) {
+      expect(eventBody(event, i + 1)).toBe(JSON.stringify({ ...event, seq: i + 1 }));
+      expect(JSON.parse(eventBody(event, i + 1))).toEqual({ ...event, seq: i + 1 });
+    }
+  });
+
+  it("a write of many events (several rows per statement, a partial last statement) stores each once, in order", async () => {
+    const store = await storeForThisTest("kaygraph-tasks-rows-");
+    const { task } = await store.submit({ graph: "g", version: 1, input: {} });
+    const lease = (await store.claim({ leaseMs: 5000 }))!;
+    const batch = (from: number, count: number): TaskEventInput[] => Array.from({ length: count }, (_, i) => ({ type: "data", ts: 1, node: "n", chunk: from + i }) as TaskEventInput);
+    expect(await store.appendEvents(lease, batch(1, 19))).toBe(true);
+    expect(await store.checkpoint(lease, { shared: {}, next_node: "n", step: 1, resume: [] } as unknown as Checkpoint, batch(20, 8))).toBe(true);
+    expect(await store.appendEvents(lease, batch(28, 1))).toBe(true);
+    expect(await store.complete(lease, { ok: true })).toBe("ok");
+    const events = await store.events(task.id);
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: 29 }, (_, i) => i + 1));
+    expect(events.slice(0, 28).map((e) => (e as { chunk?: unknown }).chunk)).toEqual(Array.from({ length: 28 }, (_, i) => i + 1));
+    expect(events[28]).toMatchObject({ type: "result", result: { ok: true }, seq: 29 });
   });
 });
