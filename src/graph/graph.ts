@@ -104,7 +104,11 @@ export class Graph<S = any> extends Node<S, any, any> {
       }
       startAt = ctx.lastClock;
       original = nextTarget(current, last);
-      if (original !== undefined && ctx.checkpointing) await ctx.saveCheckpoint(keyOf(original), shared, params);
+      if (original !== undefined && ctx.checkpointing) {
+        await ctx.saveCheckpoint(keyOf(original), shared, params);
+        // The wait for the checkpoint is not the next node's time: its node_start reads the clock again.
+        startAt = -1;
+      }
     }
     return last;
   }

@@ -254,6 +254,18 @@ describe("checkpoints", () => {
     parse.mockRestore();
   });
 
+  it("a slow checkpoint store's wait is not the next node's time (node_start is stamped after it)", async () => {
+    const a = new Log("a");
+    a.next(new Log("b"));
+    const events: RunEvent[] = [];
+    const store = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 40));
+    await new Graph(a).run({ log: [] }, { checkpoint: store, onEvent: (e) => void events.push(e) });
+    const of = (type: string, node: string) => events.find((e) => e.type === type && "node" in e && e.node === node) as Extract<RunEvent, { type: "node_end" }>;
+    // b's checkpoint (taken after a, before b) takes 40 ms to store; b itself does nothing.
+    expect(of("node_start", "b").ts - of("node_end", "a").ts).toBeGreaterThanOrEqual(35);
+    expect(of("node_end", "b").duration_ms).toBeLessThan(30);
+  });
+
   it("look like plain checkpoints before their shared store is read, and answer a fresh text once it is replaced", async () => {
     const saved: Checkpoint[] = [];
     const a = new Log("a");
