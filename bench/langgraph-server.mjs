@@ -33,7 +33,7 @@ export const graph = new StateGraph(State)
   .addEdge(START, "echo").addEdge("echo", END).compile();
 `;
 
-/** Starts the dev server; resolves { port, stop }. */
+/** Starts the dev server; resolves { port, child, stop } (`child`: its process, whose tree's CPU a bench reads). */
 export async function startLangGraph() {
   install();
   writeFileSync(path.join(dir, "graph.mjs"), GRAPH);
@@ -49,6 +49,7 @@ export async function startLangGraph() {
   }
   return {
     port,
+    child,
     stop: async () => {
       try {
         process.kill(-child.pid, "SIGTERM");
