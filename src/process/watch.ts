@@ -52,7 +52,9 @@ export function watchProject(options: WatchOptions): FSWatcher {
   // After the quiet period a file whose content is what was last reported is left out: other events about a
   // write already reported (chokidar's own, seconds late on a busy machine), or a save of the same text.
   let deferredSince: number | undefined;
+  let closed = false;
   const flush = (): void => {
+    if (closed) return;
     // A file just emptied is most likely being written (truncated, its text not in yet): more quiet periods, for
     // up to EMPTIED_WAIT_MS (on a busy machine the text can follow the truncation by hundreds of ms; a reload of
     // the empty file would fail, then the text would reload again). A file left empty is reported after that.
@@ -77,7 +79,9 @@ export function watchProject(options: WatchOptions): FSWatcher {
   };
   watcher.on("all", (event, file) => {
     traceReload(`watch ${event} ${file}`);
-    note(path.resolve(file), event === "change");
+    // A new file's `add` comes after its raw `change` (chokidar stats it first): with the content already reported
+    // it is the same save, not a second one. A file removed and made again is reported (its removal forgot it).
+    note(path.resolve(file), event === "change" || event === "add");
   });
   watcher.on("raw", (event, name, details) => {
     const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
@@ -90,6 +94,13 @@ export function watchProject(options: WatchOptions): FSWatcher {
   });
   watcher.on("ready", () => options.onReady?.());
   watcher.on("error", (error) => options.onError?.(error));
+  // Closed, nothing more is reported: a batch waiting for its quiet period (or for an emptied file's text) is dropped.
+  const close = watcher.close.bind(watcher);
+  watcher.close = () => {
+    closed = true;
+    clearTimeout(timer);
+    return close();
+  };
   return watcher;
 }
 

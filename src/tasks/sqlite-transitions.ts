@@ -15,11 +15,14 @@ const ROWS_PER_INSERT = 8;
 const INSERT_EVENTS = Array.from({ length: ROWS_PER_INSERT + 1 }, (_, rows) => `INSERT INTO kg_task_events (task_pos, seq, body) VALUES ${Array.from({ length: rows }, () => "(?, ?, ?)").join(", ")}`);
 
 /**
- * An event's stored body: its JSON with `seq` last, the text `JSON.stringify({ ...event, seq })` gives (an
- * input event has no `seq` of its own) without building that object.
+ * An event's stored body: the text `JSON.stringify({ ...event, seq })` gives, built without that copy for the
+ * events the runner stores (plain objects without a `seq` of their own): their JSON with `seq` spliced in last.
+ * Anything else (an event that carries a `seq`, or whose JSON is not an object, e.g. through a `toJSON`) takes the
+ * copy, so the body is always one JSON object with one `seq`.
  */
 export function eventBody(event: TaskEventInput, seq: number): string {
-  const json = JSON.stringify(event);
+  const json = "seq" in event ? undefined : (JSON.stringify(event) as string | undefined);
+  if (json === undefined || json.charCodeAt(0) !== 123 /* { */) return JSON.stringify({ ...event, seq });
   return json.length === 2 ? `{"seq":${seq}}` : `${json.slice(0, -1)},"seq":${seq}}`;
 }
 

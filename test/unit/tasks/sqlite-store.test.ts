@@ -158,6 +158,18 @@ describe("sqlite: stored events", () => {
       expect(eventBody(event, i + 1)).toBe(JSON.stringify({ ...event, seq: i + 1 }));
       expect(JSON.parse(eventBody(event, i + 1))).toEqual({ ...event, seq: i + 1 });
     }
+    // Not from the runner, but a caller of the public store may pass them: one seq, always a JSON object.
+    class Odd {
+      type = "data";
+      toJSON() {
+        return ["x"];
+      }
+    }
+    const odd = [{ type: "data", ts: 1, seq: 9 }, new Odd()] as unknown as TaskEventInput[];
+    for (const event of odd) {
+      expect(eventBody(event, 3)).toBe(JSON.stringify({ ...event, seq: 3 }));
+      expect(JSON.parse(eventBody(event, 3))).toMatchObject({ seq: 3 });
+    }
   });
 
   it("a write of many events (several rows per statement, a partial last statement) stores each once, in order", async () => {
